@@ -1,0 +1,1 @@
+"""Shared audio core: loading, segmentation, features, inversion, dataset adapters and the synthetic corpus."""

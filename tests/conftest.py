@@ -1,0 +1,25 @@
+"""Shared fixtures: small generated corpora, made once per test session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def small_layout(tmp_path_factory):
+    """`small_layout(name) -> Path`: a `--size small` corpus folder for one layout, cached per session."""
+    from audioprep.synth import write_layout
+
+    made: dict[str, object] = {}
+
+    def get(name: str):
+        if name not in made:
+            root = tmp_path_factory.mktemp(f"corpus_{name}")
+            made[name] = write_layout(name, root, seed=0, size="small")
+        return made[name]
+
+    return get
