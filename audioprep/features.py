@@ -1,0 +1,130 @@
+"""Feature front ends, batched over a leading clip axis.
+
+Lin's clip-mean MFCC vector and DeepASMR's log-mel slices use librosa over whole arrays; YAMNet's
+log-mel patches are written once in TensorFlow so the same graph serves training, SavedModel and
+TFLite export (with a DFT-by-matmul switch so the converter needs no RFFT op).
+"""
+
+from __future__ import annotations
+
+import keras
+import librosa
+import numpy as np
+import tensorflow as tf
+
+from audioprep.params import MelSliceParams, MfccParams, WaveFrameParams, YamnetParams
+from audioprep.segment import fixed_clips
+
+
+def _as_batch(clips) -> np.ndarray:
+    clips = np.asarray(clips, dtype=np.float32)
+    return clips[None] if clips.ndim == 1 else clips
+
+
+def mfcc_mean(clips, params: MfccParams = MfccParams()) -> np.ndarray:
+    """(k, n) clips at params.sample_rate -> (k, n_mfcc): MFCCs averaged over time (Lin 2024)."""
+    clips = _as_batch(clips)
+    mfcc = librosa.feature.mfcc(
+        y=clips,
+        sr=params.sample_rate,
+        n_mfcc=params.n_mfcc,
+        n_fft=params.n_fft,
+        hop_length=params.hop_length,
+        n_mels=params.n_mels,
+    )
+    return mfcc.mean(axis=-1).astype(np.float32)
+
+
+def mel_basis(params: MelSliceParams = MelSliceParams()) -> np.ndarray:
+    """The (n_mels, n_fft // 2 + 1) filterbank shared by `log_mel` and its inversion."""
+    return librosa.filters.mel(
+        sr=params.sample_rate, n_fft=params.n_fft, n_mels=params.n_mels, fmin=params.fmin, fmax=params.fmax
+    )
+
+
+def log_mel(clips, params: MelSliceParams = MelSliceParams()) -> np.ndarray:
+    """(k, n) clips -> (k, frames, n_mels) log mel power (DeepASMR slices; no centre padding)."""
+    clips = _as_batch(clips)
+    spec = np.abs(librosa.stft(clips, n_fft=params.n_fft, hop_length=params.hop_length, center=False)) ** 2
+    mel = np.einsum("mf,kft->ktm", mel_basis(params), spec, optimize=True)
+    return np.log(mel + params.log_floor).astype(np.float32)
+
+
+def mel_slices(audio: np.ndarray, params: MelSliceParams = MelSliceParams(), hop: int | None = None) -> np.ndarray:
+    """Cut a mono recording into ~1 s slices and return their log-mels, (k, frames, n_mels)."""
+    clips = fixed_clips(np.asarray(audio, dtype=np.float32), params.slice_samples, hop)
+    if len(clips) == 0:
+        return np.zeros((0, params.frames, params.n_mels), dtype=np.float32)
+    return log_mel(clips, params)
+
+
+def _dft_magnitude(frames: tf.Tensor, fft_length: int) -> tf.Tensor:
+    """|rfft(frames)| as two matmuls with cos/sin kernels: builtin-only for the TFLite converter."""
+    frame_length = frames.shape[-1]
+    bins = fft_length // 2 + 1
+    n = np.arange(frame_length)[:, None]
+    k = np.arange(bins)[None, :]
+    angle = 2.0 * np.pi * n * k / fft_length
+    real = tf.matmul(frames, tf.constant(np.cos(angle), dtype=tf.float32))
+    imag = tf.matmul(frames, tf.constant(-np.sin(angle), dtype=tf.float32))
+    return tf.sqrt(real * real + imag * imag)
+
+
+def yamnet_log_mel(waveforms, params: YamnetParams = YamnetParams(), tflite_compatible: bool = False) -> tf.Tensor:
+    """(k, n) 16 kHz waveforms -> (k, frames, 64) log-mel, YAMNet's front end in TensorFlow ops."""
+    waveforms = tf.convert_to_tensor(waveforms, dtype=tf.float32)
+    if waveforms.shape.rank == 1:
+        waveforms = waveforms[None]
+    if tflite_compatible:
+        frames = tf.signal.frame(waveforms, params.window_samples, params.hop_samples)
+        window = tf.signal.hann_window(params.window_samples, periodic=True)
+        magnitude = _dft_magnitude(frames * window, params.fft_length)
+    else:
+        magnitude = tf.abs(
+            tf.signal.stft(waveforms, params.window_samples, params.hop_samples, fft_length=params.fft_length)
+        )
+    matrix = tf.signal.linear_to_mel_weight_matrix(
+        num_mel_bins=params.mel_bands,
+        num_spectrogram_bins=params.fft_length // 2 + 1,
+        sample_rate=params.sample_rate,
+        lower_edge_hertz=params.mel_min_hz,
+        upper_edge_hertz=params.mel_max_hz,
+    )
+    return tf.math.log(tf.matmul(magnitude, matrix) + params.log_offset)
+
+
+def yamnet_patches(waveforms, params: YamnetParams = YamnetParams(), tflite_compatible: bool = False) -> tf.Tensor:
+    """(k, n) waveforms -> (k, patches, 96, 64): log-mel framed into 0.96 s patches with 0.48 s hop."""
+    mel = yamnet_log_mel(waveforms, params, tflite_compatible)
+    return tf.signal.frame(mel, params.patch_frames, params.patch_hop_frames, axis=1)
+
+
+def wave_frames(waveforms, params: WaveFrameParams = WaveFrameParams()) -> np.ndarray:
+    """(k, 16000) one-second waveforms -> (k, 40, 400) non-overlapping 25 ms frames (LEAN's Wave Encoder)."""
+    waveforms = _as_batch(waveforms)
+    need = params.frames * params.frame_length
+    if waveforms.shape[-1] != need:
+        raise ValueError(f"wave_frames needs {need} samples per clip, got {waveforms.shape[-1]}")
+    return waveforms.reshape(len(waveforms), params.frames, params.frame_length)
+
+
+@keras.saving.register_keras_serializable(package="audioprep")
+class YamnetLogMel(keras.layers.Layer):
+    """YAMNet's log-mel front end as a Keras layer, so exported models take raw waveforms."""
+
+    def __init__(self, tflite_compatible: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.tflite_compatible = tflite_compatible
+        self.params = YamnetParams()
+
+    def call(self, waveforms):
+        return yamnet_log_mel(waveforms, self.params, self.tflite_compatible)
+
+    def compute_output_shape(self, input_shape):
+        p = self.params
+        n = input_shape[-1]
+        frames = None if n is None else 1 + (n - p.window_samples) // p.hop_samples
+        return (input_shape[0], frames, p.mel_bands)
+
+    def get_config(self):
+        return {**super().get_config(), "tflite_compatible": self.tflite_compatible}
