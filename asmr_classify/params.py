@@ -1,0 +1,84 @@
+"""Hyper-parameters of every classifier, one frozen dataclass, defaulting to the papers' values.
+
+Lin 2024 fixes the Conv1D widths (Figure 5) and 150 epochs; the thesis does not name the
+optimizer, dropout rate or batch size, so those are Keras-tutorial defaults (Adam 1e-3, 0.3, 32).
+DeepASMR (Moon 2020) gives only the architecture families and, for (f), ELU + tanh activations,
+RMSprop and a Talos sweep; its training took 30 epochs (30 min at ~60 s per epoch).
+`DEEPASMR_SWEPT` holds the best row of our own sweep, reproducible with
+
+    python -m asmr_classify sweep --model deepasmr --params asmr_classify/sweep_default.yaml
+
+on the generated `deepasmr` corpus (seed 0); see docs/readme/classify.md for the results table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    """One classifier's architecture and training settings.
+
+    `filters`, `kernel_size` and `dense_units` shape the DeepASMR models; `lin_conv1d` keeps
+    Figure 5's fixed widths (256/256/128/64, kernel 5, dense 1024) and uses only the rest.
+    `patience` > 0 turns on early stopping on the validation loss.
+    """
+
+    filters: int = 32
+    kernel_size: int = 3
+    dense_units: int = 64
+    dropout: float = 0.3
+    activation: str = "relu"
+    dense_activation: str = "relu"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    epochs: int = 30
+    patience: int = 0
+
+
+# Fields `models.build` consumes; the rest (batch_size, epochs, patience) belong to training.
+MODEL_FIELDS = ("filters", "kernel_size", "dense_units", "dropout", "activation", "dense_activation",
+                "optimizer", "learning_rate")
+
+# DeepASMR (f): (e) with ELU/tanh and RMSprop; the values below are the best row of the sweep above.
+DEEPASMR_SWEPT = dict(
+    filters=64,
+    kernel_size=5,
+    dropout=0.2,
+    activation="elu",
+    dense_activation="tanh",
+    optimizer="rmsprop",
+    learning_rate=1e-3,
+    batch_size=32,
+)
+
+DEFAULTS: dict[str, ClassifierParams] = {
+    "lin_conv1d": ClassifierParams(epochs=150),
+    "dense_audio": ClassifierParams(),
+    "cnn2d": ClassifierParams(),
+    "cnn2d_x4": ClassifierParams(),
+    "cnn1d": ClassifierParams(),
+    "cnn1d_x4": ClassifierParams(),
+    "deepasmr": ClassifierParams(**DEEPASMR_SWEPT),
+}
+
+
+def params_for(name: str, **overrides) -> ClassifierParams:
+    """The model's defaults with `overrides` applied (unknown keys raise a one-line error)."""
+    from audioprep.errors import UsageError
+
+    if name not in DEFAULTS:
+        raise UsageError(f"--model {name}: unknown model (choose from {', '.join(DEFAULTS)})")
+    fields = {f.name for f in dataclasses.fields(ClassifierParams)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise UsageError(f"{name}: unknown hyper-parameter(s) {', '.join(unknown)} (known: {', '.join(sorted(fields))})")
+    return dataclasses.replace(DEFAULTS[name], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def model_kwargs(params: ClassifierParams) -> dict:
+    """The subset of `params` that `models.build` takes."""
+    return {k: getattr(params, k) for k in MODEL_FIELDS}
