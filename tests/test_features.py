@@ -1,0 +1,96 @@
+"""audioprep.features against independent computations: librosa, numpy FFT, known tones."""
+
+import librosa
+import numpy as np
+import pytest
+
+from audioprep import features
+from audioprep.params import MelSliceParams, MfccParams, YamnetParams
+
+
+def tone(freq, sr, n, amp=0.5):
+    return (amp * np.sin(2 * np.pi * freq * np.arange(n) / sr)).astype(np.float32)
+
+
+def test_mfcc_mean_matches_librosa_clip_by_clip():
+    p = MfccParams()
+    rng = np.random.default_rng(0)
+    clips = rng.standard_normal((3, p.sample_rate)).astype(np.float32) * 0.1
+    batched = features.mfcc_mean(clips, p)
+    assert batched.shape == (3, 128)
+    for clip, row in zip(clips, batched, strict=True):
+        ref = librosa.feature.mfcc(y=clip, sr=p.sample_rate, n_mfcc=128).mean(axis=1)
+        np.testing.assert_allclose(row, ref, rtol=1e-3, atol=1e-2)
+
+
+def test_log_mel_slices_shape_and_tone_band():
+    p = MelSliceParams()
+    clip = tone(1000, p.sample_rate, p.slice_samples)
+    mel = features.log_mel(clip[None], p)
+    assert mel.shape == (1, 64, 64)
+    centres = librosa.mel_frequencies(p.n_mels + 2, fmin=p.fmin, fmax=p.fmax)[1:-1]
+    assert abs(centres[mel[0].mean(axis=0).argmax()] - 1000) < 120
+    ref = np.log(librosa.feature.melspectrogram(
+        y=clip, sr=p.sample_rate, n_fft=p.n_fft, hop_length=p.hop_length, n_mels=p.n_mels,
+        fmin=p.fmin, fmax=p.fmax, center=False) + p.log_floor).T
+    np.testing.assert_allclose(mel[0], ref, atol=1e-3)
+
+
+def test_mel_slices_cut_a_recording():
+    p = MelSliceParams()
+    audio = np.zeros(p.slice_samples * 3 + 100, np.float32)
+    assert features.mel_slices(audio, p).shape == (3, 64, 64)
+    assert features.mel_slices(audio[:100], p).shape == (0, 64, 64)
+
+
+@pytest.mark.parametrize("tflite_compatible", [False, True])
+def test_yamnet_front_end_puts_440hz_in_the_right_band(tflite_compatible):
+    p = YamnetParams()
+    wave = tone(440, 16000, 16000)
+    mel = features.yamnet_log_mel(wave[None], p, tflite_compatible).numpy()
+    assert mel.shape == (1, 98, 64)  # 1 + (16000 - 400) // 160 frames
+    edges = librosa.mel_frequencies(p.mel_bands + 2, fmin=p.mel_min_hz, fmax=p.mel_max_hz, htk=True)
+    band = mel[0].mean(axis=0).argmax()
+    assert edges[band] <= 440 <= edges[band + 2]
+    silence = features.yamnet_log_mel(np.zeros((1, 16000), np.float32), p, tflite_compatible).numpy()
+    np.testing.assert_allclose(silence, np.log(p.log_offset), atol=1e-6)
+
+
+def test_yamnet_dft_path_matches_rfft_path():
+    rng = np.random.default_rng(1)
+    waves = rng.uniform(-0.5, 0.5, (2, 16000)).astype(np.float32)
+    a = features.yamnet_log_mel(waves).numpy()
+    b = features.yamnet_log_mel(waves, tflite_compatible=True).numpy()
+    np.testing.assert_allclose(a, b, atol=2e-3)
+
+
+def test_yamnet_magnitude_equals_numpy_fft():
+    p = YamnetParams()
+    rng = np.random.default_rng(2)
+    wave = rng.uniform(-0.5, 0.5, 16000).astype(np.float32)
+    frame = wave[:400] * np.hanning(401)[:400]
+    mag = np.abs(np.fft.rfft(frame, 512))
+    import tensorflow as tf
+    matrix = tf.signal.linear_to_mel_weight_matrix(64, 257, 16000, 125.0, 7500.0).numpy()
+    expected = np.log(mag @ matrix + p.log_offset)
+    got = features.yamnet_log_mel(wave[None]).numpy()[0, 0]
+    np.testing.assert_allclose(got, expected, atol=1e-3)
+
+
+def test_patches_and_wave_frames():
+    waves = np.zeros((2, 16000), np.float32)
+    assert tuple(features.yamnet_patches(waves).shape) == (2, 1, 96, 64)
+    three_seconds = np.zeros((1, 48000), np.float32)
+    assert tuple(features.yamnet_patches(three_seconds).shape) == (1, 5, 96, 64)
+    frames = features.wave_frames(np.arange(32000, dtype=np.float32).reshape(2, 16000))
+    assert frames.shape == (2, 40, 400) and frames[1, 1, 0] == 16400
+    with pytest.raises(ValueError):
+        features.wave_frames(np.zeros((1, 100)))
+
+
+def test_yamnet_layer_in_a_model():
+    import keras
+    inp = keras.Input((16000,))
+    model = keras.Model(inp, features.YamnetLogMel()(inp))
+    out = model(np.zeros((3, 16000), np.float32))
+    assert tuple(out.shape) == (3, 98, 64)
