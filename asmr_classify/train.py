@@ -1,0 +1,105 @@
+"""Training one classifier into a run folder, resumable, ending with test metrics and figures.
+
+The run folder (audioprep.runs.RunDir) gets best.keras / last.keras / history.csv / params.json,
+then metrics.json, confusion.png and curves.png. params.json also records the classes, the input
+kind and the window length, which `predict` and `catalog` read back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import keras
+
+from asmr_classify import models, report
+from asmr_classify.data import Corpus, load_corpus, tf_dataset
+from asmr_classify.params import model_kwargs, params_for
+from audioprep.errors import UsageError
+from audioprep.runs import RunDir, load_model, write_json
+
+
+def train_classifier(
+    name: str,
+    data_root=None,
+    out="runs/classifier",
+    epochs: int | None = None,
+    resume: bool = False,
+    seed: int = 0,
+    *,
+    split_seed: int = 0,
+    max_slices_per_file: int | None = None,
+    corpus: Corpus | None = None,
+    callbacks=(),
+    verbose="auto",
+    **overrides,
+) -> Path:
+    """Train model `name` on `data_root` (None: the generated default corpus) into the folder `out`.
+
+    `overrides` replace `ClassifierParams` fields (filters, dropout, optimizer, batch_size, ...).
+    `seed` seeds weights and shuffling; `split_seed` the source-grouped split. Returns the run folder.
+    """
+    params = params_for(name, **overrides, **({"epochs": epochs} if epochs else {}))
+    keras.utils.set_random_seed(seed)
+    corpus = corpus or load_corpus(name, data_root, seed=split_seed, max_slices_per_file=max_slices_per_file)
+    train, val = corpus.splits["train"], corpus.splits["val"]
+    if len(train) == 0:
+        raise UsageError(f"{corpus.root}: no training inputs could be made for --model {name}")
+    monitor = "val_loss" if len(val) else "loss"
+    run = RunDir(out, resume=resume, monitor=monitor, mode="min")
+    model = models.build(name, input_shape=train.x.shape[1:], num_classes=len(corpus.classes), **model_kwargs(params))
+    models.adapt(model, train.x)
+    run.write_params(params, model=name, seed=seed, split_seed=split_seed, **corpus.describe())
+    extra = [keras.callbacks.EarlyStopping(monitor=monitor, patience=params.patience)] if params.patience else []
+    run.fit(
+        model,
+        tf_dataset(train.x, train.y, params.batch_size, shuffle=True, seed=seed),
+        params.epochs,
+        validation_data=tf_dataset(val.x, val.y, params.batch_size) if len(val) else None,
+        callbacks=[*extra, *callbacks],
+        verbose=verbose,
+        shuffle=False,  # the tf.data pipeline shuffles
+    )
+    evaluate_run(run.path, corpus, title=name)
+    return run.path
+
+
+def evaluate_run(run_path, corpus: Corpus, title: str = "") -> dict:
+    """Best model on the test split: metrics.json, confusion.png, curves.png in the run folder."""
+    run_path = Path(run_path)
+    model = load_model(run_path)
+    test = corpus.splits["test"]
+    probs = model.predict(test.x, verbose=0) if len(test) else None
+    result = report.metrics(test.y, probs.argmax(axis=1) if probs is not None else test.y, corpus.classes)
+    write_json(run_path / "metrics.json", result)
+    report.plot_confusion(result["confusion"], corpus.classes, run_path / "confusion.png")
+    history = RunDir(run_path, resume=True).history()
+    if history:
+        report.plot_curves(history, run_path / "curves.png", title=title)
+    print(report.format_metrics(result))
+    return result
+
+
+def add_arguments(parser) -> None:
+    """`train` flags: the DESIGN.md conventions plus one flag per ClassifierParams field."""
+    from audioprep.cli import existing_path
+
+    parser.add_argument("--model", required=True, choices=models.NAMES)
+    parser.add_argument("--data", type=existing_path, help="dataset folder (default: the generated corpus)")
+    parser.add_argument("--out", type=Path, help="run folder (default: runs/<model>)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    parser.add_argument("--seed", type=int, default=0, help="weights and shuffling seed")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the source-grouped split")
+    parser.add_argument("--max-slices-per-file", type=int, help="cap on ~1 s slices taken from one recording")
+    for field in dataclasses.fields(params_for("deepasmr")):
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type={"int": int, "float": float, "str": str}[field.type], dest=field.name,
+                            help=f"(default: the model's, e.g. {field.default})")
+
+
+def main(args) -> int:
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(params_for(args.model))}
+    out = args.out or Path("runs") / args.model
+    path = train_classifier(args.model, args.data, out, resume=args.resume, seed=args.seed,
+                            split_seed=args.split_seed, max_slices_per_file=args.max_slices_per_file, **overrides)
+    print(f"run folder: {path}")
+    return 0
