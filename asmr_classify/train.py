@@ -60,11 +60,11 @@ def train_classifier(
         verbose=verbose,
         shuffle=False,  # the tf.data pipeline shuffles
     )
-    evaluate_run(run.path, corpus, title=name)
+    evaluate_run(run.path, corpus, title=name, show=verbose != 0)
     return run.path
 
 
-def evaluate_run(run_path, corpus: Corpus, title: str = "") -> dict:
+def evaluate_run(run_path, corpus: Corpus, title: str = "", show: bool = True) -> dict:
     """Best model on the test split: metrics.json, confusion.png, curves.png in the run folder."""
     run_path = Path(run_path)
     model = load_model(run_path)
@@ -76,7 +76,8 @@ def evaluate_run(run_path, corpus: Corpus, title: str = "") -> dict:
     history = RunDir(run_path, resume=True).history()
     if history:
         report.plot_curves(history, run_path / "curves.png", title=title)
-    print(report.format_metrics(result))
+    if show:
+        print(report.format_metrics(result))
     return result
 
 

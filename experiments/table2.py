@@ -1,0 +1,142 @@
+"""DeepASMR Table 1: accuracy of the six trigger classifiers (a)-(f), plus two rows of our own, and
+Figure 10 (t-SNE of the (a) and (f) embeddings).
+
+    python experiments/table2.py                # every model, 3 seeds, on the generated deepasmr corpus
+    python experiments/table2.py --data DIR     # DIR: <label>/<recording>.wav trigger folders (or holds deepasmr/)
+    python experiments/table2.py --quick        # 2 seeds, a few epochs, fewer slices: a smoke run
+
+Rows of our own: a linear baseline (logistic regression on each slice's mean MFCC) and Lin 2024's
+Conv1D on the same slices. Accuracy is on the source-grouped test split, mean +- std over seeds
+(the split is fixed; the seed changes weights and shuffling). Writes results/table2/{table.md,
+results.json, figure10_tsne.png, confusion_deepasmr.png}; runs go to runs/table2/.
+Numbers on the generated corpus are not the paper's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from asmr_classify import models, report  # noqa: E402
+from asmr_classify.baseline import mfcc_logreg_accuracy  # noqa: E402
+from asmr_classify.data import load_corpus, trigger_root  # noqa: E402
+from asmr_classify.train import train_classifier  # noqa: E402
+from audioprep.cli import existing_path, run_cli  # noqa: E402
+from audioprep.runs import environment, load_model, write_json  # noqa: E402
+
+DEEPASMR_ROWS = [
+    ("dense_audio", "(a) single dense layer on audio", 40.0),
+    ("cnn2d", "(b) 2D CNN on mel", 30.0),
+    ("cnn2d_x4", "(c) 4 layers of 2D CNN on mel", 85.0),
+    ("cnn1d", "(d) 1D CNN on mel", 86.0),
+    ("cnn1d_x4", "(e) 4 layers of 1D CNN on mel", 87.7),
+    ("deepasmr", "(f) (e) fine-tuned: ELU/tanh, RMSprop, Talos", 95.4),
+]
+OWN_ROWS = [("mfcc_logreg", "ours: logistic regression on mean MFCC"), ("lin_conv1d", "ours: Lin 2024 Conv1D on mean MFCC")]
+NOTE = ("Measured on the generated stand-in corpus unless --data names a real trigger-folder dataset; "
+        "numbers on the generated corpus are not the paper's (30 h of YouTube audio, 9 labels).")
+
+
+def _fmt(values: list[float]) -> str:
+    values = 100 * np.asarray(values)
+    return f"{values.mean():.1f} ± {values.std():.1f}"
+
+
+def _main(argv=None) -> int:
+    import keras
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=existing_path, help="trigger-folder dataset (or a folder holding deepasmr/)")
+    parser.add_argument("--epochs", type=int, help="epochs per model (default: each model's, 30; --quick: 3)")
+    parser.add_argument("--seeds", type=int, help="seeds per model (default 3; --quick: 2)")
+    parser.add_argument("--max-slices-per-file", type=int, help="cap on slices per recording (--quick: 12)")
+    parser.add_argument("--models", nargs="+", choices=[m for m, _, _ in DEEPASMR_ROWS] + [m for m, _ in OWN_ROWS],
+                        help="only these rows (default: all)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run in minutes")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table2")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "table2")
+    args = parser.parse_args(argv)
+    epochs = args.epochs or (3 if args.quick else None)
+    seeds = list(range(args.seeds or (2 if args.quick else 3)))
+    cap = args.max_slices_per_file or (12 if args.quick else None)
+    wanted = args.models or [m for m, _, _ in DEEPASMR_ROWS] + [m for m, _ in OWN_ROWS]
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    root = trigger_root(args.data)
+
+    results: dict[str, dict] = {}
+    corpora = {}
+    for name in [m for m in wanted if m != "mfcc_logreg"]:
+        kind = models.INPUT_KIND[name]
+        if kind not in corpora:
+            corpora[kind] = load_corpus(name, root, max_slices_per_file=cap)
+        corpus = corpora[kind]
+        accs, params = [], None
+        for seed in seeds:
+            run_dir = args.runs / f"{name}-seed{seed}"
+            if run_dir.exists():
+                shutil.rmtree(run_dir)
+            keras.backend.clear_session()
+            train_classifier(name, root, run_dir, epochs=epochs, seed=seed, corpus=corpus, verbose=0)
+            metrics = json.loads((run_dir / "metrics.json").read_text())
+            accs.append(metrics["accuracy"])
+            params = params or load_model(run_dir).count_params()
+            print(f"{name} seed {seed}: test accuracy {100 * metrics['accuracy']:.1f} %", flush=True)
+        results[name] = {"accuracy": accs, "params": params, "runs": [str(args.runs / f"{name}-seed{s}") for s in seeds]}
+    if "mfcc_logreg" in wanted:
+        mfcc = corpora.get("mfcc") or load_corpus("lin_conv1d", root, max_slices_per_file=cap)
+        accs = [mfcc_logreg_accuracy(mfcc.splits["train"], mfcc.splits["test"], seed=s) for s in seeds]
+        results["mfcc_logreg"] = {"accuracy": accs, "params": 128 * len(mfcc.classes) + len(mfcc.classes)}
+
+    rows = []
+    for name, label, paper in DEEPASMR_ROWS:
+        if name in results:
+            rows.append([label, f"{paper:.1f}", _fmt(results[name]["accuracy"]), f"{results[name]['params']:,}"])
+    for name, label in OWN_ROWS:
+        if name in results:
+            rows.append([label, "-", _fmt(results[name]["accuracy"]), f"{results[name]['params']:,}"])
+    any_corpus = next(iter(corpora.values()), None) or load_corpus("cnn1d", root, max_slices_per_file=cap)
+    counts = any_corpus.describe()["counts"]
+    headers = ["model", "paper accuracy %", f"ours accuracy % (mean ± std, {len(seeds)} seeds)", "params"]
+    table_md = report.markdown_table(headers, rows)
+    label = (f"data: {root}" + (" (generated corpus)" if args.data is None else "") + (", --quick" if args.quick else "")
+             + f"; {len(any_corpus.classes)} labels; slices train/val/test "
+             + "/".join(str(sum(v)) for v in counts.values()) + f"; epochs {epochs or 'model default (30)'}")
+    print("\n" + table_md + "\n" + label + "\n" + NOTE)
+
+    figures = []
+    if {"dense_audio", "deepasmr"} <= set(results):
+        embeddings, y = {}, None
+        for name, title in (("dense_audio", "(a) dense layer on audio"), ("deepasmr", "(f) fine-tuned 4-layer 1D CNN")):
+            test = corpora[models.INPUT_KIND[name]].splits["test"]
+            embeddings[title] = models.embedding_model(load_model(results[name]["runs"][0])).predict(test.x, verbose=0)
+            y = test.y
+        figures.append(report.plot_tsne(embeddings, y, any_corpus.classes, out / "figure10_tsne.png"))
+    if "deepasmr" in results:
+        figures.append(Path(shutil.copy(Path(results["deepasmr"]["runs"][0]) / "confusion.png", out / "confusion_deepasmr.png")))
+
+    (out / "table.md").write_text(f"# Table 2 (DeepASMR Table 1): trigger classifiers\n\n{label}.\n\n{NOTE}\n\n{table_md}\n")
+    write_json(out / "results.json", {
+        "data": str(root), "generated_corpus": args.data is None, "quick": args.quick, "epochs": epochs,
+        "seeds": seeds, "max_slices_per_file": cap, "classes": any_corpus.classes, "counts": counts,
+        "paper": {name: paper for name, _, paper in DEEPASMR_ROWS}, "results": results,
+        "figures": [p.name for p in figures], "environment": environment(),
+    })
+    print(f"wrote {out}/table.md, results.json and {len(figures)} figures")
+    return 0
+
+
+def main(argv=None) -> int:
+    return run_cli(_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
