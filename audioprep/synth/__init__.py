@@ -1,0 +1,35 @@
+"""The embedded default corpus: deterministic, procedural stand-ins written in the real datasets' layouts.
+
+`write_layout("deepasmr", out)` writes `out/deepasmr/<label>/<session>.wav` and so on for
+`asmr85`, `commonvoice`, `adell` and `fsd50k` (see data/README.md), so the dataset adapters read
+generated and real data alike. Same seed -> byte-identical files: every file draws from its own
+random generator seeded by (seed, layout, file index), whatever the number of worker processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audioprep.errors import UsageError
+from audioprep.synth.deepasmr import DEEPASMR_LABELS
+from audioprep.synth.writer import write_jobs
+
+LAYOUTS = ("deepasmr", "asmr85", "commonvoice", "adell", "fsd50k")
+SIZES = ("small", "default")
+
+__all__ = ["DEEPASMR_LABELS", "LAYOUTS", "SIZES", "write_layout"]
+
+
+def write_layout(layout: str, out_dir, seed: int = 0, size: str = "default", workers: int = 2,
+                 progress: bool = True) -> Path:
+    """Write `out_dir/<layout>/` (or every layout for "all", returning `out_dir`)."""
+    if size not in SIZES:
+        raise UsageError(f"--size {size}: choose one of {', '.join(SIZES)}")
+    out_dir = Path(out_dir)
+    if layout == "all":
+        for name in LAYOUTS:
+            write_layout(name, out_dir, seed, size, workers, progress)
+        return out_dir
+    if layout not in LAYOUTS:
+        raise UsageError(f"--layout {layout}: choose one of {', '.join(LAYOUTS)}, all")
+    return write_jobs(layout, out_dir / layout, seed, size, workers, progress)
