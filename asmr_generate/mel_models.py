@@ -186,6 +186,9 @@ class MelAE(_MelScaled):
 class MelVAE(MelAE):
     """VAE: Gaussian posterior, reparameterised sample, BCE + beta * KL with free bits.
 
+`loss` is what is minimised; `elbo` (= recon + KL, the negative evidence lower bound) is the
+same objective for every setting of the remedy, so runs are selected and compared on it.
+
     `beta` is a variable that `KLWarmup` sets at the start of every epoch; free bits clamp each
     dimension's batch-mean KL from below, so dimensions under the floor cost nothing.
     """
@@ -200,6 +203,7 @@ class MelVAE(MelAE):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.recon_tracker = keras.metrics.Mean(name="recon")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.elbo_tracker = keras.metrics.Mean(name="elbo")
 
     @classmethod
     def build_new(cls, p: VAEParams, frames, n_mels, mel_low, mel_high, seed: int = 0):
@@ -207,7 +211,7 @@ class MelVAE(MelAE):
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.recon_tracker, self.kl_tracker]
+        return [self.loss_tracker, self.recon_tracker, self.kl_tracker, self.elbo_tracker]
 
     def posterior(self, log_mels):
         """(mean, log_var) of q(z|x) as numpy."""
@@ -230,7 +234,7 @@ class MelVAE(MelAE):
         kl = tf.reduce_sum(kl_dims)
         penalised = tf.reduce_sum(tf.maximum(kl_dims, self.free_bits))
         loss = recon + self.beta * penalised
-        return loss, {"loss": loss, "recon": recon, "kl": kl}
+        return loss, {"loss": loss, "recon": recon, "kl": kl, "elbo": recon + kl}
 
     def get_config(self):
         return {**super().get_config(), "free_bits": self.free_bits, "seed": self.seed}

@@ -1,0 +1,102 @@
+"""`python -m asmr_generate train {ae,vae,cgan} | vary | blend | sample` (DESIGN.md's command-line conventions)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from audioprep.cli import existing_path, run_cli
+from audioprep.errors import UsageError
+
+QUICK_SLICES_PER_FILE = 8
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="asmr_generate", description="DeepASMR mel-spectrogram generators.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train an AE, VAE or cGAN on ~1 s log-mel slices")
+    train.add_argument("model", choices=("ae", "vae", "cgan"))
+    train.add_argument("--data", type=existing_path, help="deepasmr-layout folder (default: the generated corpus)")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--out", type=Path, required=True, help="run folder")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.add_argument("--quick", action="store_true", help=f"{QUICK_SLICES_PER_FILE} slices per recording")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--latent-dim", type=int, help="AE/VAE latent size (paper: 256)")
+    train.add_argument("--decoder-depth", type=int, help="AE/VAE decoder conv layers (paper: 5)")
+    train.add_argument("--no-collapse-remedy", action="store_true",
+                       help="VAE: plain ELBO (no KL warm-up, no free bits) for the collapse comparison")
+    train.add_argument("--seed", type=int, default=0)
+
+    vary = sub.add_parser("vary", help="variations of one recording (AE / VAE)")
+    vary.add_argument("file", type=existing_path)
+    vary.add_argument("--n", type=int, default=5)
+    blend = sub.add_parser("blend", help="latent interpolation between two recordings (AE / VAE)")
+    blend.add_argument("a", type=existing_path)
+    blend.add_argument("b", type=existing_path)
+    blend.add_argument("--alpha", type=float, default=0.5, help="0 = A, 1 = B")
+    blend.add_argument("--steps", type=int, help="write the whole path A -> B in this many steps")
+    sample = sub.add_parser("sample", help="label-conditioned samples (cGAN)")
+    sample.add_argument("--label", required=True)
+    sample.add_argument("--blend-with", help="second label: condition on the mean of the two embeddings")
+    sample.add_argument("--n", type=int, default=10)
+    for p in (vary, blend, sample):
+        p.add_argument("--model", type=existing_path, required=True, help="run folder or .keras file")
+        p.add_argument("--out", type=Path, required=True)
+        p.add_argument("--seed", type=int, default=0)
+    for p in (vary, blend):
+        p.add_argument("--seconds", type=float, default=4.0, help="how much of each recording to use")
+    return parser
+
+
+def _train(args) -> int:
+    from asmr_generate.mel_train import load_slice_sets, train, with_overrides
+    from asmr_generate.params import MODEL_PARAMS
+
+    params = with_overrides(MODEL_PARAMS[args.model](), epochs=args.epochs, batch_size=args.batch_size)
+    if args.model != "cgan":
+        params = with_overrides(params, latent_dim=args.latent_dim, decoder_depth=args.decoder_depth)
+    if args.model == "vae" and args.no_collapse_remedy:
+        params = with_overrides(params, kl_warmup_epochs=0, free_bits=0.0)
+    sets = load_slice_sets(args.data, QUICK_SLICES_PER_FILE if args.quick else None, seed=args.seed)
+    if len(sets["train"]) == 0 or len(sets["val"]) == 0:
+        raise UsageError(f"--data {args.data}: no usable slices in the train/val splits")
+    print(f"{args.model}: {len(sets['train'])} train / {len(sets['val'])} val slices, classes: {', '.join(sets['train'].classes)}")
+    train(args.model, params, sets, args.out, resume=args.resume, seed=args.seed, verbose=2)
+    print(f"saved run to {args.out}")
+    return 0
+
+
+def _generate(args) -> int:
+    from asmr_generate import mel_generate
+    from audioprep.runs import load_model
+
+    model = load_model(args.model)
+    if args.command == "vary":
+        if args.n < 1:
+            raise UsageError("--n: must be at least 1")
+        files = mel_generate.vary(model, args.file, args.n, args.out, args.seconds, seed=args.seed)
+    elif args.command == "blend":
+        if args.steps is not None and args.steps < 2:
+            raise UsageError("--steps: must be at least 2")
+        if not 0.0 <= args.alpha <= 1.0:
+            raise UsageError("--alpha: must be between 0 and 1")
+        alphas = np.linspace(0.0, 1.0, args.steps) if args.steps else [args.alpha]
+        files = mel_generate.blend(model, args.a, args.b, alphas, args.out, args.seconds)
+    else:
+        files = mel_generate.sample(model, args.label, args.n, args.out, blend_with=args.blend_with, seed=args.seed)
+    for f in files:
+        print(f)
+    return 0
+
+
+def _main(argv) -> int:
+    args = _parser().parse_args(argv)
+    return _train(args) if args.command == "train" else _generate(args)
+
+
+def main(argv=None) -> int:
+    return run_cli(_main, argv)

@@ -1,0 +1,145 @@
+"""Training of the AE / VAE (Keras fit with a custom step) and the cGAN (custom loop) in a run folder.
+
+Both paths write `best.keras`, `last.keras`, `history.csv`, `params.json`, and a sample grid
+`samples/epoch_XXX.png` every `grid_every` epochs (fixed validation inputs and their
+reconstructions, or one row of samples per label), and both resume from `last.keras`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from asmr_generate.mel_generate import save_mel_grid
+from asmr_generate.mel_models import KLWarmup, MelCGAN, build, mel_range
+from asmr_generate.params import CGANParams, VAEParams
+from audioprep.runs import LAST, RunDir
+from audioprep.slices import SliceSet
+
+GRID_INPUTS = 6
+
+
+def _dataset(x: np.ndarray, batch: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices(x.astype(np.float32))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch)
+
+
+def _grid_inputs(val: SliceSet) -> np.ndarray:
+    """One validation slice per class (then more, evenly), so the grid shows the variety of the corpus."""
+    picks = [int(np.flatnonzero(val.y == c)[0]) for c in np.unique(val.y)]
+    return val.x[picks[:GRID_INPUTS]]
+
+
+class ReconstructionGrid(keras.callbacks.Callback):
+    """Every `every` epochs: fixed inputs (top row) beside their reconstructions (bottom row)."""
+
+    def __init__(self, folder: Path, inputs: np.ndarray, every: int):
+        super().__init__()
+        self.folder, self.inputs, self.every = folder, inputs, max(1, every)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        recon = np.asarray(self.model(self.inputs))
+        mels = {f"input {i}": m for i, m in enumerate(self.inputs)}
+        mels.update({f"output {i}": m for i, m in enumerate(recon)})
+        save_mel_grid(self.folder / f"epoch_{epoch + 1:03d}.png", mels, columns=len(self.inputs),
+                      title=f"epoch {epoch + 1}: inputs (top) and reconstructions (bottom)")
+
+
+def train_autoencoder(name: str, params, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0,
+                      verbose: int = 2) -> keras.Model:
+    """Train "ae" or "vae" on the slice sets; returns the final model (best.keras is kept beside it)."""
+    keras.utils.set_random_seed(seed)
+    run = RunDir(out, resume=resume, monitor="val_elbo" if name == "vae" else "val_loss")
+    train, val = sets["train"], sets["val"]
+    low, high = mel_range(train.x)
+    frames, n_mels = train.x.shape[1:]
+    model = build(name, params, frames, n_mels, low, high, seed=seed)
+    run.write_params(params, model=name, mel_low=low, mel_high=high, train_slices=len(train), val_slices=len(val),
+                     classes=train.classes, seed=seed)
+    callbacks = [ReconstructionGrid(run.path / "samples", _grid_inputs(val), params.grid_every)]
+    if isinstance(params, VAEParams):
+        callbacks.append(KLWarmup(params.beta, params.kl_warmup_epochs))
+    return run.fit(
+        model, _dataset(train.x, params.batch_size, True, seed), params.epochs,
+        validation_data=_dataset(val.x, params.batch_size, False, seed), callbacks=callbacks, verbose=verbose, shuffle=False,
+    )
+
+
+def _spectrum_gap(model: MelCGAN, val: SliceSet, per_class: int, seed: int) -> float:
+    """Mean |generated - real| of each class's average log-mel spectrum (a cheap, label-aware quality proxy)."""
+    gaps = []
+    for c in np.unique(val.y):
+        fake = model.generate(model.label_vectors([int(c)] * per_class), seed=seed)
+        gaps.append(np.mean(np.abs(fake.mean(axis=(0, 1)) - val.x[val.y == c].mean(axis=(0, 1)))))
+    return float(np.mean(gaps))
+
+
+def _label_grid(model: MelCGAN, path: Path, epoch: int, per_label: int = 4) -> None:
+    mels = {}
+    for c, label in enumerate(model.classes):
+        for i, m in enumerate(model.generate(model.label_vectors([c] * per_label), seed=0)):
+            mels[f"{label} {i}"] = m
+    save_mel_grid(path, mels, columns=per_label, title=f"epoch {epoch}: one row per label (fixed noise)")
+
+
+def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0,
+               verbose: int = 2) -> MelCGAN:
+    """Custom loop: one D and one G step per batch; best.keras = lowest validation spectrum gap."""
+    keras.utils.set_random_seed(seed)
+    run = RunDir(out, resume=resume, monitor="val_spectrum_gap")
+    train, val = sets["train"], sets["val"]
+    if resume:
+        model = keras.models.load_model(run.file(LAST))
+    else:
+        low, high = mel_range(train.x)
+        model = build("cgan", params, *train.x.shape[1:], low, high, classes=train.classes, seed=seed)
+        run.write_params(params, model="cgan", mel_low=low, mel_high=high, train_slices=len(train),
+                         val_slices=len(val), classes=train.classes, seed=seed)
+    x, y = train.x.astype(np.float32), train.y.astype(np.int32)
+    steps = int(np.ceil(len(x) / params.batch_size))
+    for epoch in range(run.initial_epoch, params.epochs):
+        order = np.random.default_rng([seed, epoch]).permutation(len(x))
+        bar = keras.utils.Progbar(steps, verbose=1 if verbose == 1 else 0)
+        sums = np.zeros(4)
+        for step in range(steps):
+            idx = order[step * params.batch_size : (step + 1) * params.batch_size]
+            values = np.array([float(v) for v in model.train_batch(tf.constant(x[idx]), tf.constant(y[idx]))])
+            sums += values
+            bar.update(step + 1, list(zip(("d_loss", "g_loss"), values[:2], strict=True)))
+        logs = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), sums / steps, strict=True))
+        logs["val_spectrum_gap"] = _spectrum_gap(model, val, per_class=16, seed=seed)
+        run.end_epoch(epoch, logs, save=model.save)
+        if verbose:
+            print(f"epoch {epoch + 1}/{params.epochs} " + " ".join(f"{k} {v:.4f}" for k, v in logs.items()), flush=True)
+        if (epoch + 1) % max(1, params.grid_every) == 0:
+            _label_grid(model, run.path / "samples" / f"epoch_{epoch + 1:03d}.png", epoch + 1)
+    return model
+
+
+def train(name: str, params, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0, verbose: int = 2):
+    if name == "cgan":
+        return train_cgan(params, sets, out, resume, seed, verbose)
+    return train_autoencoder(name, params, sets, out, resume, seed, verbose)
+
+
+def with_overrides(params, **overrides):
+    """`params` with the given non-None fields replaced (command-line overrides)."""
+    return dataclasses.replace(params, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_slice_sets(data=None, max_slices_per_file: int | None = None, seed: int = 0) -> dict[str, SliceSet]:
+    """The nine-label `deepasmr` layout (`--data`, else the generated corpus) as train/val/test log-mel slices."""
+    from asmr_generate.params import GenerateParams
+    from audioprep.corpus import layout_dir
+    from audioprep.slices import mel_slice_sets
+
+    root = layout_dir("deepasmr", data)
+    return mel_slice_sets(root, GenerateParams().mel, seed=seed, max_slices_per_file=max_slices_per_file)
