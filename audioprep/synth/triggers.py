@@ -37,7 +37,7 @@ def activity(rng: np.random.Generator, frames: int, sr: int, on=(3.0, 18.0), off
     return np.convolve(env, np.ones(2, np.float32) / 2, mode="same")
 
 
-def _envelope(rng, n: int, sr: int, rate, duty, attack: float = 0.3, on=(3.0, 18.0)) -> np.ndarray:
+def envelope(rng, n: int, sr: int, rate, duty, attack: float = 0.3, on=(3.0, 18.0)) -> np.ndarray:
     """Gestures times activity, at frame rate."""
     frames = S.n_frames(n)
     return S.gesture_envelope(rng, frames, sr, rng.uniform(*rate), duty, attack) * activity(rng, frames, sr, on)
@@ -83,12 +83,13 @@ def _tap_onsets(rng: np.random.Generator, n: int, sr: int, tempo: float, group: 
     return (np.array(times) * sr).astype(np.int64)[np.array(times) * sr < n]
 
 
-def tapping(rng: np.random.Generator, n: int, sr: int, material: str | None = None, nails: float = 0.6):
-    """Fingertip / fingernail taps on a resonant object (`material` random among hard surfaces if None)."""
+def tapping(rng: np.random.Generator, n: int, sr: int, material: str | None = None, nails: float = 0.6,
+            tempo: tuple[float, float] = (4.0, 12.0), group: tuple[int, int] = (3, 14)):
+    """Fingertip / fingernail taps on a resonant object (`material` random among hard surfaces if None),
+    in groups of `group` taps at `tempo` taps per second."""
     material = material or str(rng.choice(HARD_SURFACES))
     kernels = material_kernels(rng, sr, material)
-    tempo = rng.uniform(4.0, 12.0)
-    onsets = _tap_onsets(rng, n, sr, tempo, (3, 14))
+    onsets = _tap_onsets(rng, n, sr, rng.uniform(*tempo), group)
     amps = rng.lognormal(0.0, 0.35, len(onsets)).astype(np.float32)
     nail = S.decaying_noise(rng, sr, 0.004, rng.uniform(0.0002, 0.0008))
     pad = np.zeros_like(nail)
@@ -104,7 +105,7 @@ def granular(rng: np.random.Generator, n: int, sr: int, rate: tuple[float, float
              hiss: float = 0.2):
     """Dense grains under gestures: crushing sand, crunching food, bristles (rate in grains/s)."""
     colour = _colour(rng, sr, centre, (0.6, 1.4))
-    env = _envelope(rng, n, sr, gesture_rate, duty)
+    env = envelope(rng, n, sr, gesture_rate, duty)
     peak = rng.uniform(*rate)
     times = S.poisson_times(rng, env * peak, n, peak, sr)
     kernels = [_filtered_kernel(S.decaying_noise(rng, sr, 0.012, rng.uniform(*grain_s)), sr, colour)
@@ -125,7 +126,7 @@ def crushing_sand(rng, n, sr):
 
 def crinkling(rng, n, sr):
     """Plastic crinkles: sparse, heavy-tailed snaps (tiny high modal pings) in handling bursts, over rustle."""
-    env = _envelope(rng, n, sr, (0.5, 1.3), (0.4, 0.9), attack=0.15)
+    env = envelope(rng, n, sr, (0.5, 1.3), (0.4, 0.9), attack=0.15)
     cluster = np.exp(S.smooth_random(rng, len(env), 12.0 * S.HOP / sr, 1.0)).astype(np.float32)
     peak = rng.uniform(60, 250)
     rate = env * cluster * peak
@@ -160,7 +161,7 @@ def bubbles(rng: np.random.Generator, n: int, sr: int, env: np.ndarray, peak: fl
 
 def slime(rng, n, sr):
     """Stretching slime: slow stretches of low squelch, wet pops and sticky micro-clicks."""
-    env = _envelope(rng, n, sr, (0.3, 0.9), (0.6, 0.95), attack=0.4)
+    env = envelope(rng, n, sr, (0.3, 0.9), (0.6, 0.95), attack=0.4)
     pops = S.normalise_rms(bubbles(rng, n, sr, env, rng.uniform(4, 25), (200, 1500), (0.003, 0.012)))
     sticky = granular(rng, n, sr, rate=(40, 400), grain_s=(0.0003, 0.0015), centre=(1500, 6000),
                       gesture_rate=(0.3, 0.9), hiss=0.0)
@@ -171,7 +172,7 @@ def slime(rng, n, sr):
 
 def brushing(rng, n, sr, material: str | None = None):
     """Brush strokes: dense bristle ticks through a surface, stroke by stroke (mic brushing adds rumble)."""
-    env = _envelope(rng, n, sr, (0.8, 3.0), (0.5, 0.9), attack=0.35)
+    env = envelope(rng, n, sr, (0.8, 3.0), (0.5, 0.9), attack=0.35)
     peak = rng.uniform(1500, 6000)
     times = S.poisson_times(rng, env * peak, n, peak, sr)
     ticks = [S.decaying_noise(rng, sr, 0.004, rng.uniform(0.0001, 0.0005)) for _ in range(4)]
@@ -199,7 +200,7 @@ def mic_brushing(rng, n, sr):
 def scratching(rng, n, sr, material: str | None = None):
     """Scratching: stick-slip impulse trains (a few hundred per second) in short strokes through a surface."""
     material = material or str(rng.choice(HARD_SURFACES))
-    env = _envelope(rng, n, sr, (1.5, 5.0), (0.3, 0.8), attack=0.2)
+    env = envelope(rng, n, sr, (1.5, 5.0), (0.3, 0.8), attack=0.2)
     base = rng.uniform(150, 900)
     rate_curve = env * base * np.exp(S.smooth_random(rng, len(env), 8.0 * S.HOP / sr, 0.35)).astype(np.float32)
     jitter = rng.random(n, dtype=np.float32) * np.float32(0.25 * base / sr)
@@ -214,7 +215,7 @@ def chewing(rng, n, sr):
     """Mukbang: chewing cycles (crunchy or wet per session), lip smacks and the odd swallow."""
     crunchy = rng.uniform(0.1, 0.9)
     chew_rate = rng.uniform(1.2, 2.2)
-    env = _envelope(rng, n, sr, (chew_rate, chew_rate), (0.25, 0.5), attack=0.1, on=(4, 20))
+    env = envelope(rng, n, sr, (chew_rate, chew_rate), (0.25, 0.5), attack=0.1, on=(4, 20))
     crunch = granular(rng, n, sr, rate=(800, 3000), grain_s=(0.0003, 0.002), centre=(1000, 4500),
                       gesture_rate=(chew_rate * 0.95, chew_rate * 1.05), duty=(0.2, 0.45), spread=0.8, hiss=0.1)
     wet = bubbles(rng, n, sr, env, rng.uniform(8, 40), (400, 3000), (0.002, 0.01))
