@@ -143,3 +143,22 @@ def load_slice_sets(data=None, max_slices_per_file: int | None = None, seed: int
 
     root = layout_dir("deepasmr", data)
     return mel_slice_sets(root, GenerateParams().mel, seed=seed, max_slices_per_file=max_slices_per_file)
+
+
+def cached_run(name: str, params, sets: dict[str, SliceSet], folder, key: dict, seed: int = 0, verbose: int = 0):
+    """Train into `folder/<name>-<hash of params and key>` or reuse (resume) the finished run there.
+
+    The experiments share trained generators this way: table3 reuses table4's VAE when both run on
+    the same data with the same settings, and an interrupted experiment continues where it stopped.
+    """
+    import hashlib
+    import json
+
+    from audioprep.runs import STATE, load_model
+
+    digest = hashlib.sha1(json.dumps({"name": name, "params": dataclasses.asdict(params), "seed": seed, **key},
+                                     sort_keys=True, default=str).encode()).hexdigest()[:10]
+    out = Path(folder) / f"{name}-{digest}"
+    resume = (out / STATE).exists()
+    train(name, params, sets, out, resume=resume, seed=seed, verbose=verbose)
+    return load_model(out), out

@@ -1,0 +1,249 @@
+"""Table 3 of Moon 2020 (DeepASMR): how often the (f) classifier recognises VAE / cGAN variations and blends.
+
+Variation: 200 generated slices per label, correct when classified as their source label. Blend:
+100 tapping + brushing slices, correct when those two labels' probabilities sum past 50 %.
+Added to the paper's table: the judge's accuracy on real held-out slices (the ceiling), a Fréchet
+distance between generated and real slices on the judge's embedding (lower = closer to real), the
+VAE decoder-depth comparison (4 / 5 / 6 layers) and the posterior-collapse diagnostic with and
+without the remedy (KL warm-up + free bits).
+
+    python experiments/table4.py [--data DIR] [--quick] [--out results/table4] [--runs runs/experiments]
+
+On the generated corpus these numbers describe this repository's code, not the thesis's data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+
+from asmr_generate import collapse
+from asmr_generate.mel_generate import save_mel_grid, slug, write_wavs
+from asmr_generate.mel_train import cached_run, load_slice_sets
+from asmr_generate.params import CGANParams, VAEParams
+from audioprep.cli import existing_path, run_cli
+from audioprep.runs import environment, write_json
+
+PAPER = {"VAE": (71, 93), "GAN": (64, 86)}
+TAPPING, BRUSHING = "fingernail tapping", "brushing the microphone"
+N_VARIATIONS, N_BLENDS = 200, 100
+SCALES = {  # slices per recording and epochs; the full run fits 60 min on 2 CPU cores
+    "quick": {"slices": 8, "vae_epochs": 3, "gan_epochs": 3, "judge_epochs": 3},
+    "full": {"slices": 30, "vae_epochs": 15, "gan_epochs": 15, "judge_epochs": 15},
+}
+DEPTHS = (4, 5, 6)
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two sets of embeddings (the FID formula)."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = scipy.linalg.sqrtm(cov_a @ cov_b)
+    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * np.real(root)))
+
+
+class Judge:
+    """The `deepasmr` (f) classifier trained on the same split, with its embedding for the Fréchet distance."""
+
+    def __init__(self, data, folder: Path, epochs: int, slices: int, seed: int):
+        from asmr_classify.models import embedding_model
+        from asmr_classify.predict import load_classifier
+        from asmr_classify.train import train_classifier
+        from audioprep.runs import STATE
+
+        out = folder / f"judge-deepasmr-e{epochs}-s{slices}-seed{seed}"
+        train_classifier("deepasmr", data, out, epochs=epochs, resume=(out / STATE).exists(), seed=seed,
+                         max_slices_per_file=slices, verbose=0)
+        self.classifier = load_classifier(out)
+        self.embedder = embedding_model(self.classifier.model)
+        self.classes = self.classifier.classes
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        from asmr_classify.predict import predict_proba
+
+        return predict_proba(self.classifier, x)
+
+    def embed(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.embedder.predict(np.asarray(x, np.float32), batch_size=256, verbose=0))
+
+
+def _pick(rng, pool: np.ndarray, n: int) -> np.ndarray:
+    return rng.choice(pool, n, replace=len(pool) < n)
+
+
+def vae_generations(model, test, classes, seed: int) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """200 variations per label (one posterior sample of a random held-out slice each) and 100 midpoint blends."""
+    rng = np.random.default_rng(seed)
+    variations = {}
+    for c in range(len(classes)):
+        pool = np.flatnonzero(test.y == c)
+        variations[c] = model.vary(test.x[_pick(rng, pool, N_VARIATIONS)], 1, seed=seed + c)[:, 0]
+    taps = test.x[_pick(rng, np.flatnonzero(test.y == classes.index(TAPPING)), N_BLENDS)]
+    brushes = test.x[_pick(rng, np.flatnonzero(test.y == classes.index(BRUSHING)), N_BLENDS)]
+    z = 0.5 * (model.encode(taps) + model.encode(brushes))
+    return variations, model.decode(z)
+
+
+def gan_generations(model, classes, seed: int) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """200 samples per label and 100 samples conditioned on the mean tapping / brushing embedding."""
+    variations = {c: model.sample(label, N_VARIATIONS, seed=seed + c) for c, label in enumerate(classes)}
+    return variations, model.sample(TAPPING, N_BLENDS, blend_with=BRUSHING, seed=seed)
+
+
+def judge_generations(judge: Judge, variations: dict[int, np.ndarray], blends: np.ndarray, classes) -> dict:
+    per_label = {}
+    for c, x in variations.items():
+        per_label[classes[c]] = float(np.mean(judge.proba(x).argmax(1) == c))
+    p = judge.proba(blends)
+    pair = p[:, classes.index(TAPPING)] + p[:, classes.index(BRUSHING)]
+    return {
+        "variation_accuracy": float(np.mean(list(per_label.values()))),
+        "variation_per_label": per_label,
+        "blend_accuracy": float(np.mean(pair > 0.5)),
+    }
+
+
+def _history_row(run_folder: Path, monitor: str) -> dict:
+    from audioprep.runs import RunDir
+
+    rows = RunDir(run_folder, resume=True).history()
+    return min(rows, key=lambda r: r[monitor])
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.0f} %"
+
+
+def markdown(headers, rows) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
+
+
+def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
+    started = time.time()
+    scale = SCALES["quick" if quick else "full"]
+    sets = load_slice_sets(data, scale["slices"], seed=0)
+    classes, test = sets["train"].classes, sets["test"]
+    for label in (TAPPING, BRUSHING):
+        if label not in classes:
+            sys.exit(f"error: {data}: the blend needs the labels {TAPPING!r} and {BRUSHING!r} (found: {classes})")
+    key = {"data": str(data), "slices": scale["slices"], "split_seed": 0}
+    print(f"table4: {len(sets['train'])} train / {len(sets['val'])} val / {len(test)} test slices; "
+          f"{'--quick' if quick else 'full'} scale {scale}", flush=True)
+
+    print("training the judge (deepasmr (f) classifier) ...", flush=True)
+    judge = Judge(data, runs, scale["judge_epochs"], scale["slices"], seed)
+    if judge.classes != classes:
+        sys.exit(f"error: judge classes {judge.classes} differ from the generators' {classes}")
+    real_acc = float(np.mean(judge.proba(test.x).argmax(1) == test.y))
+    real_emb = judge.embed(test.x)
+    floor_fd = frechet_distance(judge.embed(sets["train"].x), real_emb)
+
+    vaes, depth_rows = {}, []
+    for depth in DEPTHS:
+        p = VAEParams(decoder_depth=depth, epochs=scale["vae_epochs"])
+        print(f"training the VAE, decoder depth {depth} ...", flush=True)
+        vaes[depth], folder = cached_run("vae", p, sets, runs, key, seed=seed)
+        best = _history_row(folder, "val_elbo")
+        var, blend = vae_generations(vaes[depth], test, classes, seed)
+        judged = judge_generations(judge, var, blend, classes)
+        depth_rows.append({"depth": depth, "val_elbo": best["val_elbo"], "val_recon": best["val_recon"],
+                           "val_kl": best["val_kl"], **judged})
+    print("training the VAE without the collapse remedy ...", flush=True)
+    plain_params = VAEParams(epochs=scale["vae_epochs"], kl_warmup_epochs=0, free_bits=0.0)
+    plain, _ = cached_run("vae", plain_params, sets, runs, key, seed=seed)
+    print("training the cGAN ...", flush=True)
+    gan, _ = cached_run("cgan", CGANParams(epochs=scale["gan_epochs"]), sets, runs, key, seed=seed)
+
+    vae = vaes[5]
+    gens = {"VAE": vae_generations(vae, test, classes, seed), "GAN": gan_generations(gan, classes, seed),
+            "VAE, no remedy": vae_generations(plain, test, classes, seed)}
+    results = {}
+    for name, (var, blend) in gens.items():
+        results[name] = judge_generations(judge, var, blend, classes)
+        results[name]["frechet_variations"] = frechet_distance(judge.embed(np.concatenate(list(var.values()))), real_emb)
+        results[name]["frechet_blends"] = frechet_distance(judge.embed(blend), real_emb)
+
+    reports = {"with remedy": collapse.diagnose(vae, test.x, seed=seed),
+               "without remedy": collapse.diagnose(plain, test.x, seed=seed)}
+    out.mkdir(parents=True, exist_ok=True)
+    collapse.plot(reports, out / "collapse.png")
+    _examples(out, test, classes, gens)
+
+    main_rows = [[name, _pct(results[name]["variation_accuracy"]), f"{PAPER[name][0]} %",
+                  _pct(results[name]["blend_accuracy"]), f"{PAPER[name][1]} %",
+                  f"{results[name]['frechet_variations']:.2f}", f"{results[name]['frechet_blends']:.2f}"]
+                 for name in ("VAE", "GAN")]
+    main_rows.append(["real held-out slices (ceiling)", _pct(real_acc), "-", "-", "-", f"{floor_fd:.2f} (train vs test)", "-"])
+    depth_table = markdown(
+        ["VAE decoder depth", "best val ELBO (nats)", "recon", "KL", "variation acc.", "blend acc."],
+        [[r["depth"], f"{r['val_elbo']:.1f}", f"{r['val_recon']:.1f}", f"{r['val_kl']:.1f}",
+          _pct(r["variation_accuracy"]), _pct(r["blend_accuracy"])] for r in depth_rows])
+    collapse_table = markdown(
+        ["VAE (depth 5)", "active units", "KL total (nats)", "dims with KL > 0.1", "output diversity",
+         "variation acc.", "blend acc."],
+        [[name, f"{r.active_units}/{r.latent_dim}", f"{r.kl_total:.1f}", r.summary()["dims_with_kl_over_0.1"],
+          f"{r.output_diversity:.2f}", _pct(results[g]["variation_accuracy"]), _pct(results[g]["blend_accuracy"])]
+         for (name, r), g in zip(reports.items(), ("VAE", "VAE, no remedy"), strict=True)])
+    header = (f"Table 3 (Moon 2020) on {'the generated corpus' if data is None else data}"
+              f"{' (--quick)' if quick else ''}; ours beside the paper's. Numbers on the generated corpus are "
+              "not the paper's.")
+    text = "\n\n".join([
+        header,
+        markdown(["generator", "variation (ours)", "variation (paper)", "blend (ours)", "blend (paper)",
+                  "Fréchet dist. variations", "Fréchet dist. blends"], main_rows),
+        "Decoder depth (paper: 5 layers best, 4 and 6 worse):\n\n" + depth_table,
+        "Posterior collapse (KL warm-up over "
+        f"{VAEParams().kl_warmup_epochs} epochs + free bits {VAEParams().free_bits} nats/dim vs plain ELBO):\n\n"
+        + collapse_table,
+    ])
+    (out / "table.md").write_text(text + "\n")
+    payload = {
+        "quick": quick, "data": str(data) if data else "generated deepasmr corpus", "scale": scale,
+        "seconds": round(time.time() - started, 1), "classes": classes, "real_accuracy": real_acc,
+        "frechet_train_vs_test": floor_fd, "results": results, "paper": PAPER, "decoder_depth": depth_rows,
+        "collapse": {k: dataclasses.asdict(v) for k, v in reports.items()},
+        "params": {"vae": dataclasses.asdict(VAEParams(epochs=scale["vae_epochs"])),
+                   "cgan": dataclasses.asdict(CGANParams(epochs=scale["gan_epochs"]))},
+        "environment": environment(),
+    }
+    write_json(out / "results.json", payload)
+    print(text)
+    print(f"wrote {out}/ in {payload['seconds']:.0f} s")
+    return payload
+
+
+def _examples(out: Path, test, classes, gens) -> None:
+    """examples.png and audio/*.wav: real, VAE and cGAN slices of tapping and brushing, and both blends."""
+    mels = {}
+    for label in (TAPPING, BRUSHING):
+        c = classes.index(label)
+        mels[f"real {label}"] = test.x[np.flatnonzero(test.y == c)[0]]
+        mels[f"VAE {label}"] = gens["VAE"][0][c][0]
+        mels[f"cGAN {label}"] = gens["GAN"][0][c][0]
+    mels["VAE blend"] = gens["VAE"][1][0]
+    mels["cGAN blend"] = gens["GAN"][1][0]
+    save_mel_grid(out / "examples.png", mels, columns=3, title="held-out real slices and generated ones")
+    write_wavs(out / "audio", {slug(k): v for k, v in mels.items()})
+
+
+def _main(argv) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=existing_path, help="deepasmr-layout folder (default: the generated corpus)")
+    parser.add_argument("--quick", action="store_true", help="a few minutes: fewer slices and epochs")
+    parser.add_argument("--out", type=Path, default=Path("results/table4"))
+    parser.add_argument("--runs", type=Path, default=Path("runs/experiments"), help="trained models are kept here")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    run(args.data, args.quick, args.out, args.runs, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(_main))
