@@ -1,0 +1,61 @@
+"""The table scripts' --quick paths on the small generated corpus: tables, paper columns, figures."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache_in_tmp(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASMR_TOOLKIT_DATA", str(tmp_path_factory.mktemp("cache_root")))
+        yield
+
+
+def test_table1_quick(small_layout, tmp_path, capsys):
+    parent = tmp_path / "lin"
+    parent.mkdir()
+    for layout in ("asmr85", "commonvoice"):
+        (parent / layout).symlink_to(small_layout(layout), target_is_directory=True)
+    out = tmp_path / "results"
+    assert _script("table1").main(["--quick", "--epochs", "2", "--data", str(parent), "--out", str(out),
+                                   "--runs", str(tmp_path / "runs")]) == 0
+    printed = capsys.readouterr().out
+    assert "Total params: ours 1,062,850 (non-trainable 512); paper 1,062,850 (non-trainable 512)" in printed
+    assert printed.count("| yes |") == 16 and "98-99 %" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert [int(r["epoch"]) for r in results["history"]] == [0, 1]
+    assert 0.0 <= results["test"]["accuracy"] <= 1.0 and results["quick"] is True
+    for name in ("figure1_mfcc_asmr", "figure2_mfcc_speech", "figure3_clips_per_class", "figure6_loss",
+                 "figure7_accuracy"):
+        assert (out / f"{name}.png").stat().st_size > 1000
+    assert "not the paper's" in (out / "table.md").read_text()
+
+
+def test_table2_quick(small_layout, tmp_path, capsys):
+    out = tmp_path / "results"
+    argv = ["--quick", "--epochs", "1", "--seeds", "2", "--max-slices-per-file", "2",
+            "--models", "dense_audio", "deepasmr", "mfcc_logreg", "--data", str(small_layout("deepasmr")),
+            "--out", str(out), "--runs", str(tmp_path / "runs")]
+    assert _script("table2").main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "| (a) single dense layer on audio | 40.0 |" in printed
+    assert "| (f) (e) fine-tuned: ELU/tanh, RMSprop, Talos | 95.4 |" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["results"]) == {"dense_audio", "deepasmr", "mfcc_logreg"}
+    assert all(len(r["accuracy"]) == 2 and all(0 <= a <= 1 for a in r["accuracy"]) for r in results["results"].values())
+    assert len(results["classes"]) == 9
+    assert (out / "figure10_tsne.png").stat().st_size > 1000
