@@ -1,0 +1,112 @@
+"""`python -m asmr_generate train {wavenet,wavernn} ...` and `python -m asmr_generate synth ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from audioprep.cli import existing_path, run_cli
+from audioprep.errors import UsageError
+
+TRAIN_HELP = "train a WaveNet or WaveRNN on adell triggers (one trigger, or all with --conditioned)"
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="asmr_generate train", description=TRAIN_HELP)
+    p.add_argument("model", choices=("wavenet", "wavernn"))
+    p.add_argument("--data", type=existing_path, help="adell-layout folder (default: the generated corpus)")
+    p.add_argument("--epochs", type=int, help="epochs to train in all (default: the config's)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--trigger", help='the one trigger of an unconditioned model, e.g. "tapping/glass"')
+    group.add_argument("--conditioned", action="store_true", help="one model for every trigger (global conditioning)")
+    p.add_argument("--conditioning", choices=("bias", "concat"), default="concat",
+                   help="WaveRNN conditioning: equations 2 (gate bias) or 3 (bias + embedding beside h)")
+    p.add_argument("--stereo", action="store_true", help="two-channel WaveNet predicting both channels jointly")
+    p.add_argument("--config", choices=("default", "paper"), default="default",
+                   help="default: small CPU config; paper: Adell et al. Table 1 (WaveNet)")
+    p.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: the config's)")
+    p.add_argument("--sample-every", type=int, default=250, metavar="N",
+                   help="write audio samples into OUT/samples every N training steps (0: never)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="run folder (best.keras, last.keras, history.csv, params.json)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    return p
+
+
+def _synth_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="asmr_generate synth", description="sample audio from a trained WaveNet / WaveRNN")
+    p.add_argument("--model", type=existing_path, required=True, help="run folder or model file beside its params.json")
+    p.add_argument("--trigger", help="trigger to generate (required for a conditioned model)")
+    p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (< 1: more conservative)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="audio file to write (.wav, .flac, .ogg)")
+    return p
+
+
+def _train(argv: list[str]) -> int:
+    from asmr_generate.wave_train import train
+
+    args = _train_parser().parse_args(argv)
+    overrides = {"steps_per_epoch": args.steps_per_epoch} if args.steps_per_epoch else {}
+    if args.resume and overrides:
+        raise UsageError("--steps-per-epoch: a resumed run keeps the params it started with")
+    _, run, setup, params, _ = train(
+        args.model, args.out, data=args.data, epochs=args.epochs, trigger=args.trigger, conditioned=args.conditioned,
+        conditioning=args.conditioning, config=args.config, resume=args.resume, sample_every=args.sample_every,
+        stereo=args.stereo, seed=args.seed, **overrides,
+    )
+    history = run.history()
+    last = history[-1] if history else {}
+    print(f"{setup.kind} on {', '.join(setup.triggers)}: {len(history)} epochs, "
+          f"val_loss {last.get('val_loss', float('nan')):.4f} -> {run.path}")
+    return 0
+
+
+def synthesize(model_path, seconds: float, trigger: str | None = None, temperature: float = 1.0, seed: int = 0,
+               progress: bool = True):
+    """(audio (channels, n), sample rate) sampled from a run folder or model file."""
+    from asmr_generate.wave_sampling import sampler_for
+    from asmr_generate.wave_train import read_run
+    from audioprep.runs import load_model
+
+    setup, params = read_run(model_path)
+    if seconds <= 0:
+        raise UsageError(f"--seconds {seconds}: must be positive")
+    if temperature <= 0:
+        raise UsageError(f"--temperature {temperature}: must be positive")
+    index = None
+    if setup.conditioned:
+        if trigger not in setup.triggers:
+            given = f" {trigger}" if trigger else ""
+            raise UsageError(f"--trigger{given}: the model is conditioned on {', '.join(setup.triggers)}; pick one")
+        index = setup.triggers.index(trigger)
+    elif trigger is not None and trigger != setup.triggers[0]:
+        raise UsageError(f"--trigger {trigger}: this model was trained on {setup.triggers[0]} only")
+    sampler = sampler_for(load_model(model_path))
+    n = int(round(seconds * params.sample_rate))
+    audio = sampler.generate(n, trigger=index, temperature=temperature, seed=seed, progress=progress)[0]
+    return audio, params.sample_rate
+
+
+def _synth(argv: list[str]) -> int:
+    from audioprep.io import write_audio
+
+    args = _synth_parser().parse_args(argv)
+    audio, sr = synthesize(args.model, args.seconds, args.trigger, args.temperature, args.seed)
+    write_audio(args.out, audio[0] if audio.shape[0] == 1 else audio, sr)
+    print(f"wrote {args.out}: {audio.shape[-1] / sr:.2f} s, {audio.shape[0]} channel(s), {sr} Hz")
+    return 0
+
+
+def _main(argv: list[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"]:
+        return _train(argv[1:])
+    if argv[:1] == ["synth"]:
+        return _synth(argv[1:])
+    raise UsageError(f"unknown waveform command {' '.join(argv[:1]) or '(none)'}: use `train wavenet|wavernn` or `synth`")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(_main, argv)
