@@ -26,17 +26,13 @@ import scipy.linalg
 from asmr_generate import collapse
 from asmr_generate.mel_generate import save_mel_grid, slug, write_wavs
 from asmr_generate.mel_train import cached_run, load_slice_sets
-from asmr_generate.params import CGANParams, VAEParams
+from asmr_generate.params import EXPERIMENT_SCALES, CGANParams, VAEParams
 from audioprep.cli import existing_path, run_cli
 from audioprep.runs import environment, write_json
 
 PAPER = {"VAE": (71, 93), "GAN": (64, 86)}
 TAPPING, BRUSHING = "fingernail tapping", "brushing the microphone"
 N_VARIATIONS, N_BLENDS = 200, 100
-SCALES = {  # slices per recording and epochs; the full run fits 60 min on 2 CPU cores
-    "quick": {"slices": 8, "vae_epochs": 3, "gan_epochs": 3, "judge_epochs": 3},
-    "full": {"slices": 30, "vae_epochs": 15, "gan_epochs": 15, "judge_epochs": 15},
-}
 DEPTHS = (4, 5, 6)
 
 
@@ -127,7 +123,7 @@ def markdown(headers, rows) -> str:
 
 def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
     started = time.time()
-    scale = SCALES["quick" if quick else "full"]
+    scale = EXPERIMENT_SCALES["quick" if quick else "full"]
     sets = load_slice_sets(data, scale["slices"], seed=0)
     classes, test = sets["train"].classes, sets["test"]
     for label in (TAPPING, BRUSHING):
