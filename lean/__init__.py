@@ -1,0 +1,1 @@
+"""LEAN (Choudhary et al. 2023): YAMNet + Wave Encoder + cross attention, evaluation and TFLite export."""

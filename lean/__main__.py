@@ -1,0 +1,153 @@
+"""`python -m lean {train,evaluate,export,tag}`: LEAN on FSD50K (real or the generated default corpus)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from audioprep.cli import existing_path, run_cli
+from audioprep.corpus import layout_dir
+from audioprep.errors import UsageError
+from audioprep.runs import write_json
+from lean.params import LeanParams
+
+
+def _data(args, params: LeanParams, splits):
+    from lean.data import load_data
+
+    data = load_data(layout_dir("fsd50k", args.data), params, splits=splits)
+    print(data.report, file=sys.stderr)
+    return data
+
+
+def _params(args) -> LeanParams:
+    overrides = {k: v for k, v in {"batch_size": args.batch_size, "learning_rate": args.learning_rate}.items() if v is not None}
+    return dataclasses.replace(LeanParams(), **overrides)
+
+
+def cmd_train(args) -> int:
+    from lean.pretrain import standin_yamnet
+    from lean.train import train_variant
+
+    params = _params(args)
+    data = _data(args, params, ("train", "val"))
+    yamnet = args.yamnet or standin_yamnet(data, params, args.pretrain_epochs, args.max_patches_per_clip)
+    out = args.out or Path("runs") / args.variant
+    train_variant(
+        args.variant, data, out, args.epochs or params.epochs, yamnet, params, args.resume, args.max_patches_per_clip
+    )
+    print(f"best model (highest val PR-AUC): {Path(out) / 'best.keras'}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from lean.evaluate import evaluate
+    from lean.scoring import load_scorer
+
+    params = LeanParams()
+    scorer = load_scorer(args.model)
+    data = _data(args, params, (args.split,))
+    if data.vocabulary != scorer.labels:
+        raise UsageError(f"--model {args.model}: its labels differ from the dataset's vocabulary")
+    result = evaluate(scorer, data.splits[args.split], params)
+    summary = {k: result[k] for k in ("mAP", "mAUC", "dprime", "classes_scored")}
+    if args.out:
+        write_json(args.out, {"model": str(args.model), "split": args.split, **result, "labels": scorer.labels})
+    print(json.dumps(summary) if args.json else "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_export(args) -> int:
+    import numpy as np
+
+    from audioprep.runs import load_model
+    from lean.data import clip_patches
+    from lean.export import export_tflite
+    from lean.scoring import read_labels
+
+    params = LeanParams()
+    model = load_model(args.model)
+    labels = read_labels(args.model, int(model.outputs[0].shape[-1]))
+    representative = None
+    if args.quantize == "int8":
+        data = _data(args, params, ("train",))
+        windows = [clip_patches(a, params, 1)[0] for a in data.splits["train"].clips]
+        rng = np.random.default_rng(params.seed)
+        representative = np.stack(windows)[rng.permutation(len(windows))[: args.calibration]]
+    report = export_tflite(model, args.out, labels, args.quantize, representative, params)
+    print(f"wrote {report['path']} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}), labels beside it")
+    print(f"builtin ops only: {', '.join(report['ops'])}")
+    print(f"max |TFLite - Keras| on 4 probe windows: {report['max_abs_diff_vs_keras']:.2e}")
+    return 0
+
+
+def cmd_tag(args) -> int:
+    from lean.scoring import load_scorer
+    from lean.tag import format_rows, tag_file
+
+    scorer = load_scorer(args.model, threads=args.threads)
+    rows = tag_file(scorer, args.file, LeanParams(), args.top)
+    print(json.dumps({"file": str(args.file), "windows": rows}, indent=1) if args.json else format_rows(rows))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from lean.export import QUANTIZE
+    from lean.model import VARIANTS
+
+    parser = argparse.ArgumentParser(prog="lean", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train one Table III model")
+    train.add_argument("--variant", choices=VARIANTS, default="lean")
+    train.add_argument("--data", type=existing_path, help="FSD50K folder (default: the generated corpus)")
+    train.add_argument("--epochs", type=int, help="default: the paper's 40")
+    train.add_argument("--out", type=Path, help="run folder (default: runs/VARIANT)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    train.add_argument("--yamnet", help="yamnet.h5 weights, a hub handle or a SavedModel folder (default: pretrain a stand-in)")
+    train.add_argument("--pretrain-epochs", type=int, default=10, help="epochs of the stand-in YAMNet pretraining")
+    train.add_argument("--max-patches-per-clip", type=int, help="cap 1 s patches taken from one clip")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="chunked evaluation: mAP, mAUC, d-prime, per-class AP")
+    ev.add_argument("--model", type=existing_path, required=True, help="run folder, .keras or .tflite")
+    ev.add_argument("--data", type=existing_path)
+    ev.add_argument("--split", choices=("eval", "val", "train"), default="eval")
+    ev.add_argument("--out", type=Path, help="write the full result (per-class AP too) as JSON")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)
+
+    ex = sub.add_parser("export", help="TFLite export, builtin ops only, labels beside it")
+    ex.add_argument("--model", type=existing_path, required=True)
+    ex.add_argument("--quantize", choices=QUANTIZE, default="none")
+    ex.add_argument("--out", type=Path, default=Path("lean.tflite"))
+    ex.add_argument("--data", type=existing_path, help="calibration data for int8 (default: the generated corpus)")
+    ex.add_argument("--calibration", type=int, default=200, help="int8 calibration windows")
+    ex.set_defaults(func=cmd_export)
+
+    tag = sub.add_parser("tag", help="top labels over time for a recording")
+    tag.add_argument("file", type=existing_path)
+    tag.add_argument("--model", type=existing_path, default=Path("lean.tflite"))
+    tag.add_argument("--top", type=int, default=5)
+    tag.add_argument("--threads", type=int, default=None)
+    tag.add_argument("--json", action="store_true")
+    tag.set_defaults(func=cmd_tag)
+    return parser
+
+
+def _main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+def main(argv=None) -> int:
+    return run_cli(_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""TFLite export for phones: builtin ops only, one 1 s waveform in, class scores out, labels beside it.
+
+The trained model is rebuilt with the DFT-by-matmul log-mel front end and unrolled LSTMs (the form
+the converter lowers to builtin ops and full-int8 calibration accepts), its weights copied over,
+and converted at a fixed batch of one. Every export is checked: its operator list may hold no
+Flex (Select TF) or custom op, and a float export must match the Keras model to 1e-5.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from audioprep.errors import UsageError
+from lean.model import HEAD, build_model
+from lean.params import LeanParams
+from lean.scoring import TfliteScorer, labels_path, write_labels
+
+QUANTIZE = ("none", "dynamic", "int8")
+PARITY_TOLERANCE = 1e-5
+
+
+def export_model(model: keras.Model, params: LeanParams = LeanParams()) -> keras.Model:
+    """The TFLite-ready twin of a trained native model: same weights, DFT front end, unrolled LSTMs."""
+    if any(type(layer).__name__ == "HubYamnet" for layer in model._flatten_layers()):
+        raise UsageError(
+            "export needs the native YAMNet: train with --yamnet yamnet.h5 (official weights) instead of a hub handle"
+        )
+    twin = build_model(model.name, model.get_layer(HEAD).units, params, tflite_compatible=True, unroll=True)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def convert(twin: keras.Model, quantize: str = "none", representative: np.ndarray | None = None) -> bytes:
+    """Convert at batch 1 with builtin ops only; `int8` needs representative 1 s windows for calibration."""
+    if quantize not in QUANTIZE:
+        raise UsageError(f"--quantize {quantize}: choose from {', '.join(QUANTIZE)}")
+    samples = twin.inputs[0].shape[-1]
+    function = tf.function(lambda wave: twin(wave, training=False))
+    concrete = function.get_concrete_function(tf.TensorSpec([1, samples], tf.float32, name="waveform"))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize != "none":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "int8":
+        if representative is None or len(representative) == 0:
+            raise UsageError("--quantize int8 needs representative windows (the training data) for calibration")
+
+        def windows():
+            for window in representative:
+                yield [np.asarray(window, np.float32)[None]]
+
+        converter.representative_dataset = windows
+    return strip_names(converter.convert())
+
+
+def strip_names(flatbuffer: bytes) -> bytes:
+    """Drop tensor and subgraph names (debug strings: ~0.5 MB across the 40 unrolled LSTM steps)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    flatbuffer_utils.strip_strings(model)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def flex_ops(op_names: list[str]) -> list[str]:
+    """Operators an Android app without the Select-TF-ops library could not run."""
+    return [name for name in op_names if name.startswith("Flex") or name in ("CUSTOM", "DELEGATE")]
+
+
+def export_tflite(
+    model: keras.Model,
+    out,
+    labels: list[str],
+    quantize: str = "none",
+    representative: np.ndarray | None = None,
+    params: LeanParams = LeanParams(),
+) -> dict:
+    """Write `out` (.tflite) and `<stem>.labels.txt`; check builtin-only ops and, for float, parity with Keras."""
+    out = Path(out)
+    if out.suffix != ".tflite":
+        raise UsageError(f"--out {out}: the exported file must end in .tflite")
+    twin = export_model(model, params)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(convert(twin, quantize, representative))
+    write_labels(labels_path(out), labels)
+    scorer = TfliteScorer(out, labels)
+    ops = scorer.op_names()
+    bad = flex_ops(ops)
+    if bad:
+        raise UsageError(f"{out}: conversion left non-builtin ops {bad}")
+    report = {"path": str(out), "quantize": quantize, "bytes": out.stat().st_size, "ops": ops}
+    probe = np.random.default_rng(params.seed).uniform(-0.5, 0.5, (4, params.patch_samples)).astype(np.float32)
+    keras_scores = np.asarray(twin(probe, training=False))
+    report["max_abs_diff_vs_keras"] = float(np.max(np.abs(scorer(probe) - keras_scores)))
+    if quantize == "none" and report["max_abs_diff_vs_keras"] > PARITY_TOLERANCE:
+        raise UsageError(f"{out}: float export differs from Keras by {report['max_abs_diff_vs_keras']:.2e} > 1e-5")
+    return report

@@ -1,0 +1,112 @@
+"""One way to score 1 s windows, whatever the model is: a Keras run folder / `.keras` file or a `.tflite` file.
+
+A scorer maps (k, 16000) float32 windows to (k, classes) scores and knows its class names, so
+evaluation, tagging and benchmarks treat the trained model and its TFLite exports alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from audioprep.errors import UsageError
+from audioprep.runs import load_model, resolve_model
+
+LABELS = "labels.txt"
+
+
+def labels_path(model_path) -> Path:
+    """Where a model's class names live: `labels.txt` in a run folder, else `<stem>.labels.txt` beside the file."""
+    path = Path(model_path)
+    if path.is_dir():
+        return path / LABELS
+    beside = path.with_name(f"{path.stem}.labels.txt")
+    return beside if beside.exists() or path.suffix == ".tflite" else path.parent / LABELS
+
+
+def write_labels(path, labels: list[str]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{name}\n" for name in labels), encoding="utf-8")
+    return path
+
+
+def read_labels(model_path, classes: int) -> list[str]:
+    """The class names stored beside a model; numbered names if there are none."""
+    path = labels_path(model_path)
+    if not path.exists():
+        return [f"class_{i}" for i in range(classes)]
+    names = path.read_text(encoding="utf-8").splitlines()
+    if len(names) != classes:
+        raise UsageError(f"{path}: lists {len(names)} labels, the model has {classes} outputs")
+    return names
+
+
+class KerasScorer:
+    """A Keras model scored in batches."""
+
+    def __init__(self, model: keras.Model, labels: list[str] | None = None, batch_size: int = 64):
+        self.model, self.batch_size = model, batch_size
+        self.classes = int(model.outputs[0].shape[-1])
+        self.labels = labels or [f"class_{i}" for i in range(self.classes)]
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        windows = np.asarray(windows, np.float32)
+        out = [np.asarray(self.model(windows[i : i + self.batch_size], training=False)) for i in range(0, len(windows), self.batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, self.classes), np.float32)
+
+
+class TfliteScorer:
+    """A `.tflite` model on the LiteRT interpreter, one window per invoke (the phone's way)."""
+
+    def __init__(self, path, labels: list[str] | None = None, threads: int | None = None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = Path(path)
+        try:
+            self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
+        except (ValueError, RuntimeError) as err:
+            raise UsageError(f"{path}: not a loadable TFLite model ({err})") from err
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self.window = int(self.input["shape"][-1])
+        self.classes = int(self.output["shape"][-1])
+        self.labels = labels or read_labels(self.path, self.classes)
+
+    def score_one(self, window: np.ndarray) -> np.ndarray:
+        self.interpreter.set_tensor(self.input["index"], np.asarray(window, np.float32).reshape(self.input["shape"]))
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output["index"])[0].copy()
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        out = [self.score_one(w) for w in windows]
+        return np.stack(out) if out else np.zeros((0, self.classes), np.float32)
+
+    def op_names(self) -> list[str]:
+        """Names of every operator stored in the model file (builtin names, or FlexXxx / custom names).
+
+        Read with default delegates off, so XNNPACK's runtime DELEGATE nodes do not hide them.
+        """
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        plain = Interpreter(
+            model_path=str(self.path), experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        )
+        plain.allocate_tensors()
+        return sorted({op["op_name"] for op in plain._get_ops_details()})
+
+
+def load_scorer(path, threads: int | None = None):
+    """A scorer for `--model`: a `.tflite` file, a `.keras` file, or a run folder."""
+    path = Path(path)
+    if path.suffix == ".tflite":
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such TFLite model")
+        return TfliteScorer(path, threads=threads)
+    model = load_model(path)
+    file = resolve_model(path)
+    classes = int(model.outputs[0].shape[-1])
+    return KerasScorer(model, read_labels(path if path.is_dir() else file, classes))

@@ -1,0 +1,66 @@
+"""Training one Table III model: multi-label BCE on 1 s patches, batch 64, Adam 1e-4, best validation PR-AUC kept.
+
+The run folder (audioprep.runs.RunDir) holds best.keras / last.keras / history.csv / params.json and
+the labels file, and an interrupted run continues with `resume=True`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+
+from audioprep.runs import RunDir
+from lean.data import LeanData, patch_arrays, patch_dataset
+from lean.model import build_model
+from lean.params import LeanParams
+from lean.scoring import LABELS, write_labels
+from lean.yamnet import yamnet_embedder
+
+MONITOR = "val_pr_auc"
+
+
+def compile_model(model: keras.Model, params: LeanParams) -> keras.Model:
+    classes = int(model.outputs[0].shape[-1])
+    model.compile(
+        optimizer=keras.optimizers.Adam(params.learning_rate),
+        loss="binary_crossentropy",
+        metrics=[keras.metrics.AUC(curve="PR", multi_label=True, num_labels=classes, name="pr_auc")],
+    )
+    return model
+
+
+def train_variant(
+    variant: str,
+    data: LeanData,
+    out,
+    epochs: int,
+    yamnet: str | Path | None,
+    params: LeanParams = LeanParams(),
+    resume: bool = False,
+    max_patches_per_clip: int | None = None,
+    verbose: int = 1,
+) -> keras.Model:
+    """Train `variant` on data's train split, validate on its val split; return the best model.
+
+    `yamnet` is YAMNet weights (`.h5`, official or the stand-in) or a hub handle / SavedModel folder.
+    """
+    keras.utils.set_random_seed(params.seed)
+    run = RunDir(out, resume=resume, monitor=MONITOR, mode="max")
+    model = build_model(variant, len(data.vocabulary), params, embedder=yamnet_embedder(yamnet, params))
+    compile_model(model, params)
+    run.write_params(
+        params,
+        variant=variant,
+        yamnet=str(yamnet),
+        data=str(data.root),
+        classes=len(data.vocabulary),
+        parameters=model.count_params(),
+        max_patches_per_clip=max_patches_per_clip,
+        bad_files=data.report,
+    )
+    write_labels(run.file(LABELS), data.vocabulary)
+    train = patch_dataset(*patch_arrays(data.splits["train"], params, max_patches_per_clip), params.batch_size, True, params.seed)
+    val = patch_dataset(*patch_arrays(data.splits["val"], params, max_patches_per_clip), params.batch_size, False)
+    run.fit(model, train, epochs, validation_data=val, verbose=verbose)
+    return keras.models.load_model(run.file("best.keras"))
