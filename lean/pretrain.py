@@ -20,11 +20,28 @@ from lean.params import LeanParams
 from lean.yamnet import embedding_model, save_yamnet_h5, yamnet
 
 STANDIN_LEARNING_RATE = 1e-3  # from scratch, not fine-tuning: faster than the paper's 1e-4
+STANDIN_RECIPE = 2  # part of the cache key: bump when the pretraining recipe changes
+
+
+def recalibrate_batch_norm(net: keras.Model, batches, count: int = 16) -> None:
+    """Set every batch norm's moving statistics to the average over `count` batches of the final weights.
+
+    A short pretraining leaves the moving averages (momentum 0.99) far from the batch statistics the
+    weights were trained with, and a frozen YAMNet runs on the moving averages.
+    """
+    norms = [layer for layer in net.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    momentum = [bn.momentum for bn in norms]
+    for i, (x, _) in enumerate(batches.take(count)):
+        for bn in norms:
+            bn.momentum = i / (i + 1)  # cumulative mean of the batch statistics
+        net(x, training=True)
+    for bn, m in zip(norms, momentum, strict=True):
+        bn.momentum = m
 
 
 def standin_path(data: LeanData, params: LeanParams, epochs: int, max_patches_per_clip: int | None) -> Path:
     key = "|".join(
-        [str(data.root.resolve()), str(len(data.splits["train"])), str(epochs), str(params.seed), str(max_patches_per_clip)]
+        [str(STANDIN_RECIPE), str(data.root.resolve()), str(len(data.splits["train"])), str(epochs), str(params.seed), str(max_patches_per_clip)]
     )
     digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     return data_root() / "cache" / "lean" / f"yamnet_standin_{digest}.h5"
@@ -54,7 +71,9 @@ def standin_yamnet(
     model = keras.Model(wave, head(embedding_model(net)(wave)))
     model.compile(optimizer=keras.optimizers.Adam(STANDIN_LEARNING_RATE), loss="binary_crossentropy")
     x, y = patch_arrays(data.splits["train"], params, max_patches_per_clip)
-    model.fit(patch_dataset(x, y, params.batch_size, shuffle=True, seed=params.seed), epochs=epochs, verbose=verbose)
+    train = patch_dataset(x, y, params.batch_size, shuffle=True, seed=params.seed)
+    model.fit(train, epochs=epochs, verbose=verbose)
+    recalibrate_batch_norm(net, train)
     tmp = path.with_suffix(".partial")
     save_yamnet_h5(net, tmp)
     tmp.rename(path)

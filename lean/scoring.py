@@ -45,16 +45,20 @@ def read_labels(model_path, classes: int) -> list[str]:
 
 
 class KerasScorer:
-    """A Keras model scored in batches."""
+    """A Keras model scored in batches through one traced graph (eager LSTM loops would be slow)."""
 
     def __init__(self, model: keras.Model, labels: list[str] | None = None, batch_size: int = 64):
+        import tensorflow as tf
+
         self.model, self.batch_size = model, batch_size
         self.classes = int(model.outputs[0].shape[-1])
         self.labels = labels or [f"class_{i}" for i in range(self.classes)]
+        spec = tf.TensorSpec([None, model.inputs[0].shape[-1]], tf.float32)
+        self._forward = tf.function(lambda x: model(x, training=False), input_signature=[spec])
 
     def __call__(self, windows: np.ndarray) -> np.ndarray:
         windows = np.asarray(windows, np.float32)
-        out = [np.asarray(self.model(windows[i : i + self.batch_size], training=False)) for i in range(0, len(windows), self.batch_size)]
+        out = [self._forward(windows[i : i + self.batch_size]).numpy() for i in range(0, len(windows), self.batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.classes), np.float32)
 
 

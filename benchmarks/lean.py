@@ -1,0 +1,78 @@
+"""LEAN on-device goals: the int8 TFLite file <= 4.5 MB, mAP drop from float <= 0.01, < 10 ms per 1 s window on one core.
+
+    python benchmarks/lean.py            # the LEAN model of experiments/table6.py (trained here if missing)
+    python benchmarks/lean.py --quick    # the --quick one
+    python benchmarks/lean.py --model runs/X --data FSD50K
+
+Baseline: Keras `predict` on the same 1 s window in the same run, TensorFlow limited to one thread too. The last line is
+`ratio: <Keras predict latency / TFLite int8 latency>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from audioprep.cli import existing_path, run_cli  # noqa: E402
+from audioprep.runs import load_model  # noqa: E402
+from lean.data import clip_patches  # noqa: E402
+from lean.evaluate import evaluate  # noqa: E402
+from lean.experiment import setup, trained  # noqa: E402
+from lean.export import export_tflite  # noqa: E402
+from lean.params import LeanParams  # noqa: E402
+from lean.scoring import KerasScorer, TfliteScorer  # noqa: E402
+from lean.timing import busy_window, median_latency_ms  # noqa: E402
+
+GOAL_MB, GOAL_DROP, GOAL_MS = 4.5, 0.01, 10.0
+
+
+def main_(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=existing_path, help="trained LEAN run folder or .keras (default: table6's)")
+    parser.add_argument("--data", type=existing_path)
+    parser.add_argument("--yamnet")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=200)
+    args = parser.parse_args(argv)
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)  # Keras on one core too, like the TFLite figure
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    params = LeanParams()
+    s = setup(args.data, args.quick, args.yamnet, ROOT / "runs", params)
+    model = load_model(args.model) if args.model else trained("lean", s, params)
+    eval_set = s.data.splits["eval"]
+    train_clips = s.data.splits["train"].clips
+    representative = [clip_patches(a, params, 1)[0] for a in train_clips[:: max(1, len(train_clips) // 200)]]
+    with tempfile.TemporaryDirectory() as tmp:
+        report = export_tflite(model, Path(tmp) / "lean_int8.tflite", s.data.vocabulary, "int8", representative, params)
+        int8 = TfliteScorer(report["path"], threads=1)
+        window = busy_window(eval_set.clips, params.patch_samples)
+        tflite_ms = median_latency_ms(int8.score_one, window, args.repeats)
+        keras_ms = median_latency_ms(lambda w: model.predict(w[None], verbose=0), window, max(20, args.repeats // 10))
+        float_map = evaluate(KerasScorer(model), eval_set, params)["mAP"]
+        int8_map = evaluate(int8, eval_set, params)["mAP"]
+    size_mb = report["bytes"] / 1e6
+    drop = float_map - int8_map
+    print(f"data: {s.data.root} ({len(eval_set)} eval clips){' --quick' if args.quick else ''}; " + "; ".join(s.notes))
+    print(f"int8 file: {size_mb:.3f} MB ({report['bytes'] / 2**20:.3f} MiB), goal <= {GOAL_MB} MB: "
+          f"{'met' if size_mb <= GOAL_MB else f'missed by {size_mb - GOAL_MB:.3f} MB'}")
+    print(f"mAP: Keras float {float_map:.4f}, TFLite int8 {int8_map:.4f}, drop {drop:+.4f}, goal <= {GOAL_DROP}: "
+          f"{'met' if drop <= GOAL_DROP else f'missed by {drop - GOAL_DROP:.4f}'}")
+    print(f"latency per 1 s window, one core: TFLite int8 {tflite_ms:.2f} ms (goal < {GOAL_MS} ms: "
+          f"{'met' if tflite_ms < GOAL_MS else 'missed'}); Keras predict {keras_ms:.2f} ms")
+    print(f"ratio: {keras_ms / tflite_ms:.2f}")
+    return 0
+
+
+def main(argv=None) -> int:
+    return run_cli(main_, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""TFLite export: builtin ops only, float parity with Keras, labels beside it, and the CLI on top of it."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from lean.__main__ import main
+from lean.export import export_tflite, flex_ops
+from lean.model import build_model
+from lean.scoring import TfliteScorer, labels_path
+
+LABELS = ["Knock", "Rain", "Speech"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    keras.utils.set_random_seed(0)
+    model = build_model("lean", len(LABELS))
+    folder = tmp_path_factory.mktemp("export")
+    model.save(folder / "lean.keras")
+    report = export_tflite(model, folder / "lean.tflite", LABELS, "none")
+    return model, folder, report
+
+
+def test_float_export_is_builtin_only_and_matches_keras(exported):
+    model, folder, report = exported
+    assert flex_ops(report["ops"]) == []
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "LOG", "SOFTMAX"} <= set(report["ops"])
+    assert not any(op in report["ops"] for op in ("RFFT2D", "WHILE"))  # DFT front end, unrolled LSTMs
+    assert labels_path(folder / "lean.tflite").read_text().split() == LABELS
+    scorer = TfliteScorer(folder / "lean.tflite")
+    assert scorer.labels == LABELS and scorer.window == 16000
+    x = np.random.default_rng(3).uniform(-0.8, 0.8, (3, 16000)).astype(np.float32)
+    np.testing.assert_allclose(scorer(x), np.asarray(model(x)), atol=1e-5)  # the trained (RFFT) model itself
+    assert report["max_abs_diff_vs_keras"] <= 1e-5
+
+
+def test_flex_ops_are_flagged():
+    assert flex_ops(["CONV_2D", "FlexRFFT", "CUSTOM"]) == ["FlexRFFT", "CUSTOM"]
+
+
+def test_tag_cli_runs_the_export(exported, tmp_path, capsys):
+    from audioprep.io import write_audio
+
+    _, folder, _ = exported
+    audio = np.random.default_rng(0).uniform(-0.3, 0.3, int(2.5 * 16000)).astype(np.float32)
+    wav = write_audio(tmp_path / "clip.wav", audio, 16000)
+    assert main(["tag", str(wav), "--model", str(folder / "lean.tflite"), "--top", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [w["start"] for w in out["windows"]] == [0.0, 0.5, 1.0, 1.5]
+    assert all(len(w["labels"]) == 2 and w["labels"][0]["label"] in LABELS for w in out["windows"])
+    assert main(["tag", str(wav), "--model", str(folder / "lean.keras"), "--top", "1"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 4
+    with pytest.raises(SystemExit) as exit_info:  # argparse: one usage line + one error line naming the file
+        main(["tag", str(tmp_path / "missing.wav"), "--model", str(folder / "lean.tflite")])
+    assert exit_info.value.code == 2 and "missing.wav" in capsys.readouterr().err
+    assert main(["tag", str(wav), "--model", str(tmp_path / "none.tflite")]) == 2
+    assert "none.tflite" in capsys.readouterr().err
