@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from audioprep.cli import existing_path, run_cli
@@ -24,9 +25,11 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--stereo", action="store_true", help="two-channel WaveNet predicting both channels jointly")
     p.add_argument("--config", choices=("default", "paper"), default="default",
                    help="default: small CPU config; paper: Adell et al. Table 1 (WaveNet)")
-    p.add_argument("--steps-per-epoch", type=int, help="batches per epoch (default: the config's)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override one hyper-parameter of the config, e.g. --set residual_channels=16 (repeatable)")
     p.add_argument("--sample-every", type=int, default=250, metavar="N",
                    help="write audio samples into OUT/samples every N training steps (0: never)")
+    p.add_argument("--sample-seconds", type=float, default=0.5, help="length of those samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder (best.keras, last.keras, history.csv, params.json)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -44,16 +47,35 @@ def _synth_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _overrides(kind: str, pairs: list[str]) -> dict:
+    """`--set FIELD=VALUE` pairs -> typed overrides of the model's params dataclass."""
+    from asmr_generate.wave_train import make_params
+
+    fields = {f.name: f for f in dataclasses.fields(make_params(kind))}
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in fields:
+            raise UsageError(f"--set {pair}: expected FIELD=VALUE with FIELD one of {', '.join(fields)}")
+        caster = float if fields[name].type in ("float", float) else int
+        try:
+            out[name] = caster(value)
+        except ValueError as err:
+            raise UsageError(f"--set {pair}: {value!r} is not a number") from err
+    return out
+
+
 def _train(argv: list[str]) -> int:
     from asmr_generate.wave_train import train
 
     args = _train_parser().parse_args(argv)
-    overrides = {"steps_per_epoch": args.steps_per_epoch} if args.steps_per_epoch else {}
+    overrides = _overrides(args.model, args.set)
     if args.resume and overrides:
-        raise UsageError("--steps-per-epoch: a resumed run keeps the params it started with")
+        raise UsageError("--set: a resumed run keeps the params it started with")
     _, run, setup, params, _ = train(
         args.model, args.out, data=args.data, epochs=args.epochs, trigger=args.trigger, conditioned=args.conditioned,
         conditioning=args.conditioning, config=args.config, resume=args.resume, sample_every=args.sample_every,
+        sample_seconds=args.sample_seconds,
         stereo=args.stereo, seed=args.seed, **overrides,
     )
     history = run.history()

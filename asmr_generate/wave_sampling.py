@@ -41,7 +41,13 @@ def _chunks(n: int, progress: bool, desc: str):
 
 
 def _trigger_array(trigger, batch: int) -> np.ndarray:
-    return np.full((batch,), 0 if trigger is None else int(trigger), dtype=np.int32)
+    """One trigger index per batch row: None (unconditioned), one index for all rows, or one per row."""
+    if trigger is None or np.ndim(trigger) == 0:
+        return np.full((batch,), 0 if trigger is None else int(trigger), dtype=np.int32)
+    trigger = np.asarray(trigger, dtype=np.int32)
+    if trigger.shape != (batch,):
+        raise ValueError(f"{len(trigger)} triggers for a batch of {batch}")
+    return trigger
 
 
 class WaveNetSampler:
@@ -65,7 +71,7 @@ class WaveNetSampler:
         ]
         post1, post2 = model.get_layer("post_1"), model.get_layer("post_2")
         self.post = (post1.kernel, post1.bias, post2.kernel, post2.bias)
-        self._forced = tf.function(self._forced_chunk, jit_compile=True)
+        self._forced = tf.function(self._forced_chunk)
         self._sample = tf.function(self._sample_chunk, jit_compile=True)
 
     @property
@@ -177,7 +183,7 @@ class WaveRNNSampler:
         self.rnn = recurrent_layer(model)
         self.heads = model.get_layer("dual_softmax")
         self.conditioned = self.rnn.conditioning != "none"
-        self._forced = tf.function(self._forced_chunk, jit_compile=True)
+        self._forced = tf.function(self._forced_chunk)
         self._sample = tf.function(self._sample_chunk, jit_compile=True)
 
     def initial_state(self, batch: int, trigger=None):

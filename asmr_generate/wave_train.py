@@ -95,14 +95,19 @@ class SampleWriter(keras.callbacks.Callback):
             self.write()
 
     def write(self):
+        """One batch: a clip per trigger of a conditioned model, one clip otherwise."""
         if self.sampler is None or self.sampler.model is not self.model:
             self.sampler = sampler_for(self.model)
         n = int(self.seconds * self.sample_rate)
-        targets = list(enumerate(self.setup.triggers)) if self.setup.conditioned else [(None, self.setup.triggers[0])]
-        for index, name in targets:
-            audio = self.sampler.generate(n, trigger=index, seed=self.step, progress=False)[0]
-            suffix = "" if index is None else "_" + name.replace("/", "-")
-            write_audio(self.folder / f"step_{self.step:06d}{suffix}.wav", audio, self.sample_rate)
+        if self.setup.conditioned:
+            names = self.setup.triggers
+            audio = self.sampler.generate(n, batch=len(names), trigger=np.arange(len(names)), seed=self.step,
+                                          progress=False)
+        else:
+            names, audio = (None,), self.sampler.generate(n, seed=self.step, progress=False)
+        for name, clip in zip(names, audio, strict=True):
+            suffix = "" if name is None else "_" + name.replace("/", "-")
+            write_audio(self.folder / f"step_{self.step:06d}{suffix}.wav", clip, self.sample_rate)
 
 
 class EmbeddingLog(keras.callbacks.Callback):
@@ -127,6 +132,7 @@ def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | N
     if stereo and kind != "wavenet":
         raise UsageError("--stereo: the two-channel variant is a WaveNet")
     root = layout_dir("adell", data)
+    run = RunDir(out, resume=resume)
     if resume:
         setup, params = read_run(out)
     else:
@@ -141,7 +147,6 @@ def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | N
         if not conditioned and len(audio.triggers) > 1:
             raise UsageError(f"--trigger: pick one of {', '.join(audio.triggers)} (or pass --conditioned)")
         setup = WaveSetup(kind, tuple(audio.triggers), conditioned, conditioning if conditioned else "none", config, seed)
-    run = RunDir(out, resume=resume)
     if not resume:
         run.write_params(params, setup=dataclasses.asdict(setup), data=str(root))
     quant = getattr(params, "quantization", 256)
