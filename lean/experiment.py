@@ -32,7 +32,7 @@ class Budget:
     pretrain_epochs: int
 
 
-FULL = Budget("full", None, None, epochs=12, pretrain_epochs=10)
+FULL = Budget("full", None, None, epochs=10, pretrain_epochs=10)
 QUICK = Budget("quick", {"train": 200, "val": 48, "eval": 120}, 2, epochs=2, pretrain_epochs=2)
 
 STANDIN_NOTE = (
