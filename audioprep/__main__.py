@@ -98,7 +98,8 @@ def _main(argv: list[str] | None) -> int:
     synth.add_argument("--out", required=True, type=Path, help="parent folder; writes OUT/<layout>/")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--size", choices=["small", "default"], default="default")
-    synth.add_argument("--workers", type=int, default=2, help="worker processes (output does not depend on it)")
+    synth.add_argument("--workers", type=int, default=None,
+                       help="worker processes (default 2; small: none); the files do not depend on it")
     look = sub.add_parser("inspect", help="describe a dataset folder and name its unreadable files")
     look.add_argument("folder", type=existing_path)
     args = parser.parse_args(argv)

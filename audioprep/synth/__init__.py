@@ -20,9 +20,12 @@ SIZES = ("small", "default")
 __all__ = ["DEEPASMR_LABELS", "LAYOUTS", "SIZES", "write_layout"]
 
 
-def write_layout(layout: str, out_dir, seed: int = 0, size: str = "default", workers: int = 2,
+def write_layout(layout: str, out_dir, seed: int = 0, size: str = "default", workers: int | None = None,
                  progress: bool = True) -> Path:
-    """Write `out_dir/<layout>/` (or every layout for "all", returning `out_dir`)."""
+    """Write `out_dir/<layout>/` (or every layout for "all", returning `out_dir`).
+
+    `workers`: processes rendering files (None: 2 at default size, none for small); the bytes
+    written do not depend on it."""
     if size not in SIZES:
         raise UsageError(f"--size {size}: choose one of {', '.join(SIZES)}")
     out_dir = Path(out_dir)

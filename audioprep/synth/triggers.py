@@ -45,7 +45,7 @@ def envelope(rng, n: int, sr: int, rate, duty, attack: float = 0.3, on=(3.0, 18.
 
 def _colour(rng: np.random.Generator, sr: int, centre: tuple[float, float], width: tuple[float, float]):
     """A random band colour: log-Gaussian hump plus a gentle tilt, as f(freqs)."""
-    c, w, slope = rng.uniform(*centre), rng.uniform(*width), rng.uniform(-3.0, 3.0)
+    c, w, slope = rng.uniform(*centre), rng.uniform(*width), rng.uniform(-1.0, 1.0)
     return lambda f: np.exp(-0.5 * np.square(np.log2(np.maximum(f, 20.0) / c) / w)) * S.tilt(f, slope)
 
 
@@ -91,11 +91,16 @@ def tapping(rng: np.random.Generator, n: int, sr: int, material: str | None = No
     kernels = material_kernels(rng, sr, material)
     onsets = _tap_onsets(rng, n, sr, rng.uniform(*tempo), group)
     amps = rng.lognormal(0.0, 0.35, len(onsets)).astype(np.float32)
-    nail = S.decaying_noise(rng, sr, 0.004, rng.uniform(0.0002, 0.0008))
-    pad = np.zeros_like(nail)
-    pad_len = max(3, int(rng.uniform(0.0008, 0.004) * sr))
-    pad[:pad_len] = np.hanning(pad_len)
-    strike = [np.convolve(k, nail * nails + pad * (1 - nails) * 0.3)[: len(k)] for k in kernels]
+    # The fingertip's soft pulse excites the modes; a nail adds its own bright click on top.
+    pad = np.hanning(max(3, int(rng.uniform(0.0008, 0.004) * sr))).astype(np.float32)
+    click = _filtered_kernel(S.decaying_noise(rng, sr, 0.004, rng.uniform(0.0002, 0.0006)), sr,
+                             lambda f: S.highpass(f, rng.uniform(1500, 3500), 2))
+    strike = []
+    for k in kernels:
+        body = np.convolve(k, pad)[: len(k)]
+        energy = np.sqrt(np.sum(np.square(body)) / np.sum(np.square(click)))
+        body[: len(click)] += (click * np.float32(energy * 1.5 * nails))[: len(body)]
+        strike.append(body)
     choice = rng.integers(0, len(kernels), len(onsets))
     return S.impulse_texture(n, onsets, amps, strike, choice)
 
@@ -104,7 +109,7 @@ def granular(rng: np.random.Generator, n: int, sr: int, rate: tuple[float, float
              centre: tuple[float, float], gesture_rate: tuple[float, float], duty=(0.5, 0.9), spread: float = 0.6,
              hiss: float = 0.2):
     """Dense grains under gestures: crushing sand, crunching food, bristles (rate in grains/s)."""
-    colour = _colour(rng, sr, centre, (0.6, 1.4))
+    colour = _colour(rng, sr, centre, (0.8, 1.2))
     env = envelope(rng, n, sr, gesture_rate, duty)
     peak = rng.uniform(*rate)
     times = S.poisson_times(rng, env * peak, n, peak, sr)
@@ -120,7 +125,7 @@ def granular(rng: np.random.Generator, n: int, sr: int, rate: tuple[float, float
 
 
 def crushing_sand(rng, n, sr):
-    return granular(rng, n, sr, rate=(250, 1400), grain_s=(0.0004, 0.0025), centre=(1200, 5500),
+    return granular(rng, n, sr, rate=(250, 1400), grain_s=(0.0004, 0.0025), centre=(1500, 3500),
                     gesture_rate=(0.6, 1.6), spread=0.55, hiss=rng.uniform(0.1, 0.5))
 
 
@@ -134,12 +139,12 @@ def crinkling(rng, n, sr):
     kernels = []
     for _ in range(8):
         k = rng.integers(2, 5)
-        freqs = np.exp(rng.uniform(np.log(1800), np.log(10000), k))
+        freqs = np.exp(rng.uniform(np.log(3000), np.log(10000), k))
         kernels.append(S.modal_kernel(rng, sr, freqs, rng.uniform(0.0008, 0.005, k), rng.lognormal(0, 0.5, k), 0.03)
                        + S.decaying_noise(rng, sr, 0.03, 0.0004) * 0.7)
     amps = (rng.lognormal(0.0, 0.9, len(times)) * env[times // S.HOP]).astype(np.float32)
     out = S.normalise_rms(S.impulse_texture(n, times, amps, kernels, rng.integers(0, 8, len(times))))
-    rustle = granular(rng, n, sr, rate=(800, 2500), grain_s=(0.0003, 0.001), centre=(2500, 7000),
+    rustle = granular(rng, n, sr, rate=(800, 2500), grain_s=(0.0003, 0.001), centre=(4000, 8000),
                       gesture_rate=(0.5, 1.3), hiss=0.3)
     return out + rustle * rng.uniform(0.3, 0.8)
 
@@ -162,12 +167,12 @@ def bubbles(rng: np.random.Generator, n: int, sr: int, env: np.ndarray, peak: fl
 def slime(rng, n, sr):
     """Stretching slime: slow stretches of low squelch, wet pops and sticky micro-clicks."""
     env = envelope(rng, n, sr, (0.3, 0.9), (0.6, 0.95), attack=0.4)
-    pops = S.normalise_rms(bubbles(rng, n, sr, env, rng.uniform(4, 25), (200, 1500), (0.003, 0.012)))
+    pops = S.normalise_rms(bubbles(rng, n, sr, env, rng.uniform(8, 30), (200, 1500), (0.003, 0.012)))
     sticky = granular(rng, n, sr, rate=(40, 400), grain_s=(0.0003, 0.0015), centre=(1500, 6000),
                       gesture_rate=(0.3, 0.9), hiss=0.0)
-    squelch_colour = _colour(rng, sr, (250, 1200), (0.7, 1.3))(S.bin_freqs(sr))[None, :].astype(np.float32)
+    squelch_colour = _colour(rng, sr, (300, 800), (0.7, 1.1))(S.bin_freqs(sr))[None, :].astype(np.float32)
     squelch = S.normalise_rms(S.shaped_noise(rng, env[:, None] * squelch_colour, n))
-    return pops * rng.uniform(0.3, 0.8) + sticky * rng.uniform(0.2, 0.6) + squelch
+    return pops * rng.uniform(0.5, 1.0) + sticky * rng.uniform(0.2, 0.6) + squelch * rng.uniform(0.5, 1.0)
 
 
 def brushing(rng, n, sr, material: str | None = None):
@@ -181,7 +186,7 @@ def brushing(rng, n, sr, material: str | None = None):
         ticks = [np.convolve(t, k[: int(0.08 * sr)])[: int(0.08 * sr)] for t in ticks for k in ir[:1]] + ticks[:2]
     amps = (rng.lognormal(0.0, 0.5, len(times)) * env[times // S.HOP]).astype(np.float32)
     out = S.normalise_rms(S.impulse_texture(n, times, amps, ticks, rng.integers(0, len(ticks), len(times))))
-    colour = _colour(rng, sr, (1500, 7000), (0.8, 1.6))
+    colour = _colour(rng, sr, (2500, 6000), (0.8, 1.4))
     out = S.fft_filter(out, sr, colour)
     return S.normalise_rms(out)
 
@@ -213,13 +218,13 @@ def scratching(rng, n, sr, material: str | None = None):
 
 def chewing(rng, n, sr):
     """Mukbang: chewing cycles (crunchy or wet per session), lip smacks and the odd swallow."""
-    crunchy = rng.uniform(0.1, 0.9)
+    crunchy = rng.uniform(0.35, 0.9)
     chew_rate = rng.uniform(1.2, 2.2)
     env = envelope(rng, n, sr, (chew_rate, chew_rate), (0.25, 0.5), attack=0.1, on=(4, 20))
-    crunch = granular(rng, n, sr, rate=(800, 3000), grain_s=(0.0003, 0.002), centre=(1000, 4500),
+    crunch = granular(rng, n, sr, rate=(800, 3000), grain_s=(0.0003, 0.002), centre=(1200, 3000),
                       gesture_rate=(chew_rate * 0.95, chew_rate * 1.05), duty=(0.2, 0.45), spread=0.8, hiss=0.1)
     wet = bubbles(rng, n, sr, env, rng.uniform(8, 40), (400, 3000), (0.002, 0.01))
-    mouth = _colour(rng, sr, (300, 1500), (0.8, 1.5))(S.bin_freqs(sr))[None, :].astype(np.float32)
+    mouth = _colour(rng, sr, (300, 900), (0.8, 1.3))(S.bin_freqs(sr))[None, :].astype(np.float32)
     squish = S.shaped_noise(rng, env[:, None] * mouth, n)
     steady = np.ones(len(env), np.float32)
     smacks_t = S.poisson_times(rng, steady * 0.6, n, 0.6, sr)
@@ -228,5 +233,5 @@ def chewing(rng, n, sr):
     gulp_t = S.poisson_times(rng, steady * 0.08, n, 0.08, sr)
     gulp = [S.modal_kernel(rng, sr, np.array([rng.uniform(90, 200)]), np.array([0.05]), np.array([1.0]), 0.25)]
     gulps = S.impulse_texture(n, gulp_t, np.ones(len(gulp_t), np.float32), gulp, np.zeros(len(gulp_t), int))
-    return (crunch * crunchy + S.normalise_rms(wet + squish) * (1 - crunchy) * 0.8
-            + smacks * 0.05 + gulps * 0.1)
+    return (crunch * crunchy + S.normalise_rms(wet) * 0.5 + S.normalise_rms(squish) * (1 - crunchy) * 0.8
+            + smacks * 0.15 + gulps * 0.1)

@@ -33,7 +33,10 @@ def _render_one(task: tuple[str, str, int, int, dict]) -> str:
     return job["path"]
 
 
-def write_jobs(layout: str, root: Path, seed: int, size: str, workers: int = 2, progress: bool = True) -> Path:
+def write_jobs(layout: str, root: Path, seed: int, size: str, workers: int | None = None,
+               progress: bool = True) -> Path:
+    """Render and write every planned file; `workers` None: 2 processes at default size, in-process
+    for small (seconds of work, not worth starting processes)."""
     module = importlib.import_module(f"audioprep.synth.{layout}")
     jobs = module.plan(np.random.default_rng([seed, layout_key(layout)]), size)
     root.mkdir(parents=True, exist_ok=True)
@@ -41,7 +44,9 @@ def write_jobs(layout: str, root: Path, seed: int, size: str, workers: int = 2, 
     # Longest files first keeps both workers busy to the end.
     tasks.sort(key=lambda task: -task[4].get("seconds", 0.0))
     bar = tqdm(total=len(tasks), desc=f"synth {layout}", unit="file", disable=not progress, leave=False)
-    if workers <= 1 or size == "small":
+    if workers is None:
+        workers = 1 if size == "small" else 2
+    if workers <= 1:
         for task in tasks:
             _render_one(task)
             bar.update()
