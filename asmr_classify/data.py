@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from asmr_classify.models import INPUT_KIND
 from audioprep.corpus import data_root, layout_dir
-from audioprep.datasets import load_examples, read_asmr85, read_commonvoice, split_by_source
+from audioprep.datasets import ScanResult, load_examples, read_asmr85, read_commonvoice, split_by_source
 from audioprep.errors import UsageError
 from audioprep.features import mfcc_mean
 from audioprep.params import MelSliceParams, MfccParams
@@ -56,8 +57,8 @@ def lin_parent(data=None) -> Path:
     """The folder holding asmr85/ and commonvoice/ (generating the default corpus if `data` is None)."""
     if data is None:
         for layout in LIN_LAYOUTS:
-            parent = layout_dir(layout).parent
-        return parent
+            layout_dir(layout)  # generated on first use
+        return data_root()
     if not is_lin_parent(data):
         raise UsageError(f"{data}: Lin's corpus needs sub-folders {' and '.join(LIN_LAYOUTS)}/")
     return Path(data)
@@ -102,33 +103,53 @@ def _fingerprint(files: list[Path], settings: dict) -> str:
     return digest.hexdigest()[:16]
 
 
-def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, cache: bool = True) -> Corpus:
-    """ASMR 10 s clips vs speech clips as (k, 128, 1) mean-MFCC inputs, classes ["asmr", "speech"]."""
+def _evenly(items, limit: int | None):
+    """At most `limit` items, spread evenly over the sequence (deterministic subsampling)."""
+    if limit is None or len(items) <= limit:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, limit).round().astype(int)]
+
+
+def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_clips_per_recording: int | None = None,
+               max_speech_clips: int | None = None, cache: bool = True) -> Corpus:
+    """ASMR 10 s clips vs speech clips as (k, 128, 1) mean-MFCC inputs, classes ["asmr", "speech"].
+
+    `max_clips_per_recording` takes that many evenly spaced 10 s clips from each ASMR recording and
+    `max_speech_clips` that many evenly spread speech clips (both: all when None). Files are read
+    one at a time, so hour-long recordings never sit in memory together.
+    """
     parent = Path(parent)
-    examples = read_asmr85(parent / "asmr85") + read_commonvoice(parent / "commonvoice")
+    speech = _evenly(read_commonvoice(parent / "commonvoice"), max_speech_clips)
+    examples = read_asmr85(parent / "asmr85") + speech
     classes = ["asmr", "speech"]
     clip = int(round(params.clip_seconds * params.sample_rate))
-    cache_file = data_root() / "cache" / f"lin-{_fingerprint([e.path for e in examples], {**asdict(params), 'seed': seed})}.npz"
+    settings = {**asdict(params), "seed": seed, "per_recording": max_clips_per_recording}
+    cache_file = data_root() / "cache" / f"lin-{_fingerprint([e.path for e in examples], settings)}.npz"
     if cache and cache_file.exists():
         stored = np.load(cache_file, allow_pickle=False)
         splits = {s: SliceSet(stored[f"{s}_x"], stored[f"{s}_y"], list(stored[f"{s}_sources"]), classes) for s in SPLITS}
         return Corpus(splits, classes, "mfcc", clip, params.sample_rate, parent)
-    splits = {}
+    splits, bad = {}, []
     for split, members in split_by_source(examples, seed=seed).items():
-        scan = load_examples(members, sr=params.sample_rate)
-        if scan.bad:
-            print(scan.report(), file=sys.stderr)
         xs, ys, sources = [], [], []
-        for ex, audio in scan.loaded:
-            # ASMR recordings are cut into Lin's 10 s clips; a speech clip (~5 s) is one input as it is.
-            clips = fixed_clips(audio, clip) if ex.label == "asmr" else audio[None, :clip]
-            if len(clips) == 0:
-                continue
-            xs.append(mfcc_mean(clips, params))
-            ys += [classes.index(ex.label)] * len(clips)
-            sources += [ex.source] * len(clips)
+        for ex in tqdm(members, desc=f"MFCC ({split})", unit="file", leave=False):
+            scan = load_examples([ex], sr=params.sample_rate, progress=False)
+            bad += scan.bad
+            for _, audio in scan.loaded:
+                # ASMR recordings are cut into Lin's 10 s clips; a speech clip (~5 s) is one input as it is.
+                if ex.label == "asmr":
+                    clips = fixed_clips(audio, clip)
+                    clips = clips[_evenly(range(len(clips)), max_clips_per_recording)]
+                else:
+                    clips = audio[None, :clip]
+                if len(clips):
+                    xs.append(mfcc_mean(clips, params))
+                    ys += [classes.index(ex.label)] * len(clips)
+                    sources += [ex.source] * len(clips)
         x = np.concatenate(xs)[..., None] if xs else np.zeros((0, params.n_mfcc, 1), np.float32)
         splits[split] = SliceSet(x.astype(np.float32), np.asarray(ys, np.int64), sources, classes)
+    if bad:
+        print(ScanResult(bad=bad).report(), file=sys.stderr)
     if cache:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache_file, **{f"{s}_{k}": (v.x if k == "x" else v.y if k == "y" else np.asarray(v.sources, str))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -41,7 +41,7 @@ def format_metrics(result: dict) -> str:
 def plot_confusion(confusion, classes: list[str], path, title: str = "confusion matrix (test)") -> Path:
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    plt = _pyplot()
+    plt = pyplot()
     size = max(4.0, 0.6 * len(classes) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
     ConfusionMatrixDisplay(np.asarray(confusion), display_labels=classes).plot(
@@ -55,7 +55,7 @@ def plot_confusion(confusion, classes: list[str], path, title: str = "confusion 
 
 def plot_curves(history: list[dict], path, title: str = "") -> Path:
     """Loss and accuracy per epoch, train and validation (Lin's Figures 6-7 side by side)."""
-    plt = _pyplot()
+    plt = pyplot()
     epochs = [int(r["epoch"]) + 1 for r in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
@@ -78,7 +78,7 @@ def plot_tsne(embeddings: dict[str, np.ndarray], y: np.ndarray, classes: list[st
     """DeepASMR Figure 10: t-SNE of each model's embeddings, one colour per label, panels side by side."""
     from sklearn.manifold import TSNE
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(embeddings), figsize=(6 * len(embeddings), 5), squeeze=False)
     cmap = plt.get_cmap("tab10")
     for ax, (title, emb) in zip(axes[0], embeddings.items(), strict=True):
