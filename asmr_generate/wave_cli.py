@@ -20,6 +20,7 @@ def _train_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--trigger", help='the one trigger of an unconditioned model, e.g. "tapping/glass"')
     group.add_argument("--conditioned", action="store_true", help="one model for every trigger (global conditioning)")
+    p.add_argument("--triggers", help='with --conditioned: comma-separated subset, e.g. "tapping/glass,brushing/cork"')
     p.add_argument("--conditioning", choices=("bias", "concat"), default="concat",
                    help="WaveRNN conditioning: equations 2 (gate bias) or 3 (bias + embedding beside h)")
     p.add_argument("--stereo", action="store_true", help="two-channel WaveNet predicting both channels jointly")
@@ -74,6 +75,7 @@ def _train(argv: list[str]) -> int:
         raise UsageError("--set: a resumed run keeps the params it started with")
     _, run, setup, params, _ = train(
         args.model, args.out, data=args.data, epochs=args.epochs, trigger=args.trigger, conditioned=args.conditioned,
+        triggers=args.triggers.split(",") if args.triggers else None,
         conditioning=args.conditioning, config=args.config, resume=args.resume, sample_every=args.sample_every,
         sample_seconds=args.sample_seconds,
         stereo=args.stereo, seed=args.seed, **overrides,

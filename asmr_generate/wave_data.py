@@ -41,9 +41,11 @@ def load_trigger_audio(root, sample_rate: int, channels: int = 1, triggers=None,
     missing = [t for t in chosen if t not in available]
     if missing:
         raise UsageError(f"--trigger {missing[0]}: not in {root} (has {', '.join(available)})")
-    examples = [ex for ex in examples if ex.label in chosen]
     splits: dict[str, list[tuple[int, np.ndarray]]] = {}
+    # split every label of the folder, then keep the chosen ones: a session lands in the same split
+    # whichever triggers a run trains on (and as in `audioprep.slices`, which the classifier reads)
     for split, members in split_by_source(examples, seed=seed).items():
+        members = [ex for ex in members if ex.label in chosen]
         scan = load_examples(members, sr=sample_rate, mono=channels == 1, progress=progress)
         if scan.bad:
             print(scan.report(), file=sys.stderr)

@@ -123,10 +123,12 @@ class EmbeddingLog(keras.callbacks.Callback):
 
 
 def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | None = None,
-          conditioned: bool = False, conditioning: str = "concat", config: str = "default",
+          conditioned: bool = False, triggers=None, conditioning: str = "concat", config: str = "default",
           resume: bool = False, sample_every: int = 0, sample_seconds: float = 0.5, stereo: bool = False,
           seed: int = 0, progress: bool = True, verbose: int | str = "auto", **overrides):
-    """Train one model into the run folder `out`; returns (model, run, setup, params, audio)."""
+    """Train one model into the run folder `out`; returns (model, run, setup, params, audio).
+
+    An unconditioned model learns `trigger`; a conditioned one every trigger of the folder, or `triggers`."""
     if trigger and conditioned:
         raise UsageError("--trigger and --conditioned exclude each other: one trigger, or all triggers")
     if stereo and kind != "wavenet":
@@ -141,7 +143,7 @@ def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | N
     epochs = epochs or params.epochs
     channels = getattr(params, "channels", 1)
     keras.utils.set_random_seed(seed)
-    wanted = list(setup.triggers) if setup else ([trigger] if trigger else None)
+    wanted = list(setup.triggers) if setup else ([trigger] if trigger else triggers if conditioned else None)
     audio = load_trigger_audio(root, params.sample_rate, channels, wanted, seed=seed, progress=progress)
     if setup is None:
         if not conditioned and len(audio.triggers) > 1:
