@@ -58,5 +58,6 @@ def test_tag_cli_runs_the_export(exported, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:  # argparse: one usage line + one error line naming the file
         main(["tag", str(tmp_path / "missing.wav"), "--model", str(folder / "lean.tflite")])
     assert exit_info.value.code == 2 and "missing.wav" in capsys.readouterr().err
-    assert main(["tag", str(wav), "--model", str(tmp_path / "none.tflite")]) == 2
-    assert "none.tflite" in capsys.readouterr().err
+    (tmp_path / "broken.tflite").write_bytes(b"not a flatbuffer")
+    assert main(["tag", str(wav), "--model", str(tmp_path / "broken.tflite")]) == 2
+    assert "broken.tflite" in capsys.readouterr().err
