@@ -80,7 +80,7 @@ def cmd_export(args) -> int:
     report = export_tflite(model, args.out, labels, args.quantize, representative, params)
     print(f"wrote {report['path']} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}), labels beside it")
     print(f"builtin ops only: {', '.join(report['ops'])}")
-    print(f"max |TFLite - Keras| on 4 probe windows: {report['max_abs_diff_vs_keras']:.2e}")
+    print(f"max |TFLite - Keras| score on 4 probe windows: {report['max_abs_diff_vs_keras']:.2e}")
     return 0
 
 

@@ -93,7 +93,10 @@ def export_tflite(
     if bad:
         raise UsageError(f"{out}: conversion left non-builtin ops {bad}")
     report = {"path": str(out), "quantize": quantize, "bytes": out.stat().st_size, "ops": ops}
-    probe = np.random.default_rng(params.seed).uniform(-0.5, 0.5, (4, params.patch_samples)).astype(np.float32)
+    if representative is not None and len(representative):
+        probe = np.asarray(representative[:4], np.float32)  # in the calibrated range
+    else:
+        probe = np.random.default_rng(params.seed).uniform(-0.5, 0.5, (4, params.patch_samples)).astype(np.float32)
     keras_scores = np.asarray(twin(probe, training=False))
     report["max_abs_diff_vs_keras"] = float(np.max(np.abs(scorer(probe) - keras_scores)))
     if quantize == "none" and report["max_abs_diff_vs_keras"] > PARITY_TOLERANCE:
