@@ -5,7 +5,8 @@ new sample costs one matrix product per layer instead of a pass over the whole r
 the recurrence runs in a compiled loop; the coarse byte is sampled from the coarse half of h_t, then fed
 through the masked column of I* to get the fine half, and the fine byte is sampled. Both run chunks of
 steps inside one XLA-compiled `tf.function` and sample with the Gumbel-max trick on stateless noise, so a
-seed fixes the output. `naive_wavenet_generate` is the baseline the benchmark times: the full network over
+seed fixes the output. Every chunk is CHUNK steps long (the tail of the last one is dropped): XLA compiles
+one program per loop length. `naive_wavenet_generate` is the baseline the benchmark times: the full network over
 the last receptive field for every new sample.
 """
 
@@ -114,9 +115,9 @@ class WaveNetSampler:
             logits = logits.write(t, out)
         return tf.transpose(logits.stack(), (1, 0, 2, 3)), prev, queues
 
-    def _sample_chunk(self, prev, queues, conds, code, n, temperature, seed):
-        out = tf.TensorArray(tf.int32, size=n)
-        for t in tf.range(n):
+    def _sample_chunk(self, prev, queues, conds, code, temperature, seed):
+        out = tf.TensorArray(tf.int32, size=CHUNK)
+        for t in tf.range(CHUNK):
             logits, prev, queues = self._step(prev, queues, conds, code)
             code = _gumbel_sample(logits, temperature, tf.stack([seed, t]))
             out = out.write(t, code)
@@ -139,10 +140,9 @@ class WaveNetSampler:
         code = tf.fill((batch, self.channels), self.quantization // 2)
         parts = []
         for start, step in _chunks(n, progress, "wavenet"):
-            out, prev, queues, code = self._sample(prev, queues, conds, code, tf.constant(step),
-                                                   tf.constant(float(temperature)),
+            out, prev, queues, code = self._sample(prev, queues, conds, code, tf.constant(float(temperature)),
                                                    tf.constant(seed * 1_000_003 + start, tf.int32))
-            parts.append(out.numpy())
+            parts.append(out.numpy()[:, :step])
         return np.transpose(np.concatenate(parts, axis=1), (0, 2, 1))
 
     def generate(self, n: int, **kwargs) -> np.ndarray:
@@ -158,9 +158,9 @@ def naive_wavenet_generate(model: keras.Model, n: int, batch: int = 1, trigger=N
     inputs = {"trigger": tf.constant(_trigger_array(trigger, batch))} if sampler.conditioned else {}
 
     @tf.function(jit_compile=True)
-    def run(codes, steps, seed):
-        out = tf.TensorArray(tf.int32, size=steps)
-        for t in tf.range(steps):
+    def run(codes, seed):
+        out = tf.TensorArray(tf.int32, size=CHUNK)
+        for t in tf.range(CHUNK):
             logits = model({"audio": codes, **inputs}, training=False)[:, -1]
             code = _gumbel_sample(logits, temperature, tf.stack([seed, t]))
             codes = tf.concat([codes[:, 1:], code[:, None]], axis=1)
@@ -170,8 +170,8 @@ def naive_wavenet_generate(model: keras.Model, n: int, batch: int = 1, trigger=N
     codes = tf.fill((batch, window, sampler.channels), sampler.quantization // 2)
     parts = []
     for start, step in _chunks(n, False, ""):
-        out, codes = run(codes, tf.constant(step), tf.constant(seed * 1_000_003 + start, tf.int32))
-        parts.append(out.numpy())
+        out, codes = run(codes, tf.constant(seed * 1_000_003 + start, tf.int32))
+        parts.append(out.numpy()[..., :step])
     return mulaw_decode(np.concatenate(parts, axis=2), sampler.quantization)
 
 
@@ -212,9 +212,9 @@ class WaveRNNSampler:
             fs = fs.write(t, self.heads.fine(h))
         return tf.transpose(cs.stack(), (1, 0, 2)), tf.transpose(fs.stack(), (1, 0, 2)), h
 
-    def _sample_chunk(self, h, gate, gh, c, f, n, temperature, seed):
-        out = tf.TensorArray(tf.int32, size=n)
-        for t in tf.range(n):
+    def _sample_chunk(self, h, gate, gh, c, f, temperature, seed):
+        out = tf.TensorArray(tf.int32, size=CHUNK)
+        for t in tf.range(CHUNK):
             pre, k_c = self._pre(c, f, gate)
             c = _gumbel_sample(self.heads.coarse(self.rnn.cell(h, pre, gh)), temperature, tf.stack([seed, 2 * t]))
             h = self.rnn.cell(h, pre + scale_byte(tf.cast(c, tf.float32))[:, None] * k_c, gh)
@@ -240,9 +240,9 @@ class WaveRNNSampler:
         c, f = tf.fill((batch,), 128), tf.zeros((batch,), tf.int32)
         parts = []
         for start, step in _chunks(n, progress, "wavernn"):
-            out, h, c, f = self._sample(h, gate, gh, c, f, tf.constant(step), tf.constant(float(temperature)),
+            out, h, c, f = self._sample(h, gate, gh, c, f, tf.constant(float(temperature)),
                                         tf.constant(seed * 1_000_003 + start, tf.int32))
-            parts.append(out.numpy())
+            parts.append(out.numpy()[:, :step])
         return np.concatenate(parts, axis=1)
 
     def generate(self, n: int, **kwargs) -> np.ndarray:

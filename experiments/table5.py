@@ -63,6 +63,7 @@ class Budget:
     stereo_epochs: int = 2
     wavenet_segment: int = 2048
     wavernn_segment: int = 1024
+    wavernn_batch: int = 8  # half the default: keeps the full run within its CPU budget
     eval_windows: int = 24  # held-out windows of 2048 samples per trigger
     clips: int = 6  # generated clips per model and trigger
     warmup_seconds: float = 0.25  # generated from silence; dropped before judging
@@ -72,7 +73,7 @@ class Budget:
     @classmethod
     def quick(cls) -> Budget:
         return cls(triggers=QUICK_TRIGGERS, steps_per_epoch=4, epochs=1, stereo_epochs=1, wavenet_segment=512,
-                   wavernn_segment=256, eval_windows=3, clips=2, warmup_seconds=0.05, classifier_epochs=3,
+                   wavernn_segment=256, wavernn_batch=8, eval_windows=3, clips=2, warmup_seconds=0.05, classifier_epochs=3,
                    max_slices_per_file=6)
 
 
@@ -247,7 +248,7 @@ def _resume(path: Path) -> dict:
 def family_rows(kind: str, root, budget: Budget, runs_dir: Path, out: Path, classifier, real) -> dict:
     segment = budget.wavenet_segment if kind == "wavenet" else budget.wavernn_segment
     common = {"data": root, "progress": False, "verbose": 0, "steps_per_epoch": budget.steps_per_epoch,
-              "segment_samples": segment}
+              "segment_samples": segment, **({"batch_size": budget.wavernn_batch} if kind == "wavernn" else {})}
     rows = {"per_trigger": {}, "conditioned": {}}
     test_audio = {}
     for i, trigger in enumerate(budget.triggers):
