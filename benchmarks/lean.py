@@ -20,10 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 from audioprep.cli import existing_path, run_cli  # noqa: E402
 from audioprep.runs import load_model  # noqa: E402
-from lean.data import clip_patches  # noqa: E402
 from lean.evaluate import evaluate  # noqa: E402
 from lean.experiment import setup, trained  # noqa: E402
-from lean.export import export_tflite  # noqa: E402
+from lean.export import calibration_windows, export_tflite  # noqa: E402
 from lean.params import LeanParams  # noqa: E402
 from lean.scoring import KerasScorer, TfliteScorer  # noqa: E402
 from lean.timing import busy_window, median_latency_ms  # noqa: E402
@@ -47,8 +46,7 @@ def main_(argv=None) -> int:
     s = setup(args.data, args.quick, args.yamnet, ROOT / "runs", params)
     model = load_model(args.model) if args.model else trained("lean", s, params)
     eval_set = s.data.splits["eval"]
-    train_clips = s.data.splits["train"].clips
-    representative = [clip_patches(a, params, 1)[0] for a in train_clips[:: max(1, len(train_clips) // 200)]]
+    representative = calibration_windows(s.data.splits["train"].clips, params, 50 if args.quick else 200)
     with tempfile.TemporaryDirectory() as tmp:
         report = export_tflite(model, Path(tmp) / "lean_int8.tflite", s.data.vocabulary, "int8", representative, params)
         int8 = TfliteScorer(report["path"], threads=1)

@@ -18,17 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from audioprep.cli import existing_path, run_cli  # noqa: E402
 from audioprep.runs import environment, write_json  # noqa: E402
-from lean.data import clip_patches  # noqa: E402
 from lean.evaluate import evaluate  # noqa: E402
 from lean.experiment import setup, trained  # noqa: E402
-from lean.export import QUANTIZE, export_tflite  # noqa: E402
+from lean.export import QUANTIZE, calibration_windows, export_tflite  # noqa: E402
 from lean.params import LeanParams  # noqa: E402
 from lean.report import markdown_table  # noqa: E402
 from lean.scoring import KerasScorer, TfliteScorer  # noqa: E402
@@ -36,12 +33,6 @@ from lean.timing import busy_window, median_latency_ms  # noqa: E402
 
 PAPER = {"size_mb": 4.5, "mAP": 0.445, "latency_ms": 65, "device": "Samsung S21 (Exynos 2100), quantized TFLite"}
 NAMES = {"none": "float32", "dynamic": "dynamic-range int8", "int8": "full int8"}
-
-
-def calibration_windows(s, params: LeanParams, count: int) -> np.ndarray:
-    """First 1 s patch of training clips, shuffled: the int8 calibration set."""
-    windows = np.stack([clip_patches(a, params, 1)[0] for a in s.data.splits["train"].clips])
-    return windows[np.random.default_rng(params.seed).permutation(len(windows))[:count]]
 
 
 def main_(argv=None) -> int:
@@ -59,7 +50,7 @@ def main_(argv=None) -> int:
     eval_set = s.data.splits["eval"]
     keras_result = evaluate(KerasScorer(model), eval_set, params)
     window = busy_window(eval_set.clips, params.patch_samples)
-    representative = calibration_windows(s, params, 50 if args.quick else 200)
+    representative = calibration_windows(s.data.splits["train"].clips, params, 50 if args.quick else 200)
     rows, results = [], {"keras": {"mAP": keras_result["mAP"], "mAUC": keras_result["mAUC"]}}
     for q in QUANTIZE:
         path = args.out / f"lean_{q}.tflite"

@@ -61,11 +61,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    import numpy as np
-
     from audioprep.runs import load_model
-    from lean.data import clip_patches
-    from lean.export import export_tflite
+    from lean.export import calibration_windows, export_tflite
     from lean.scoring import read_labels
 
     params = LeanParams()
@@ -74,9 +71,7 @@ def cmd_export(args) -> int:
     representative = None
     if args.quantize == "int8":
         data = _data(args, params, ("train",))
-        windows = [clip_patches(a, params, 1)[0] for a in data.splits["train"].clips]
-        rng = np.random.default_rng(params.seed)
-        representative = np.stack(windows)[rng.permutation(len(windows))[: args.calibration]]
+        representative = calibration_windows(data.splits["train"].clips, params, args.calibration)
     report = export_tflite(model, args.out, labels, args.quantize, representative, params)
     print(f"wrote {report['path']} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}), labels beside it")
     print(f"builtin ops only: {', '.join(report['ops'])}")

@@ -66,6 +66,14 @@ def strip_names(flatbuffer: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
+def calibration_windows(clips: list[np.ndarray], params: LeanParams = LeanParams(), count: int = 200) -> np.ndarray:
+    """The int8 calibration set: the first 1 s patch of `count` training clips drawn with the params' seed."""
+    from lean.data import clip_patches
+
+    order = np.random.default_rng(params.seed).permutation(len(clips))[:count]
+    return np.stack([clip_patches(clips[i], params, 1)[0] for i in order])
+
+
 def flex_ops(op_names: list[str]) -> list[str]:
     """Operators an Android app without the Select-TF-ops library could not run."""
     return [name for name in op_names if name.startswith("Flex") or name in ("CUSTOM", "DELEGATE")]
