@@ -141,9 +141,10 @@ def _main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, help="training epochs (default 150; --quick: 5)")
     parser.add_argument("--quick", action="store_true", help="a few epochs: a smoke run in minutes")
     parser.add_argument("--max-clips-per-recording", type=int,
-                        help="10 s clips taken from each ASMR recording, evenly spaced (default 24, which gives "
-                             "Lin's 'slightly more ASMR than speech clips' on the generated corpus; --quick: 6)")
-    parser.add_argument("--max-speech-clips", type=int, help="speech clips used (default all; --quick: 400)")
+                        help="10 s clips taken from each ASMR recording, evenly spaced (default 20; --quick: 6)")
+    parser.add_argument("--max-speech-clips", type=int,
+                        help="speech clips used, evenly spread (default 1500; --quick: 400); with the default 20 "
+                             "clips per recording this gives Lin's 'slightly more ASMR than speech clips'")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "table1")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "table1", help="where the model run goes")
@@ -161,8 +162,8 @@ def _main(argv=None) -> int:
     print(layers_md + "\n" + totals + "\n", flush=True)
 
     root = lin_parent(args.data)
-    corpus = lin_corpus(root, seed=0, max_clips_per_recording=args.max_clips_per_recording or (6 if args.quick else 24),
-                        max_speech_clips=args.max_speech_clips or (400 if args.quick else None))
+    corpus = lin_corpus(root, seed=0, max_clips_per_recording=args.max_clips_per_recording or (6 if args.quick else 20),
+                        max_speech_clips=args.max_speech_clips or (400 if args.quick else 1500))
     run_dir = args.runs / "lin_conv1d"
     if run_dir.exists() and not args.resume:
         shutil.rmtree(run_dir)
