@@ -184,7 +184,7 @@ class MelAE(_MelScaled):
 
 @keras.saving.register_keras_serializable(PACKAGE)
 class MelVAE(MelAE):
-    """VAE: Gaussian posterior, reparameterised sample, BCE + beta * KL with free bits.
+    """VAE: Gaussian posterior, reparameterised sample, recon_weight * BCE + beta * KL with free bits.
 
 `loss` is what is minimised; `elbo` (= recon + KL, the negative evidence lower bound) is the
 same objective for every setting of the remedy, so runs are selected and compared on it.
@@ -196,9 +196,9 @@ same objective for every setting of the remedy, so runs are selected and compare
     variational = True
 
     def __init__(self, encoder, decoder, mel_low, mel_high, vary_noise: float = 0.1, free_bits: float = 0.0,
-                 seed: int = 0, **kwargs):
+                 seed: int = 0, recon_weight: float = 1.0, **kwargs):
         super().__init__(encoder, decoder, mel_low, mel_high, vary_noise=vary_noise, **kwargs)
-        self.free_bits, self.seed = float(free_bits), int(seed)
+        self.free_bits, self.seed, self.recon_weight = float(free_bits), int(seed), float(recon_weight)
         self.beta = keras.Variable(1.0, trainable=False, name="beta")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.recon_tracker = keras.metrics.Mean(name="recon")
@@ -207,7 +207,8 @@ same objective for every setting of the remedy, so runs are selected and compare
 
     @classmethod
     def build_new(cls, p: VAEParams, frames, n_mels, mel_low, mel_high, seed: int = 0):
-        return super().build_new(p, frames, n_mels, mel_low, mel_high, free_bits=p.free_bits, seed=seed)
+        return super().build_new(p, frames, n_mels, mel_low, mel_high, free_bits=p.free_bits, seed=seed,
+                                 recon_weight=p.recon_weight)
 
     @property
     def metrics(self):
@@ -233,11 +234,11 @@ same objective for every setting of the remedy, so runs are selected and compare
         kl_dims = tf.reduce_mean(kl_per_dimension(mean, log_var), axis=0)
         kl = tf.reduce_sum(kl_dims)
         penalised = tf.reduce_sum(tf.maximum(kl_dims, self.free_bits))
-        loss = recon + self.beta * penalised
+        loss = self.recon_weight * recon + self.beta * penalised
         return loss, {"loss": loss, "recon": recon, "kl": kl, "elbo": recon + kl}
 
     def get_config(self):
-        return {**super().get_config(), "free_bits": self.free_bits, "seed": self.seed}
+        return {**super().get_config(), "free_bits": self.free_bits, "seed": self.seed, "recon_weight": self.recon_weight}
 
 
 class KLWarmup(keras.callbacks.Callback):

@@ -44,11 +44,15 @@ class VAEParams(AEParams):
     linearly from 0 to `beta` over the first `kl_warmup_epochs` epochs (Bowman et al. 2016), and
     each latent dimension's KL below `free_bits` nats is not penalised (Kingma et al. 2016), so
     the encoder is never pushed to switch a dimension off entirely.
+    `recon_weight` scales the summed per-pixel reconstruction loss; 1 / (frames * n_mels) gives the
+    per-pixel *mean* that many Keras VAE tutorials use, the regime where the KL term dominates and
+    posterior collapse appears (experiments/table4.py measures both).
     """
 
     beta: float = 1.0
     kl_warmup_epochs: int = 10
     free_bits: float = 0.05
+    recon_weight: float = 1.0
 
 
 @dataclass(frozen=True)
