@@ -74,13 +74,13 @@ def test_kl_per_dimension_matches_closed_form():
     np.testing.assert_allclose(mm.kl_per_dimension(tf.constant(mu), tf.constant(lv)), expected, rtol=1e-6)
 
 
-def test_vae_loss_is_recon_plus_beta_times_free_bits_kl(x):
-    model = _vae(x, free_bits=0.5)
+def test_vae_loss_is_weighted_recon_plus_beta_times_free_bits_kl(x):
+    model = _vae(x, free_bits=0.5, recon_weight=0.5)
     model.beta.assign(0.25)
     loss, logs = model._loss_terms(tf.constant(x), training=False)
     mean, log_var = model.posterior(x)
     kl_dims = (0.5 * (np.exp(log_var) + mean**2 - 1 - log_var)).mean(0)
-    assert float(loss - logs["recon"]) == pytest.approx(0.25 * np.maximum(kl_dims, 0.5).sum(), rel=1e-4)
+    assert float(loss - 0.5 * logs["recon"]) == pytest.approx(0.25 * np.maximum(kl_dims, 0.5).sum(), rel=1e-4)
     assert float(logs["kl"]) == pytest.approx(kl_dims.sum(), rel=1e-4)
     assert float(logs["elbo"]) == pytest.approx(float(logs["recon"] + logs["kl"]), rel=1e-6)
 
