@@ -34,6 +34,7 @@ from audioprep.io import load_audio, write_audio
 from audioprep.runs import environment, write_json
 from audioprep.segment import fixed_clips, repeat_pad
 
+ROOT = Path(__file__).resolve().parents[1]
 PAPER = {
     "Glass (input)": (77, 38, 66, 62, 40, 61, 26),
     "Wood (input)": (75, 38, 77, 76, 39, 61, 25),
@@ -148,8 +149,8 @@ def _main(argv) -> int:
     parser.add_argument("--glass", type=existing_path, help="a glass-like tapping recording")
     parser.add_argument("--wood", type=existing_path, help="a wood-like tapping recording")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path("results/table3"))
-    parser.add_argument("--runs", type=Path, default=Path("runs/experiments"), help="trained models are kept here")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table3")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "experiments", help="trained models are kept here")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     run(args.data, args.glass, args.wood, args.quick, args.out, args.runs, args.seed)

@@ -31,6 +31,7 @@ from asmr_generate.params import EXPERIMENT_SCALES, CGANParams, VAEParams
 from audioprep.cli import existing_path, run_cli
 from audioprep.runs import environment, write_json
 
+ROOT = Path(__file__).resolve().parents[1]
 PAPER = {"VAE": (71, 93), "GAN": (64, 86)}
 TAPPING, BRUSHING = "fingernail tapping", "brushing the microphone"
 N_VARIATIONS, N_BLENDS = 200, 100
@@ -181,7 +182,7 @@ def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
     reports = {label: collapse.diagnose(model, test.x, seed=seed) for label, model in collapse_models.items()}
     out.mkdir(parents=True, exist_ok=True)
     collapse.plot(reports, out / "collapse.png")
-    _examples(out, test, classes, gens)
+    _examples(out, test, classes, vae, gan, seed)
 
     main_rows = [[name, _pct(results[name]["variation_accuracy"]), f"{PAPER[name][0]} %",
                   _pct(results[name]["blend_accuracy"]), f"{PAPER[name][1]} %",
@@ -227,16 +228,17 @@ def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
     return payload
 
 
-def _examples(out: Path, test, classes, gens) -> None:
-    """examples.png and audio/*.wav: real, VAE and cGAN slices of tapping and brushing, and both blends."""
-    mels = {}
+def _examples(out: Path, test, classes, vae, gan, seed: int) -> None:
+    """examples.png and audio/*.wav: a held-out tapping and brushing slice, the VAE's variation of each,
+    cGAN samples of both labels, and both generators' blends."""
+    mels, real = {}, {}
     for label in (TAPPING, BRUSHING):
-        c = classes.index(label)
-        mels[f"real {label}"] = test.x[np.flatnonzero(test.y == c)[0]]
-        mels[f"VAE {label}"] = gens["VAE"][0][c][0]
-        mels[f"cGAN {label}"] = gens["GAN"][0][c][0]
-    mels["VAE blend"] = gens["VAE"][1][0]
-    mels["cGAN blend"] = gens["GAN"][1][0]
+        real[label] = test.x[np.flatnonzero(test.y == classes.index(label))[0]]
+        mels[f"real {label}"] = real[label]
+        mels[f"VAE variation of it ({label})"] = vae.vary(real[label][None], 1, seed=seed)[0, 0]
+        mels[f"cGAN {label}"] = gan.sample(label, 1, seed=seed)[0]
+    mels["VAE blend of the two"] = vae.blend(real[TAPPING], real[BRUSHING], [0.5])[0]
+    mels["cGAN blend (mean embedding)"] = gan.sample(TAPPING, 1, blend_with=BRUSHING, seed=seed)[0]
     save_mel_grid(out / "examples.png", mels, columns=3, title="held-out real slices and generated ones")
     write_wavs(out / "audio", {slug(k): v for k, v in mels.items()})
 
@@ -245,8 +247,8 @@ def _main(argv) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=existing_path, help="deepasmr-layout folder (default: the generated corpus)")
     parser.add_argument("--quick", action="store_true", help="a few minutes: fewer slices and epochs")
-    parser.add_argument("--out", type=Path, default=Path("results/table4"))
-    parser.add_argument("--runs", type=Path, default=Path("runs/experiments"), help="trained models are kept here")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table4")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "experiments", help="trained models are kept here")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     run(args.data, args.quick, args.out, args.runs, args.seed)
