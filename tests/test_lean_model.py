@@ -77,3 +77,18 @@ def test_affinity_scores_follow_the_paper_equation():
     _, weights = AffinityAttention()([query, states])
     expected = np.exp(np.tanh([2.0, 0.0, -1.0]))
     np.testing.assert_allclose(np.asarray(weights)[0], expected / expected.sum(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("sequences", [True, False])
+def test_unrolled_bilstm_for_tflite_equals_keras_bidirectional(sequences):
+    from lean.wave_encoder import UnrolledBiLSTM
+
+    x = np.random.default_rng(0).normal(size=(3, 7, 5)).astype(np.float32)
+    reference = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=sequences))
+    reference.build((None, 7, 5))
+    weights = [np.random.default_rng(i).normal(size=w.shape).astype(np.float32) * 0.5 for i, w in enumerate(reference.weights)]
+    reference.set_weights(weights)
+    unrolled = UnrolledBiLSTM(4, return_sequences=sequences)
+    unrolled.build((None, 7, 5))
+    unrolled.set_weights(weights)  # same weights, same order
+    np.testing.assert_allclose(unrolled(x), reference(x), atol=1e-6)
