@@ -232,12 +232,12 @@ def _examples(out: Path, test, classes, vae, gan, seed: int) -> None:
     """examples.png and audio/*.wav: a held-out tapping and brushing slice, the VAE's variation of each,
     cGAN samples of both labels, and both generators' blends."""
     mels, real = {}, {}
-    for label in (TAPPING, BRUSHING):
+    for label, short in ((TAPPING, "tapping"), (BRUSHING, "brushing")):
         real[label] = test.x[np.flatnonzero(test.y == classes.index(label))[0]]
-        mels[f"real {label}"] = real[label]
-        mels[f"VAE variation of it ({label})"] = vae.vary(real[label][None], 1, seed=seed)[0, 0]
-        mels[f"cGAN {label}"] = gan.sample(label, 1, seed=seed)[0]
-    mels["VAE blend of the two"] = vae.blend(real[TAPPING], real[BRUSHING], [0.5])[0]
+        mels[f"real {short}"] = real[label]
+        mels[f"VAE variation of real {short}"] = vae.vary(real[label][None], 1, seed=seed)[0, 0]
+        mels[f"cGAN {short}"] = gan.sample(label, 1, seed=seed)[0]
+    mels["VAE blend of the two reals"] = vae.blend(real[TAPPING], real[BRUSHING], [0.5])[0]
     mels["cGAN blend (mean embedding)"] = gan.sample(TAPPING, 1, blend_with=BRUSHING, seed=seed)[0]
     save_mel_grid(out / "examples.png", mels, columns=3, title="held-out real slices and generated ones")
     write_wavs(out / "audio", {slug(k): v for k, v in mels.items()})
