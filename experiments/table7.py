@@ -8,7 +8,8 @@ Exports the trained LEAN model (trained here if table6 has not) as float, dynami
 full-int8 TFLite files (builtin ops only), evaluates each on the eval split the paper's way, and
 times one 1 s window on this CPU at 1 and 2 threads. The paper's 4.5 MB / .445 / 65 ms were
 measured on a Samsung S21 phone; numbers on the generated corpus are not the paper's.
-Writes results/table7/{table.md, results.json, lean_{none,dynamic,int8}.tflite (+ labels)}.
+Writes results/table7/{table.md, results.json}; the exported files (with their labels) go to
+runs/table7[-quick]/lean_{none,dynamic,int8}.tflite.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def main_(argv=None) -> int:
     representative = calibration_windows(s.data.splits["train"].clips, params, 50 if args.quick else 200)
     rows, results = [], {"keras": {"mAP": keras_result["mAP"], "mAUC": keras_result["mAUC"]}}
     for q in QUANTIZE:
-        path = args.out / f"lean_{q}.tflite"
+        path = ROOT / "runs" / ("table7-quick" if args.quick else "table7") / f"lean_{q}.tflite"
         report = export_tflite(model, path, s.data.vocabulary, q, representative if q == "int8" else None, params)
         result = evaluate(TfliteScorer(path, threads=2), eval_set, params)
         latency = {t: median_latency_ms(TfliteScorer(path, threads=t).score_one, window, args.repeats) for t in (1, 2)}
