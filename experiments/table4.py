@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -240,6 +241,7 @@ def _examples(out: Path, test, classes, vae, gan, seed: int) -> None:
     mels["VAE blend of the two reals"] = vae.blend(real[TAPPING], real[BRUSHING], [0.5])[0]
     mels["cGAN blend (mean embedding)"] = gan.sample(TAPPING, 1, blend_with=BRUSHING, seed=seed)[0]
     save_mel_grid(out / "examples.png", mels, columns=3, title="held-out real slices and generated ones")
+    shutil.rmtree(out / "audio", ignore_errors=True)  # only this run's examples
     write_wavs(out / "audio", {slug(k): v for k, v in mels.items()})
 
 
