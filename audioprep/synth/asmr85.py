@@ -1,4 +1,4 @@
-"""ASMR-85 stand-in: a folder of long ASMR-style recordings (`asmr85/asmr_NN.wav`, mono 22.05 kHz).
+"""ASMR-85 stand-in: a folder of long ASMR-style recordings (`asmr85/asmr_NN.wav`, mono 16 kHz).
 
 Each recording is one creator's video: a fixed whisperer and a few favourite triggers, in
 sections of 20-90 s (whispering alone, triggers alone, or whispering over triggers), close-mic
@@ -11,7 +11,7 @@ import numpy as np
 
 from audioprep.synth import room, triggers, voice
 
-SR = 22050
+SR = 16000  # both Lin layouts at 16 kHz (see commonvoice.py); Lin resamples to 22.05 kHz
 # (recordings, minutes range); 85 as in the dataset's name. Lin's 10 s clips: ~3,950 by default
 # (slightly more than the 3,100 Common Voice clips, as in Lin's Figure 3).
 SIZES = {"default": (85, (6.5, 9.0)), "small": (4, (0.5, 0.7))}

@@ -64,10 +64,11 @@ def room_tone(rng: np.random.Generator, n: int, sr: int, channels: int) -> np.nd
     if channels == 2:  # a second, partly correlated channel: the same noise mixed with a distant stretch of itself
         tone = np.concatenate([tone, 0.6 * tone + 0.8 * np.roll(tone, n // 2 + int(rng.integers(sr)), axis=1)])
     if rng.random() < 0.4:
-        t = np.arange(n, dtype=np.float32) / sr
+        # Mains hum (50 or 60 Hz and two harmonics): one second holds whole cycles, so tile it.
+        t = np.arange(sr, dtype=np.float32) / sr
         mains = 50.0 if rng.random() < 0.5 else 60.0
         hum = sum(np.sin(2 * np.pi * mains * h * t + rng.uniform(0, 6.3)) / h for h in (1, 2, 3))
-        tone = tone / np.sqrt(np.mean(np.square(tone))) + hum * rng.uniform(0.1, 0.6)
+        tone = tone / np.sqrt(np.mean(np.square(tone))) + np.resize(hum, n).astype(np.float32) * rng.uniform(0.1, 0.6)
     return tone / np.sqrt(np.mean(np.square(tone)) + 1e-20)
 
 
@@ -96,6 +97,15 @@ def master(rng: np.random.Generator, x: np.ndarray, sr: int, chain: Chain = ASMR
     if stereo:
         x = binaural(rng, x, sr, moving)
     floor = room_tone(rng, len(x.T), sr, 2 if stereo else 1) * np.float32(S.db(rng.uniform(*chain.floor_db)))
-    out = x + (floor if stereo else floor[0])
-    peak = float(np.abs(out).max())
-    return (out * (0.99 / peak) if peak > 0.99 else out).astype(np.float32)
+    return soft_limit(x + (floor if stereo else floor[0]))
+
+
+def soft_limit(x: np.ndarray, knee: float = 0.5) -> np.ndarray:
+    """Peaks above `knee` are bent smoothly under full scale (a preamp limiter), so a loud snap or tap
+    does not pull the whole session's level down and impulsive classes keep the common level range."""
+    over = np.abs(x) > knee
+    if over.any():
+        head = 0.99 - knee
+        x = x.copy()
+        x[over] = np.sign(x[over]) * (knee + head * np.tanh((np.abs(x[over]) - knee) / head))
+    return x.astype(np.float32, copy=False)

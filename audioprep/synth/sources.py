@@ -78,14 +78,26 @@ def filter_signal(x: np.ndarray, envelope: np.ndarray) -> np.ndarray:
     return istft(spec, len(x))
 
 
-def fft_filter(x: np.ndarray, sr: int, response, taps: int = 1024) -> np.ndarray:
+def fft_filter(x: np.ndarray, sr: int, response, taps: int = 512) -> np.ndarray:
     """Static filtering (last axis) by a smooth magnitude response given as f(freqs): a zero-phase
-    `taps`-long FIR from frequency sampling, applied by overlap-add (cache-friendly, ~13 ns/sample)."""
+    `taps`-long FIR from frequency sampling (43 Hz resolution at 22.05 kHz), applied by overlap-add
+    over 4096-point blocks batched in one FFT call (no full-length padding copies)."""
+    if x.ndim == 2:
+        return np.stack([fft_filter(channel, sr, response, taps) for channel in x])
     grid = np.fft.rfftfreq(taps, 1.0 / sr)
     fir = np.fft.fftshift(np.fft.irfft(np.asarray(response(grid), np.float64), n=taps)) * np.hanning(taps + 1)[:-1]
-    fir = fir.astype(np.float32)
-    out = oaconvolve(x, fir[None, :] if x.ndim == 2 else fir, axes=-1)
-    return out[..., taps // 2 : taps // 2 + x.shape[-1]].astype(np.float32)
+    size = 4096
+    step = size - taps + 1
+    n = len(x)
+    count = -(-(n + taps) // step)
+    blocks = np.zeros((count, step), np.float32)
+    blocks.reshape(-1)[:n] = x
+    spec = sfft.rfft(blocks, n=size, axis=1)
+    spec *= sfft.rfft(fir, n=size).astype(np.complex64)
+    full = sfft.irfft(spec, n=size, axis=1).astype(np.float32)
+    out = full[:, :step].copy()
+    out[1:, : taps - 1] += full[:-1, step:]
+    return out.reshape(-1)[taps // 2 : taps // 2 + n]
 
 
 def resonance(freqs: np.ndarray, centre, bandwidth) -> np.ndarray:
@@ -191,12 +203,17 @@ def decaying_noise(rng: np.random.Generator, sr: int, seconds: float, decay: flo
 def modal_kernel(
     rng: np.random.Generator, sr: int, freqs: np.ndarray, decays: np.ndarray, amps: np.ndarray, seconds: float
 ) -> np.ndarray:
-    """Impulse response of a bank of damped sinusoids (a struck object's modes)."""
+    """Impulse response of a bank of damped sinusoids (a struck object's modes); modes above 0.45 sr
+    are left out rather than aliased."""
+    keep = freqs < 0.45 * sr
+    freqs, decays, amps = freqs[keep], decays[keep], amps[keep]
     m = int(seconds * sr)
-    t = np.arange(m, dtype=np.float32)[None, :] / sr
-    phases = rng.uniform(0, 2 * np.pi, len(freqs))[:, None]
-    modes = amps[:, None] * np.exp(-t / decays[:, None]) * np.sin(2 * np.pi * freqs[:, None] * t + phases)
-    return modes.sum(axis=0).astype(np.float32)
+    t = np.arange(m, dtype=np.float32)[None, :] / np.float32(sr)
+    phases = rng.uniform(0, 2 * np.pi, len(freqs)).astype(np.float32)[:, None]
+    rate = (1.0 / decays).astype(np.float32)[:, None]
+    omega = (2 * np.pi * freqs).astype(np.float32)[:, None]
+    modes = np.exp(-rate * t) * np.sin(omega * t + phases)
+    return (np.asarray(amps, np.float32) @ modes).astype(np.float32)
 
 
 def white(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -75,7 +75,7 @@ def spell(words: list[list[tuple[str, str]]]) -> str:
     return " ".join("".join(c + v for c, v in word) for word in words)
 
 
-def _timeline(rng, speaker: Speaker, words, sr: int):
+def _timeline(rng, speaker: Speaker, words):
     """Per-syllable (start, duration, consonant, vowel, accent) with pauses between phrases."""
     starts, durs, cons, vows, accents = [], [], [], [], []
     t = rng.uniform(0.05, 0.25)
@@ -100,12 +100,10 @@ def _timeline(rng, speaker: Speaker, words, sr: int):
     )
 
 
-def utterance(
-    rng: np.random.Generator, speaker: Speaker, words, sr: int, whisper: bool, seconds: float | None = None
-) -> np.ndarray:
-    """Render pseudo-words as speech (mono float32). Length = the words' natural duration, or `seconds`."""
-    starts, durs, cons, vows, accents, natural = _timeline(rng, speaker, words, sr)
-    n = int((seconds or natural) * sr)
+def utterance(rng: np.random.Generator, speaker: Speaker, words, sr: int, whisper: bool) -> np.ndarray:
+    """Render pseudo-words as speech (mono float32), phonated or whispered, at their natural length."""
+    starts, durs, cons, vows, accents, natural = _timeline(rng, speaker, words)
+    n = int(natural * sr)
     frames = S.n_frames(n)
     t = S.frame_times(frames, sr)
     freqs = S.bin_freqs(sr)[None, :]
