@@ -12,21 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from asmr_classify.params import DEEPASMR_SWEPT
 from audioprep.params import MelSliceParams
 
 
 @dataclass(frozen=True)
 class AEParams:
-    """Autoencoder from the (f) classifier's layout (asmr_classify's `deepasmr`: filters 64, kernel 5, ELU).
+    """Autoencoder from the (f) classifier's layout: its widths, kernel and activation are read from
+    asmr_classify's `DEEPASMR_SWEPT` (the swept `deepasmr` model), so the two stay one layout.
 
     The classifier ends in global average pooling; an autoencoder must keep *when* each tap
     happens, so the encoder flattens the last feature map instead and projects it to the latent.
     `vary_noise` is the latent perturbation (relative to the latent's RMS) used by `vary`.
     """
 
-    filters: int = 64
-    kernel_size: int = 5
-    activation: str = "elu"
+    filters: int = DEEPASMR_SWEPT["filters"]
+    kernel_size: int = DEEPASMR_SWEPT["kernel_size"]
+    activation: str = DEEPASMR_SWEPT["activation"]
     latent_dim: int = 256
     decoder_depth: int = 5
     learning_rate: float = 1e-3

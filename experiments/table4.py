@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
+import json
 import shutil
 import sys
 import time
@@ -52,11 +54,15 @@ class Judge:
 
     def __init__(self, data, folder: Path, epochs: int, slices: int, seed: int):
         from asmr_classify.models import embedding_model
+        from asmr_classify.params import params_for
         from asmr_classify.predict import load_classifier
         from asmr_classify.train import train_classifier
         from audioprep.runs import STATE
 
-        out = folder / f"judge-deepasmr-e{epochs}-s{slices}-seed{seed}"
+        settings = dataclasses.asdict(params_for("deepasmr", epochs=epochs))
+        digest = hashlib.sha1(json.dumps({**settings, "slices": slices, "seed": seed, "data": str(data)},
+                                         sort_keys=True).encode()).hexdigest()[:10]
+        out = folder / f"judge-deepasmr-{digest}"
         train_classifier("deepasmr", data, out, epochs=epochs, resume=(out / STATE).exists(), seed=seed,
                          max_slices_per_file=slices, verbose=0)
         self.classifier = load_classifier(out)

@@ -51,12 +51,13 @@ def test_autoencoder_shapes_and_decoder_depth(x, depth):
     assert model.decoder.layers[-1].activation.__name__ == "sigmoid"
 
 
-def test_ae_defaults_follow_the_f_classifier():
-    from asmr_classify.params import DEEPASMR_SWEPT
+def test_default_encoder_has_the_f_classifiers_convolutions():
+    from asmr_classify.models import build as build_classifier
 
-    p = AEParams()
-    assert (p.filters, p.kernel_size, p.activation) == (
-        DEEPASMR_SWEPT["filters"], DEEPASMR_SWEPT["kernel_size"], DEEPASMR_SWEPT["activation"])
+    classifier = build_classifier("deepasmr", input_shape=(FRAMES, N_MELS), num_classes=9)
+    enc = mm.build_encoder(AEParams(), FRAMES, N_MELS, variational=True)
+    spec = [(c.filters, c.kernel_size, c.activation.__name__) for c in _conv_layers(classifier)]
+    assert [(c.filters, c.kernel_size, c.activation.__name__) for c in _conv_layers(enc)] == spec
     assert (VAEParams().latent_dim, VAEParams().decoder_depth) == (256, 5)
 
 
