@@ -56,6 +56,10 @@ def _train(args) -> int:
     from asmr_generate.mel_train import load_slice_sets, train, with_overrides
     from asmr_generate.params import MODEL_PARAMS
 
+    for flag, value, least in (("--epochs", args.epochs, 1), ("--batch-size", args.batch_size, 1),
+                               ("--latent-dim", args.latent_dim, 1), ("--decoder-depth", args.decoder_depth, 2)):
+        if value is not None and value < least:
+            raise UsageError(f"{flag} {value}: must be at least {least}")
     params = with_overrides(MODEL_PARAMS[args.model](), epochs=args.epochs, batch_size=args.batch_size)
     if args.model != "cgan":
         params = with_overrides(params, latent_dim=args.latent_dim, decoder_depth=args.decoder_depth)
