@@ -36,7 +36,7 @@ def test_float_export_is_builtin_only_and_matches_keras(exported):
     assert scorer.labels == LABELS and scorer.window == 16000
     x = np.random.default_rng(3).uniform(-0.8, 0.8, (3, 16000)).astype(np.float32)
     np.testing.assert_allclose(scorer(x), np.asarray(model(x)), atol=1e-5)  # the trained (RFFT) model itself
-    assert report["max_abs_diff_vs_keras"] <= 1e-5
+    assert report["max_abs_diff_vs_keras"] <= 1e-5 and report["parity_ok"]
 
 
 def test_flex_ops_are_flagged():
