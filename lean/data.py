@@ -2,8 +2,9 @@
 
 Training patches are the clip cut into non-overlapping 1 s pieces, each labelled with the clip's
 labels; a clip under 1 s is repeated to 1 s (the paper's rule). Patches are held as 16-bit PCM
-(half the memory of float32; the full FSD50K dev split is about 9 GB this way) and turned into
-float32 by the tf.data pipeline, which batches and prefetches so both cores stay busy.
+(half the memory of float32; the full FSD50K dev split is about 9 GB this way, on top of its
+decoded clips) and turned into float32 by the tf.data pipeline, which batches and prefetches so
+both cores stay busy.
 """
 
 from __future__ import annotations
