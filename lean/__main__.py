@@ -30,15 +30,14 @@ def _params(args) -> LeanParams:
 
 def cmd_train(args) -> int:
     from lean.pretrain import standin_yamnet
-    from lean.train import train_variant
+    from lean.train import run_dir, train_variant
 
     params = _params(args)
+    out = args.out or Path("runs") / args.variant
+    run = run_dir(out, args.resume)
     data = _data(args, params, ("train", "val"))
     yamnet = args.yamnet or standin_yamnet(data, params, args.pretrain_epochs, args.max_patches_per_clip)
-    out = args.out or Path("runs") / args.variant
-    train_variant(
-        args.variant, data, out, args.epochs or params.epochs, yamnet, params, args.resume, args.max_patches_per_clip
-    )
+    train_variant(args.variant, data, run, args.epochs or params.epochs, yamnet, params, args.max_patches_per_clip)
     print(f"best model (highest val PR-AUC): {Path(out) / 'best.keras'}")
     return 0
 

@@ -18,7 +18,7 @@ from audioprep.runs import STATE
 from lean.data import LeanData, load_data
 from lean.params import LeanParams
 from lean.pretrain import standin_yamnet
-from lean.train import train_variant
+from lean.train import run_dir, train_variant
 
 
 @dataclass(frozen=True)
@@ -83,5 +83,5 @@ def trained(variant: str, s: Setup, params: LeanParams = LeanParams(), verbose: 
     resume = (out / STATE).exists()
     print(f"== {variant}: {'resuming' if resume else 'training'} in {out} ({s.budget.epochs} epochs)", flush=True)
     return train_variant(
-        variant, s.data, out, s.budget.epochs, s.yamnet, params, resume, s.budget.max_patches_per_clip, verbose
+        variant, s.data, run_dir(out, resume), s.budget.epochs, s.yamnet, params, s.budget.max_patches_per_clip, verbose
     )

@@ -30,23 +30,26 @@ def compile_model(model: keras.Model, params: LeanParams) -> keras.Model:
     return model
 
 
+def run_dir(out, resume: bool = False) -> RunDir:
+    """The run folder, checked (fresh vs --resume) before any expensive work starts."""
+    return RunDir(out, resume=resume, monitor=MONITOR, mode="max")
+
+
 def train_variant(
     variant: str,
     data: LeanData,
-    out,
+    run: RunDir,
     epochs: int,
     yamnet: str | Path | None,
     params: LeanParams = LeanParams(),
-    resume: bool = False,
     max_patches_per_clip: int | None = None,
     verbose: int = 1,
 ) -> keras.Model:
-    """Train `variant` on data's train split, validate on its val split; return the best model.
+    """Train `variant` on data's train split, validate on its val split, in `run`; return the best model.
 
     `yamnet` is YAMNet weights (`.h5`, official or the stand-in) or a hub handle / SavedModel folder.
     """
     keras.utils.set_random_seed(params.seed)
-    run = RunDir(out, resume=resume, monitor=MONITOR, mode="max")
     model = build_model(variant, len(data.vocabulary), params, embedder=yamnet_embedder(yamnet, params))
     compile_model(model, params)
     run.write_params(
