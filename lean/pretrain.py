@@ -72,7 +72,7 @@ def standin_yamnet(
     model.compile(optimizer=keras.optimizers.Adam(STANDIN_LEARNING_RATE), loss="binary_crossentropy")
     x, y = patch_arrays(data.splits["train"], params, max_patches_per_clip)
     train = patch_dataset(x, y, params.batch_size, shuffle=True, seed=params.seed)
-    model.fit(train, epochs=epochs, verbose=verbose)
+    model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)  # tf.data shuffles
     recalibrate_batch_norm(net, train)
     tmp = path.with_suffix(".partial")
     save_yamnet_h5(net, tmp)

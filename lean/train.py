@@ -65,5 +65,5 @@ def train_variant(
     write_labels(run.file(LABELS), data.vocabulary)
     train = patch_dataset(*patch_arrays(data.splits["train"], params, max_patches_per_clip), params.batch_size, True, params.seed)
     val = patch_dataset(*patch_arrays(data.splits["val"], params, max_patches_per_clip), params.batch_size, False)
-    run.fit(model, train, epochs, validation_data=val, verbose=verbose)
+    run.fit(model, train, epochs, validation_data=val, verbose=verbose, shuffle=False)  # tf.data shuffles
     return keras.models.load_model(run.file("best.keras"))
