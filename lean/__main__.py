@@ -55,7 +55,14 @@ def cmd_evaluate(args) -> int:
     summary = {k: result[k] for k in ("mAP", "mAUC", "dprime", "classes_scored")}
     if args.out:
         write_json(args.out, {"model": str(args.model), "split": args.split, **result, "labels": scorer.labels})
-    print(json.dumps(summary) if args.json else "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()))
+    if args.per_class:
+        summary["per_class_ap"] = dict(zip(scorer.labels, result["per_class_ap"], strict=True))
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items() if k != "per_class_ap"))
+    for label, ap in summary.get("per_class_ap", {}).items():
+        print(f"  {label:40s} {'-' if ap is None else f'{ap:.4f}'}")
     return 0
 
 
@@ -115,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", type=existing_path)
     ev.add_argument("--split", choices=("eval", "val", "train"), default="eval")
     ev.add_argument("--out", type=Path, help="write the full result (per-class AP too) as JSON")
+    ev.add_argument("--per-class", action="store_true", help="also print each class's AP")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=cmd_evaluate)
 
