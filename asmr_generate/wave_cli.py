@@ -71,6 +71,8 @@ def _train(argv: list[str]) -> int:
 
     args = _train_parser().parse_args(argv)
     overrides = _overrides(args.model, args.set)
+    if args.triggers and not args.conditioned:
+        raise UsageError("--triggers: only with --conditioned (an unconditioned model takes one --trigger)")
     if args.resume and overrides:
         raise UsageError("--set: a resumed run keeps the params it started with")
     _, run, setup, params, _ = train(

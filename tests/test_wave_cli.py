@@ -75,6 +75,8 @@ def test_usage_errors_are_one_line(small_layout, tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
     assert main(["train", "wavenet", "--data", str(data), "--trigger", "tapping/silk", "--out", str(tmp_path / "a")]) == 2
     assert "--trigger tapping/silk: not in" in capsys.readouterr().err
+    assert main(["train", "wavenet", "--triggers", "tapping/glass", "--out", str(tmp_path / "b")]) == 2
+    assert "--triggers: only with --conditioned" in capsys.readouterr().err
     assert main(["train", "wavernn", "--set", "nope=1", "--out", str(tmp_path / "b")]) == 2
     assert "--set nope=1" in capsys.readouterr().err
     assert main(["synth", "--model", str(tmp_path / "busy"), "--out", str(tmp_path / "c.wav")]) == 2
