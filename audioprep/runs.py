@@ -143,7 +143,10 @@ class RunDir:
         if not path.exists():
             return []
         with path.open() as fh:
-            return [{k: (float(v) if v not in ("", None) else None) for k, v in r.items()} for r in csv.DictReader(fh)]
+            rows = [{k: (float(v) if v not in ("", None) else None) for k, v in r.items()} for r in csv.DictReader(fh)]
+        for row in rows:
+            row["epoch"] = int(row["epoch"])
+        return rows
 
     def callback(self) -> keras.callbacks.Callback:
         """Keras callback doing `end_epoch` after every epoch of `model.fit`."""

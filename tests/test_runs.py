@@ -40,8 +40,8 @@ def test_resume_continues_at_the_next_epoch(tmp_path):
     assert resumed.initial_epoch == 2
     model = resumed.fit(tiny_model(), x, epochs=5, y=y, validation_data=(x, y), verbose=0)
     with (tmp_path / "run" / "history.csv").open() as fh:
-        epochs = [int(float(r["epoch"])) for r in csv.DictReader(fh)]
-    assert epochs == [0, 1, 2, 3, 4]
+        epochs = [r["epoch"] for r in csv.DictReader(fh)]
+    assert epochs == ["0", "1", "2", "3", "4"]
     assert model.optimizer.iterations.numpy() == 5
     best = load_model(tmp_path / "run")
     assert resolve_model(tmp_path / "run").name == "best.keras"
