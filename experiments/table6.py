@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from audioprep.cli import existing_path, run_cli  # noqa: E402
+from audioprep.report import markdown_table  # noqa: E402
 from audioprep.runs import environment, write_json  # noqa: E402
 from lean.evaluate import classes_improved, evaluate  # noqa: E402
 from lean.experiment import setup, trained  # noqa: E402
 from lean.model import PAPER, PAPER_CLASSES, VARIANTS, params_with_classes  # noqa: E402
 from lean.params import LeanParams  # noqa: E402
-from lean.report import bar_chart, markdown_table  # noqa: E402
+from lean.report import bar_chart  # noqa: E402
 from lean.scoring import KerasScorer  # noqa: E402
 
 # Table II of the paper: (baseline B, reference R) -> classes of 200 improved overall / by 5 % / 10 % / 20 %.

@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from audioprep.cli import existing_path, run_cli  # noqa: E402
+from audioprep.report import markdown_table  # noqa: E402
 from audioprep.runs import environment, write_json  # noqa: E402
 from lean.evaluate import evaluate  # noqa: E402
 from lean.experiment import setup, trained  # noqa: E402
 from lean.export import QUANTIZE, calibration_windows, export_tflite  # noqa: E402
 from lean.params import LeanParams  # noqa: E402
-from lean.report import markdown_table  # noqa: E402
 from lean.scoring import KerasScorer, TfliteScorer  # noqa: E402
 from lean.timing import busy_window, median_latency_ms  # noqa: E402
 

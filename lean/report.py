@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-def markdown_table(headers: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+from audioprep.report import pyplot
 
 
 def bar_chart(path, names: list[str], ours: list[float], paper: list[float], ylabel: str, title: str) -> Path:
     """Ours beside the paper's, one pair of bars per model."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    plt = pyplot()
 
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(8, 4))
