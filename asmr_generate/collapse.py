@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from asmr_generate.mel_models import MelVAE
+from audioprep.report import pyplot
 
 ACTIVE_THRESHOLD = 0.01
 
@@ -60,11 +61,7 @@ def diagnose(model: MelVAE, x: np.ndarray, max_inputs: int = 256, seed: int = 0)
 
 def plot(reports: dict[str, CollapseReport], path: Path) -> Path:
     """KL per latent dimension, sorted, one line per run (a collapsed VAE hugs zero)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for name, r in reports.items():
         ax.plot(np.sort(r.kl_per_dim)[::-1], label=f"{name}: {r.active_units}/{r.latent_dim} active, "

@@ -18,6 +18,7 @@ from audioprep.errors import UsageError
 from audioprep.features import mel_slices
 from audioprep.invert import mel_to_audio
 from audioprep.io import load_audio, write_audio
+from audioprep.report import pyplot
 from audioprep.segment import repeat_pad
 
 
@@ -54,11 +55,7 @@ def write_wavs(out: Path, named_mels: dict[str, np.ndarray], params: GeneratePar
 def save_mel_grid(path: Path, named_mels: dict[str, np.ndarray], columns: int | None = None,
                   title: str | None = None) -> Path:
     """One image per (frames, n_mels) log-mel, time left to right, low bands at the bottom, side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     names = list(named_mels)
     columns = columns or len(names)
     rows = int(np.ceil(len(names) / columns))

@@ -31,6 +31,7 @@ from audioprep.errors import UsageError
 from audioprep.features import log_mel
 from audioprep.invert import mel_to_audio
 from audioprep.io import load_audio, write_audio
+from audioprep.report import markdown_table
 from audioprep.runs import environment, write_json
 from audioprep.segment import fixed_clips, repeat_pad
 
@@ -108,21 +109,19 @@ def run(data, glass_file, wood_file, quick: bool, out: Path, runs: Path, seed: i
              "linear": log_mel(clips["Linear interpolation"][None], gp.mel)[0]}
     save_mel_grid(out / "mels.png", shown, title="glass, wood, VAE blend, linear interpolation (log-mel)")
 
-    headers = ["row", *ATTRIBUTES]
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    for name, s in scores.items():
-        lines.append(f"| {name} (ours) | " + " | ".join(f"{s[a]:.0f}" for a in ATTRIBUTES) + " |")
+    rows = []
+    for name, sc in scores.items():
+        rows.append([f"{name} (ours)", *(f"{sc[a]:.0f}" for a in ATTRIBUTES)])
         if name in PAPER:
-            lines.append(f"| {name} (paper) | " + " | ".join(str(v) for v in PAPER[name]) + " |")
-    lines.append("| WaveNet autoencoder (ours) | " + " | ".join(["-"] * len(ATTRIBUTES)) + " |")
-    lines.append("| WaveNet autoencoder (Magenta, paper) | " + " | ".join(str(v) for v in PAPER[
-        "WaveNet autoencoder (Magenta)"]) + " |")
+            rows.append([f"{name} (paper)", *PAPER[name]])
+    rows.append(["WaveNet autoencoder (ours)", *["-"] * len(ATTRIBUTES)])
+    rows.append(["WaveNet autoencoder (Magenta, paper)", *PAPER["WaveNet autoencoder (Magenta)"]])
     text = "\n".join([
         f"Table 2 (Moon 2020): timbral attributes on {'the generated corpus' if data is None else data}"
         f"{' (--quick)' if quick else ''}; inputs {Path(glass_file).name} (glass) and {Path(wood_file).name} "
         "(wood), loudest ~1 s of each. Numbers on the generated corpus are not the paper's.",
         "",
-        *lines,
+        markdown_table(["row", *ATTRIBUTES], rows),
         "",
         f"WaveNet autoencoder row: {WAVENET_NOT_RUN}.",
     ])

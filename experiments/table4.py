@@ -32,6 +32,7 @@ from asmr_generate.mel_generate import save_mel_grid, slug, write_wavs
 from asmr_generate.mel_train import cached_run, load_slice_sets
 from asmr_generate.params import EXPERIMENT_SCALES, CGANParams, VAEParams
 from audioprep.cli import existing_path, run_cli
+from audioprep.report import markdown_table
 from audioprep.runs import environment, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,11 +126,6 @@ def _pct(v: float) -> str:
     return f"{100 * v:.0f} %"
 
 
-def markdown(headers, rows) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
-
-
 def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
     started = time.time()
     scale = EXPERIMENT_SCALES["quick" if quick else "full"]
@@ -196,11 +192,11 @@ def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
                   f"{results[name]['frechet_variations']:.2f}", f"{results[name]['frechet_blends']:.2f}"]
                  for name in ("VAE", "GAN")]
     main_rows.append(["real held-out slices (ceiling)", _pct(real_acc), "-", "-", "-", f"{floor_fd:.2f} (train vs test)", "-"])
-    depth_table = markdown(
+    depth_table = markdown_table(
         ["VAE decoder depth", "best val ELBO (nats)", "recon", "KL", "variation acc.", "blend acc."],
         [[r["depth"], f"{r['val_elbo']:.1f}", f"{r['val_recon']:.1f}", f"{r['val_kl']:.1f}",
           _pct(r["variation_accuracy"]), _pct(r["blend_accuracy"])] for r in depth_rows])
-    collapse_table = markdown(
+    collapse_table = markdown_table(
         ["VAE (depth 5)", "active units", "KL total (nats)", "dims with KL > 0.1", "output diversity",
          "variation acc.", "blend acc."],
         [[name, f"{r.active_units}/{r.latent_dim}", f"{r.kl_total:.1f}", r.summary()["dims_with_kl_over_0.1"],
@@ -211,7 +207,7 @@ def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
               "not the paper's.")
     text = "\n\n".join([
         header,
-        markdown(["generator", "variation (ours)", "variation (paper)", "blend (ours)", "blend (paper)",
+        markdown_table(["generator", "variation (ours)", "variation (paper)", "blend (ours)", "blend (paper)",
                   "Fréchet dist. variations", "Fréchet dist. blends"], main_rows),
         "Decoder depth (paper: 5 layers best, 4 and 6 worse):\n\n" + depth_table,
         f"Posterior collapse, depth 5 (remedy: KL warm-up over {VAEParams().kl_warmup_epochs} epochs + free bits "
