@@ -11,8 +11,6 @@ Two kinds of corpus:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from asmr_classify.models import INPUT_KIND
+from audioprep.cache import settings_key
 from audioprep.corpus import data_root, layout_dir
 from audioprep.datasets import ScanResult, load_examples, read_asmr85, read_commonvoice, split_by_source
 from audioprep.errors import UsageError
@@ -95,14 +94,6 @@ def _mfcc_input(clips: np.ndarray, params: MfccParams) -> np.ndarray:
     return mfcc_mean(clips, params)[..., None]
 
 
-def _fingerprint(files: list[Path], settings: dict) -> str:
-    digest = hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode())
-    for path in files:
-        stat = path.stat() if path.exists() else None
-        digest.update(f"{path.resolve()}:{stat.st_size if stat else -1}:{stat.st_mtime_ns if stat else -1}".encode())
-    return digest.hexdigest()[:16]
-
-
 def _evenly(items, limit: int | None):
     """At most `limit` items, spread evenly over the sequence (deterministic subsampling)."""
     if limit is None or len(items) <= limit:
@@ -124,7 +115,7 @@ def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_cli
     classes = ["asmr", "speech"]
     clip = int(round(params.clip_seconds * params.sample_rate))
     settings = {**asdict(params), "seed": seed, "per_recording": max_clips_per_recording}
-    cache_file = data_root() / "cache" / f"lin-{_fingerprint([e.path for e in examples], settings)}.npz"
+    cache_file = data_root() / "cache" / f"lin-{settings_key(settings, [e.path for e in examples])}.npz"
     if cache and cache_file.exists():
         stored = np.load(cache_file, allow_pickle=False)
         splits = {s: SliceSet(stored[f"{s}_x"], stored[f"{s}_y"], list(stored[f"{s}_sources"]), classes) for s in SPLITS}

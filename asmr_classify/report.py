@@ -6,14 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from audioprep.report import pyplot
 
 
 def metrics(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict:
@@ -95,13 +88,3 @@ def plot_tsne(embeddings: dict[str, np.ndarray], y: np.ndarray, classes: list[st
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
-
-
-def markdown_table(headers: list[str], rows: list[list]) -> str:
-    """A GitHub Markdown table; floats shown with 4 decimals."""
-    def cell(v):
-        return f"{v:.4f}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)

@@ -17,8 +17,8 @@ import yaml
 from asmr_classify import models
 from asmr_classify.data import load_corpus
 from asmr_classify.params import MODEL_FIELDS, ClassifierParams, params_for
-from asmr_classify.report import markdown_table
 from audioprep.errors import UsageError
+from audioprep.report import markdown_table
 from audioprep.runs import write_json
 
 DEFAULT_GRID = Path(__file__).with_name("sweep_default.yaml")

@@ -151,13 +151,10 @@ def cached_run(name: str, params, sets: dict[str, SliceSet], folder, key: dict, 
     The experiments share trained generators this way: table3 reuses table4's VAE when both run on
     the same data with the same settings, and an interrupted experiment continues where it stopped.
     """
-    import hashlib
-    import json
-
+    from audioprep.cache import settings_key
     from audioprep.runs import STATE, load_model
 
-    digest = hashlib.sha1(json.dumps({"name": name, "params": dataclasses.asdict(params), "seed": seed, **key},
-                                     sort_keys=True, default=str).encode()).hexdigest()[:10]
+    digest = settings_key({"name": name, "params": dataclasses.asdict(params), "seed": seed, **key}, length=10)
     out = Path(folder) / f"{name}-{digest}"
     resume = (out / STATE).exists()
     train(name, params, sets, out, resume=resume, seed=seed, verbose=verbose)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 
+def _cell(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def markdown_table(headers: list[str], rows: list[list]) -> str:
-    """A GitHub Markdown table; cells are written with `str`."""
+    """A GitHub Markdown table; floats are shown with 4 decimals, anything else with `str`."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 

@@ -6,8 +6,6 @@ split. The sets are cached as .npz keyed by the files, the parameters and the se
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audioprep.cache import settings_key
 from audioprep.corpus import data_root
 from audioprep.datasets import load_examples, read_trigger_folders, split_by_source
 from audioprep.features import mel_slices
@@ -37,15 +36,6 @@ class SliceSet:
         return len(self.y)
 
 
-def _fingerprint(root: Path, files: list[Path], settings: dict) -> str:
-    digest = hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode())
-    digest.update(str(root.resolve()).encode())
-    for path in files:
-        stat = path.stat() if path.exists() else None
-        digest.update(f"{path}:{stat.st_size if stat else -1}:{stat.st_mtime_ns if stat else -1}".encode())
-    return digest.hexdigest()[:16]
-
-
 def _evenly(items: np.ndarray, limit: int | None) -> np.ndarray:
     if limit is None or len(items) <= limit:
         return items
@@ -60,7 +50,7 @@ def _slice_sets(
     examples = read_trigger_folders(root)
     classes = sorted({ex.label for ex in examples})
     settings = {**settings, "fractions": list(fractions), "seed": seed, "max": max_slices_per_file}
-    cache_file = data_root() / "cache" / f"slices-{_fingerprint(root, [e.path for e in examples], settings)}.npz"
+    cache_file = data_root() / "cache" / f"slices-{settings_key(settings, [e.path for e in examples])}.npz"
     if cache and cache_file.exists():
         stored = np.load(cache_file, allow_pickle=False)
         return {

@@ -22,11 +22,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from asmr_classify import models, report  # noqa: E402
+from asmr_classify import models  # noqa: E402
 from asmr_classify.data import lin_corpus, lin_parent  # noqa: E402
 from asmr_classify.train import train_classifier  # noqa: E402
 from audioprep.cli import existing_path, run_cli  # noqa: E402
 from audioprep.params import MfccParams  # noqa: E402
+from audioprep.report import markdown_table, pyplot  # noqa: E402
 from audioprep.runs import RunDir, environment, write_json  # noqa: E402
 
 # Figure 5 of the thesis: layer, output shape, parameters.
@@ -70,7 +71,6 @@ def plot_mfcc_images(corpus_root: Path, out: Path, params) -> list[Path]:
     import librosa
     import librosa.display
 
-    from asmr_classify.report import pyplot
     from audioprep.datasets import read_asmr85, read_commonvoice
     from audioprep.io import load_audio
 
@@ -97,7 +97,6 @@ def plot_mfcc_images(corpus_root: Path, out: Path, params) -> list[Path]:
 
 def plot_counts(counts: dict, classes: list[str], path: Path) -> Path:
     """Figure 3: clips per class (stacked by split)."""
-    from asmr_classify.report import pyplot
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
@@ -116,7 +115,6 @@ def plot_counts(counts: dict, classes: list[str], path: Path) -> Path:
 
 def plot_history(history: list[dict], key: str, number: int, path: Path) -> Path:
     """Figures 6-7: one metric per epoch, train and validation."""
-    from asmr_classify.report import pyplot
 
     plt = pyplot()
     epochs = [int(r["epoch"]) + 1 for r in history]
@@ -156,7 +154,7 @@ def _main(argv=None) -> int:
 
     rows, total, non_trainable = layer_table()
     headers = ["ours: layer", "output shape", "params", "paper (Figure 5): layer", "output shape", "params", "match"]
-    layers_md = report.markdown_table(headers, rows)
+    layers_md = markdown_table(headers, rows)
     totals = (f"Total params: ours {total:,} (non-trainable {non_trainable:,}); "
               f"paper {PAPER_TOTAL:,} (non-trainable {PAPER_NON_TRAINABLE:,})")
     print(layers_md + "\n" + totals + "\n", flush=True)
@@ -185,7 +183,7 @@ def _main(argv=None) -> int:
          f"{pct(best.get('accuracy'))} / {pct(best.get('val_accuracy'))}", "-"],
         ["epochs", str(len(history)), "150"],
     ]
-    acc_md = report.markdown_table(["Lin 2024, Conv1D ASMR vs speech", "ours", "paper"], acc_rows)
+    acc_md = markdown_table(["Lin 2024, Conv1D ASMR vs speech", "ours", "paper"], acc_rows)
     counts = corpus.describe()["counts"]
     counts_line = "clips per class (asmr, speech): " + ", ".join(f"{s} {v}" for s, v in counts.items())
     label = f"data: {root}" + (" (generated corpus)" if args.data is None else "") + (", --quick" if args.quick else "")

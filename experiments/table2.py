@@ -33,6 +33,7 @@ from asmr_classify import models, report  # noqa: E402
 from asmr_classify.data import load_corpus, trigger_root  # noqa: E402
 from asmr_classify.train import train_classifier  # noqa: E402
 from audioprep.cli import existing_path, run_cli  # noqa: E402
+from audioprep.report import markdown_table  # noqa: E402
 from audioprep.runs import environment, load_model, write_json  # noqa: E402
 from audioprep.synth.separability import mfcc_logreg_accuracy  # noqa: E402
 
@@ -113,7 +114,7 @@ def _main(argv=None) -> int:
             rows.append([label, "-", _fmt(results[name]["accuracy"]), f"{results[name]['params']:,}"])
     counts = any_corpus.describe()["counts"]
     headers = ["model", "paper accuracy %", f"ours accuracy % (mean ± std, {len(seeds)} seeds)", "params"]
-    table_md = report.markdown_table(headers, rows)
+    table_md = markdown_table(headers, rows)
     label = (f"data: {root}" + (" (generated corpus)" if args.data is None else "") + (", --quick" if args.quick else "")
              + f"; {len(any_corpus.classes)} labels; slices train/val/test "
              + "/".join(str(sum(v)) for v in counts.values()) + f"; epochs {epochs or 'model default (30)'}")

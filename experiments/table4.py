@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
-import json
 import shutil
 import sys
 import time
@@ -31,6 +29,7 @@ from asmr_generate import collapse
 from asmr_generate.mel_generate import save_mel_grid, slug, write_wavs
 from asmr_generate.mel_train import cached_run, load_slice_sets
 from asmr_generate.params import EXPERIMENT_SCALES, CGANParams, VAEParams
+from audioprep.cache import settings_key
 from audioprep.cli import existing_path, run_cli
 from audioprep.report import markdown_table
 from audioprep.runs import environment, write_json
@@ -61,8 +60,7 @@ class Judge:
         from audioprep.runs import STATE
 
         settings = dataclasses.asdict(params_for("deepasmr", epochs=epochs))
-        digest = hashlib.sha1(json.dumps({**settings, "slices": slices, "seed": seed, "data": str(data)},
-                                         sort_keys=True).encode()).hexdigest()[:10]
+        digest = settings_key({**settings, "slices": slices, "seed": seed, "data": str(data)}, length=10)
         out = folder / f"judge-deepasmr-{digest}"
         train_classifier("deepasmr", data, out, epochs=epochs, resume=(out / STATE).exists(), seed=seed,
                          max_slices_per_file=slices, verbose=0)

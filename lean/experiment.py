@@ -7,12 +7,12 @@ models live in `runs/table6[-quick]/<data+yamnet key>/<variant>` and are reused 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 
+from audioprep.cache import settings_key
 from audioprep.corpus import layout_dir
 from audioprep.runs import STATE
 from lean.data import LeanData, load_data
@@ -72,7 +72,7 @@ def setup(
         notes.append(STANDIN_NOTE)
     else:
         notes.append(f"YAMNet: {yamnet}")
-    key = hashlib.sha1(f"{root.resolve()}|{yamnet}".encode()).hexdigest()[:8]
+    key = settings_key([str(root.resolve()), str(yamnet)], length=8)
     runs = Path(runs_root) / ("table6-quick" if quick else "table6") / key
     return Setup(data, yamnet, budget, notes, runs)
 

@@ -9,11 +9,11 @@ seen 2M AudioSet clips.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import keras
 
+from audioprep.cache import settings_key
 from audioprep.corpus import data_root
 from lean.data import LeanData, patch_arrays, patch_dataset
 from lean.params import LeanParams
@@ -40,10 +40,10 @@ def recalibrate_batch_norm(net: keras.Model, batches, count: int = 16) -> None:
 
 
 def standin_path(data: LeanData, params: LeanParams, epochs: int, max_patches_per_clip: int | None) -> Path:
-    key = "|".join(
-        [str(STANDIN_RECIPE), str(data.root.resolve()), str(len(data.splits["train"])), str(epochs), str(params.seed), str(max_patches_per_clip)]
+    digest = settings_key(
+        [STANDIN_RECIPE, str(data.root.resolve()), len(data.splits["train"]), epochs, params.seed, max_patches_per_clip],
+        length=12,
     )
-    digest = hashlib.sha1(key.encode()).hexdigest()[:12]
     return data_root() / "cache" / "lean" / f"yamnet_standin_{digest}.h5"
 
 
