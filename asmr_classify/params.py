@@ -10,7 +10,7 @@ RMSprop and a Talos sweep; its training took 30 epochs (30 min at ~60 s per epoc
 
 on the generated default `deepasmr` corpus (seed 0): 10 of the grid's 64 points, 5 epochs each on
 up to 16 slices per recording; best val_accuracy 0.556 (ELU / tanh / RMSprop, as the thesis chose).
-The full results table is in docs/readme/classify.md.
+The full results table is in README.md (asmr_classify section).
 """
 
 from __future__ import annotations
