@@ -9,6 +9,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_root_in_tmp(tmp_path_factory):
+    """Caches and any generated corpus go to a temporary folder, never the repository's data/."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASMR_TOOLKIT_DATA", str(tmp_path_factory.mktemp("data_root")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def small_layout(tmp_path_factory):
     """`small_layout(name) -> Path`: a `--size small` corpus folder for one layout, cached per session."""

@@ -12,13 +12,6 @@ from asmr_classify import sweep, train
 from audioprep.errors import UsageError
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache_in_tmp(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ASMR_TOOLKIT_DATA", str(tmp_path_factory.mktemp("cache_root")))
-        yield
-
-
 def test_one_trial_scan(small_layout, tmp_path, capsys):
     grid = tmp_path / "grid.yaml"
     grid.write_text(yaml.safe_dump({"epochs": 1, "round_limit": 1, "seed": 0, "max_slices_per_file": 3,

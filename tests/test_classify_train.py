@@ -20,13 +20,6 @@ SMALL = dict(filters=8, dense_units=16, batch_size=16, max_slices_per_file=3)
 SR = MelSliceParams().sample_rate
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache_in_tmp(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ASMR_TOOLKIT_DATA", str(tmp_path_factory.mktemp("cache_root")))
-        yield
-
-
 class _StopAfter(keras.callbacks.Callback):
     """Simulates a kill right after epoch `k` was checkpointed."""
 
