@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from audioprep.cli import existing_path, run_cli  # noqa: E402
 from audioprep.runs import load_model  # noqa: E402
 from lean.evaluate import evaluate  # noqa: E402
-from lean.experiment import setup, trained  # noqa: E402
+from lean.experiment import add_data_arguments, setup, trained  # noqa: E402
 from lean.export import calibration_windows, export_tflite  # noqa: E402
 from lean.params import LeanParams  # noqa: E402
 from lean.scoring import KerasScorer, TfliteScorer  # noqa: E402
@@ -33,9 +33,7 @@ GOAL_MB, GOAL_DROP, GOAL_MS = 4.5, 0.01, 10.0
 def main_(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=existing_path, help="trained LEAN run folder or .keras (default: table6's)")
-    parser.add_argument("--data", type=existing_path)
-    parser.add_argument("--yamnet")
-    parser.add_argument("--quick", action="store_true")
+    add_data_arguments(parser)
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args(argv)
     import tensorflow as tf

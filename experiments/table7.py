@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audioprep.cli import existing_path, run_cli  # noqa: E402
+from audioprep.cli import run_cli  # noqa: E402
 from audioprep.report import markdown_table  # noqa: E402
 from audioprep.runs import environment, write_json  # noqa: E402
 from lean.evaluate import evaluate  # noqa: E402
-from lean.experiment import setup, trained  # noqa: E402
+from lean.experiment import add_data_arguments, setup, trained  # noqa: E402
 from lean.export import QUANTIZE, calibration_windows, export_tflite  # noqa: E402
 from lean.params import LeanParams  # noqa: E402
 from lean.scoring import KerasScorer, TfliteScorer  # noqa: E402
@@ -38,9 +38,7 @@ NAMES = {"none": "float32", "dynamic": "dynamic-range int8", "int8": "full int8"
 
 def main_(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=existing_path, help="FSD50K folder (default: the generated corpus)")
-    parser.add_argument("--yamnet", help="yamnet.h5, hub handle or SavedModel folder (default: pretrained stand-in)")
-    parser.add_argument("--quick", action="store_true")
+    add_data_arguments(parser)
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "table7")
     parser.add_argument("--repeats", type=int, default=100, help="timed invokes per latency figure")
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ from pathlib import Path
 import keras
 
 from audioprep.cache import settings_key
+from audioprep.cli import existing_path
 from audioprep.corpus import layout_dir
 from audioprep.runs import STATE
 from lean.data import LeanData, load_data
@@ -49,6 +50,13 @@ class Setup:
     budget: Budget
     notes: list[str]
     runs: Path
+
+
+def add_data_arguments(parser) -> None:
+    """The flags every LEAN experiment shares: which FSD50K, which YAMNet, and the smoke-run switch."""
+    parser.add_argument("--data", type=existing_path, help="FSD50K folder (default: the generated corpus)")
+    parser.add_argument("--yamnet", help="yamnet.h5, hub handle or SavedModel folder (default: pretrained stand-in)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few minutes")
 
 
 def setup(
