@@ -1,8 +1,8 @@
 """Feature front ends, batched over a leading clip axis.
 
-Lin's clip-mean MFCC vector and DeepASMR's log-mel slices use librosa over whole arrays; YAMNet's
-log-mel patches are written once in TensorFlow so the same graph serves training, SavedModel and
-TFLite export (with a DFT-by-matmul switch so the converter needs no RFFT op).
+Lin's clip-mean MFCC vector runs as one TensorFlow graph over all clips and DeepASMR's log-mel
+slices use librosa over whole arrays; YAMNet's log-mel patches are written once in TensorFlow so the same graph serves training, SavedModel and
+TFLite export (the converter lowers its STFT to the builtin RFFT2D).
 """
 
 from __future__ import annotations
@@ -70,31 +70,16 @@ def mel_slices(audio: np.ndarray, params: MelSliceParams = MelSliceParams(), hop
     return log_mel(clips, params)
 
 
-def _dft_magnitude(frames: tf.Tensor, fft_length: int) -> tf.Tensor:
-    """|rfft(frames)| as two matmuls with cos/sin kernels: builtin-only for the TFLite converter."""
-    frame_length = frames.shape[-1]
-    bins = fft_length // 2 + 1
-    n = np.arange(frame_length)[:, None]
-    k = np.arange(bins)[None, :]
-    angle = 2.0 * np.pi * n * k / fft_length
-    real = tf.matmul(frames, tf.constant(np.cos(angle), dtype=tf.float32))
-    imag = tf.matmul(frames, tf.constant(-np.sin(angle), dtype=tf.float32))
-    return tf.sqrt(real * real + imag * imag)
+def yamnet_log_mel(waveforms, params: YamnetParams = YamnetParams()) -> tf.Tensor:
+    """(k, n) 16 kHz waveforms -> (k, frames, 64) log-mel, YAMNet's front end in TensorFlow ops.
 
-
-def yamnet_log_mel(waveforms, params: YamnetParams = YamnetParams(), tflite_compatible: bool = False) -> tf.Tensor:
-    """(k, n) 16 kHz waveforms -> (k, frames, 64) log-mel, YAMNet's front end in TensorFlow ops."""
+    The same graph exports to TFLite builtins (tf.signal.stft becomes RFFT2D + COMPLEX_ABS), so a
+    trained model and its phone twin share one front end.
+    """
     waveforms = tf.convert_to_tensor(waveforms, dtype=tf.float32)
     if waveforms.shape.rank == 1:
         waveforms = waveforms[None]
-    if tflite_compatible:
-        frames = tf.signal.frame(waveforms, params.window_samples, params.hop_samples)
-        window = tf.signal.hann_window(params.window_samples, periodic=True)
-        magnitude = _dft_magnitude(frames * window, params.fft_length)
-    else:
-        magnitude = tf.abs(
-            tf.signal.stft(waveforms, params.window_samples, params.hop_samples, fft_length=params.fft_length)
-        )
+    magnitude = tf.abs(tf.signal.stft(waveforms, params.window_samples, params.hop_samples, fft_length=params.fft_length))
     matrix = tf.signal.linear_to_mel_weight_matrix(
         num_mel_bins=params.mel_bands,
         num_spectrogram_bins=params.fft_length // 2 + 1,
@@ -105,9 +90,9 @@ def yamnet_log_mel(waveforms, params: YamnetParams = YamnetParams(), tflite_comp
     return tf.math.log(tf.matmul(magnitude, matrix) + params.log_offset)
 
 
-def yamnet_patches(waveforms, params: YamnetParams = YamnetParams(), tflite_compatible: bool = False) -> tf.Tensor:
+def yamnet_patches(waveforms, params: YamnetParams = YamnetParams()) -> tf.Tensor:
     """(k, n) waveforms -> (k, patches, 96, 64): log-mel framed into 0.96 s patches with 0.48 s hop."""
-    mel = yamnet_log_mel(waveforms, params, tflite_compatible)
+    mel = yamnet_log_mel(waveforms, params)
     return tf.signal.frame(mel, params.patch_frames, params.patch_hop_frames, axis=1)
 
 
@@ -124,13 +109,12 @@ def wave_frames(waveforms, params: WaveFrameParams = WaveFrameParams()) -> np.nd
 class YamnetLogMel(keras.layers.Layer):
     """YAMNet's log-mel front end as a Keras layer, so exported models take raw waveforms."""
 
-    def __init__(self, tflite_compatible: bool = False, **kwargs):
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.tflite_compatible = tflite_compatible
         self.params = YamnetParams()
 
     def call(self, waveforms):
-        return yamnet_log_mel(waveforms, self.params, self.tflite_compatible)
+        return yamnet_log_mel(waveforms, self.params)
 
     def compute_output_shape(self, input_shape):
         p = self.params
@@ -138,5 +122,9 @@ class YamnetLogMel(keras.layers.Layer):
         frames = None if n is None else 1 + (n - p.window_samples) // p.hop_samples
         return (input_shape[0], frames, p.mel_bands)
 
-    def get_config(self):
-        return {**super().get_config(), "tflite_compatible": self.tflite_compatible}
+    @classmethod
+    def from_config(cls, config):
+        """Accept models saved by earlier versions, whose config still carries a `tflite_compatible` flag."""
+        config = dict(config)
+        config.pop("tflite_compatible", None)
+        return cls(**config)

@@ -1,8 +1,8 @@
 """TFLite export for phones: builtin ops only, one 1 s waveform in, class scores out, labels beside it.
 
-The trained model is rebuilt with the DFT-by-matmul log-mel front end and unrolled LSTMs (the form
-the converter lowers to builtin ops and full-int8 calibration accepts), its weights copied over,
-and converted at a fixed batch of one. Every export is checked: its operator list may hold no
+The trained model is rebuilt with unrolled LSTMs (the form the converter lowers to builtin ops and
+full-int8 calibration accepts), its weights copied over, and converted at a fixed batch of one; the
+log-mel front end converts as it is (RFFT2D + COMPLEX_ABS, kept in float inside an int8 file). Every export is checked: its operator list may hold no
 Flex (Select TF) or custom op (else the export fails), and a float export's scores are compared with
 the Keras model's (`parity_ok`: within 1e-5; XNNPACK and oneDNN round differently, so a trained model
 with large activations can drift a little past it).
@@ -26,12 +26,12 @@ PARITY_TOLERANCE = 1e-5
 
 
 def export_model(model: keras.Model, params: LeanParams = LeanParams()) -> keras.Model:
-    """The TFLite-ready twin of a trained native model: same weights, DFT front end, unrolled LSTMs."""
+    """The TFLite-ready twin of a trained native model: same weights, unrolled LSTMs."""
     if any(type(layer).__name__ == "HubYamnet" for layer in model._flatten_layers()):
         raise UsageError(
             "export needs the native YAMNet: train with --yamnet yamnet.h5 (official weights) instead of a hub handle"
         )
-    twin = build_model(model.name, model.get_layer(HEAD).units, params, tflite_compatible=True, unroll=True)
+    twin = build_model(model.name, model.get_layer(HEAD).units, params, unroll=True)
     twin.set_weights(model.get_weights())
     return twin
 

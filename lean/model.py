@@ -40,7 +40,6 @@ def build_model(
     num_classes: int,
     params: LeanParams = LeanParams(),
     embedder: keras.Model | None = None,
-    tflite_compatible: bool = False,
     unroll: bool = False,
 ) -> keras.Model:
     """Build a Table III model named `variant`; `embedder` maps (batch, 16000) waveforms to YAMNet's 1024-d
@@ -48,7 +47,7 @@ def build_model(
     if variant not in PAPER:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
     if embedder is None:
-        embedder = embedding_model(yamnet(params, tflite_compatible=tflite_compatible))
+        embedder = embedding_model(yamnet(params))
     embedder.trainable = variant == "yamnet_finetune"
     wave = keras.Input((params.patch_samples,), name="waveform")
     features = embedder(wave)

@@ -62,13 +62,13 @@ def _separable_block(x, name: str, stride: int, filters: int, params: LeanParams
     return keras.layers.ReLU(name=f"{name}_pointwise_conv_relu")(x)
 
 
-def yamnet(params: LeanParams = LeanParams(), tflite_compatible: bool = False, name: str = "yamnet") -> keras.Model:
+def yamnet(params: LeanParams = LeanParams(), name: str = "yamnet") -> keras.Model:
     """Native YAMNet: (batch, patch_samples) 16 kHz waveforms -> [scores (batch, 521), embeddings (batch, 1024)].
 
     One 1 s waveform gives 98 log-mel frames; the first 96 form YAMNet's single (96, 64) patch.
     """
     wave = keras.Input((params.patch_samples,), name="waveform")
-    mel = YamnetLogMel(tflite_compatible=tflite_compatible, name="log_mel")(wave)
+    mel = YamnetLogMel(name="log_mel")(wave)
     frames = mel.shape[1]
     if frames < params.yamnet_patch_frames:
         raise ValueError(f"{params.patch_samples} samples give {frames} frames, fewer than one YAMNet patch")
@@ -198,11 +198,11 @@ def hub_embedding_model(handle: str, params: LeanParams = LeanParams()) -> keras
     return keras.Model(wave, HubYamnet(handle, name="hub_yamnet")(wave), name="yamnet_embedding")
 
 
-def yamnet_embedder(source: str | Path | None, params: LeanParams = LeanParams(), tflite_compatible: bool = False):
+def yamnet_embedder(source: str | Path | None, params: LeanParams = LeanParams()):
     """The YAMNet embedding model for a `--yamnet` value: `.h5` weights (native), or a hub handle / SavedModel."""
     if source is not None and not str(source).endswith(".h5"):
         return hub_embedding_model(str(source), params)
-    net = yamnet(params, tflite_compatible=tflite_compatible)
+    net = yamnet(params)
     if source is not None:
         load_yamnet_h5(net, source)
     return embedding_model(net)
