@@ -184,10 +184,12 @@ class ScanResult:
     loaded: list[tuple[Example, np.ndarray]] = field(default_factory=list)
     bad: list[tuple[Path, str]] = field(default_factory=list)
 
-    def report(self) -> str:
+    def report(self, loaded: int | None = None) -> str:
+        """`loaded` counts the files read where the audio is held elsewhere (a `pcm_store`)."""
+        loaded = len(self.loaded) if loaded is None else loaded
         if not self.bad:
-            return f"{len(self.loaded)} files read, none skipped"
-        lines = [f"{len(self.loaded)} files read, {len(self.bad)} skipped:"]
+            return f"{loaded} files read, none skipped"
+        lines = [f"{loaded} files read, {len(self.bad)} skipped:"]
         lines += [f"  {path}: {reason}" for path, reason in self.bad]
         return "\n".join(lines)
 

@@ -1,37 +1,51 @@
 """FSD50K (real or generated) as LEAN's inputs: 1 s, 16 kHz training patches and whole evaluation clips.
 
-Training patches are the clip cut into non-overlapping 1 s pieces, each labelled with the clip's
-labels; a clip under 1 s is repeated to 1 s (the paper's rule). Patches are held as 16-bit PCM
-(half the memory of float32; the full FSD50K dev split is about 9 GB this way, on top of its
-decoded clips) and turned into float32 by the tf.data pipeline, which batches and prefetches so
-both cores stay busy.
+Each split is decoded once into a memory-mapped 16-bit PCM store (`audioprep.pcm_store`, under
+data/cache/lean/) and read lazily, so the real FSD50K (108 h) trains on a machine with less memory
+than its decoded audio. Training patches are the clip cut into non-overlapping 1 s pieces, each
+labelled with the clip's labels; a clip under 1 s is repeated to 1 s (the paper's rule). Only a
+(clip, start) index of the patches is held; the tf.data pipeline shuffles it, reads each batch from
+the store in parallel and prefetches, so both cores stay busy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
-from audioprep.datasets import Example, load_examples, read_fsd50k
+from audioprep.cache import settings_key
+from audioprep.corpus import data_root
+from audioprep.datasets import Example, read_fsd50k
+from audioprep.pcm_store import PcmClips, decode
 from audioprep.segment import fixed_clips, repeat_pad
 from lean.params import LeanParams
 
-PCM_SCALE = 32767.0
+SHORT = -1  # patch start of a clip under 1 s: the whole clip, repeated
 
 
 @dataclass
 class ClipSet:
-    """Whole clips of one split with their multi-hot labels over the vocabulary."""
+    """Whole clips of one split with their multi-hot labels over the vocabulary.
 
-    clips: list[np.ndarray]
+    `clips` is any sequence of float32 arrays: a `PcmClips` store, or a list in tests.
+    """
+
+    clips: Sequence[np.ndarray]
     labels: np.ndarray
     paths: list[Path]
 
     def __len__(self) -> int:
         return len(self.clips)
+
+    def lengths(self) -> np.ndarray:
+        """Samples per clip (a store knows them without reading the audio)."""
+        if isinstance(self.clips, PcmClips):
+            return self.clips.lengths
+        return np.array([len(audio) for audio in self.clips], np.int64)
 
 
 @dataclass
@@ -72,14 +86,15 @@ def load_data(
     for name in splits:
         limit = (max_clips or {}).get(name)
         chosen = by_split[name][:limit] if limit else by_split[name]
-        scan = load_examples(chosen, sr=params.sample_rate, progress=progress)
-        reports.append(f"{name}: {scan.report()}")
+        store = decode(chosen, params.sample_rate, store_folder(root, name, chosen, params), progress)
+        reports.append(f"{name}: {store.report()}")
+        kept = [chosen[i] for i in store.kept]
         chosen_splits[name] = ClipSet(
-            clips=[audio for _, audio in scan.loaded],
-            labels=np.stack([multi_hot(ex.labels, vocabulary) for ex, _ in scan.loaded])
-            if scan.loaded
+            clips=store,
+            labels=np.stack([multi_hot(ex.labels, vocabulary) for ex in kept])
+            if kept
             else np.zeros((0, len(vocabulary)), np.float32),
-            paths=[ex.path for ex, _ in scan.loaded],
+            paths=[ex.path for ex in kept],
         )
     return LeanData(chosen_splits, vocabulary, "\n".join(reports), Path(root))
 
@@ -91,28 +106,51 @@ def clip_patches(audio: np.ndarray, params: LeanParams = LeanParams(), max_patch
     return patches[:max_patches] if max_patches else patches
 
 
-def to_pcm16(x: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(x, -1.0, 1.0) * PCM_SCALE).astype(np.int16)
+def store_folder(root, split: str, examples: list[Example], params: LeanParams) -> Path:
+    """Where a split's decoded store lives: keyed by the dataset, the split's files and the sample rate."""
+    truth = sorted((Path(root) / "FSD50K.ground_truth").glob("*.csv"))
+    key = settings_key([str(Path(root).resolve()), split, params.sample_rate, [str(ex.path) for ex in examples]], truth)
+    return data_root() / "cache" / "lean" / f"pcm-{split}-{key}"
 
 
-def patch_arrays(clips: ClipSet, params: LeanParams = LeanParams(), max_patches_per_clip: int | None = None):
-    """All patches of a split as (int16 PCM (N, 16000), labels (N, C))."""
-    xs, ys = [], []
-    for audio, label in zip(clips.clips, clips.labels, strict=True):
-        patches = clip_patches(audio, params, max_patches_per_clip)
-        xs.append(to_pcm16(patches))
-        ys.append(np.repeat(label[None], len(patches), axis=0))
-    if not xs:
-        return np.zeros((0, params.patch_samples), np.int16), np.zeros((0, clips.labels.shape[1]), np.float32)
-    return np.concatenate(xs), np.concatenate(ys)
+def patch_index(clips: ClipSet, params: LeanParams = LeanParams(), max_patches_per_clip: int | None = None) -> np.ndarray:
+    """(N, 2) int64 rows (clip, start sample) of every training patch; start is SHORT for a clip under 1 s."""
+    n = params.patch_samples
+    rows = []
+    for i, length in enumerate(clips.lengths()):
+        starts = np.arange(0, length - n + 1, n) if length >= n else np.array([SHORT])
+        rows.append(np.stack([np.full(len(starts), i), starts], axis=1)[:max_patches_per_clip])
+    return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 2), np.int64)
 
 
-def patch_dataset(x_pcm: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, seed: int = 0) -> tf.data.Dataset:
-    """Batches of (float32 waveforms, labels); shuffled each epoch when training."""
-    ds = tf.data.Dataset.from_tensor_slices((x_pcm, y))
+def read_patches(clips: ClipSet, index: np.ndarray, params: LeanParams = LeanParams()) -> tuple[np.ndarray, np.ndarray]:
+    """The float32 waveforms (k, 16000) and labels (k, C) of the patches named by `index` rows."""
+    n = params.patch_samples
+    waves = np.empty((len(index), n), np.float32)
+    for row, (clip, start) in enumerate(index):
+        audio = clips.clips[clip]
+        waves[row] = repeat_pad(audio, n) if start == SHORT else audio[start : start + n]
+    return waves, clips.labels[index[:, 0]]
+
+
+def patch_dataset(
+    clips: ClipSet,
+    params: LeanParams = LeanParams(),
+    max_patches_per_clip: int | None = None,
+    shuffle: bool = False,
+) -> tf.data.Dataset:
+    """Batches of (float32 waveforms, labels) over a split's patches; reshuffled each epoch when training."""
+    index = patch_index(clips, params, max_patches_per_clip)
+    classes = clips.labels.shape[1]
+    ds = tf.data.Dataset.from_tensor_slices(index)
     if shuffle:
-        ds = ds.shuffle(len(x_pcm), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(
-        lambda x, t: (tf.cast(x, tf.float32) / PCM_SCALE, t), num_parallel_calls=tf.data.AUTOTUNE
-    )
+        ds = ds.shuffle(len(index), seed=params.seed, reshuffle_each_iteration=True)
+
+    def read(rows):
+        waves, labels = tf.numpy_function(lambda r: read_patches(clips, r, params), [rows], [tf.float32, tf.float32])
+        waves.set_shape([None, params.patch_samples])
+        labels.set_shape([None, classes])
+        return waves, labels
+
+    ds = ds.batch(params.batch_size).map(read, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -15,7 +15,7 @@ import keras
 
 from audioprep.cache import settings_key
 from audioprep.corpus import data_root
-from lean.data import LeanData, patch_arrays, patch_dataset
+from lean.data import LeanData, patch_dataset
 from lean.params import LeanParams
 from lean.yamnet import embedding_model, save_yamnet_h5, yamnet
 
@@ -70,8 +70,7 @@ def standin_yamnet(
     head = keras.layers.Dense(len(data.vocabulary), activation="sigmoid", name="standin_head")
     model = keras.Model(wave, head(embedding_model(net)(wave)))
     model.compile(optimizer=keras.optimizers.Adam(STANDIN_LEARNING_RATE), loss="binary_crossentropy")
-    x, y = patch_arrays(data.splits["train"], params, max_patches_per_clip)
-    train = patch_dataset(x, y, params.batch_size, shuffle=True, seed=params.seed)
+    train = patch_dataset(data.splits["train"], params, max_patches_per_clip, shuffle=True)
     model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)  # tf.data shuffles
     recalibrate_batch_norm(net, train)
     tmp = path.with_suffix(".partial")

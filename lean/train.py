@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 
 from audioprep.runs import RunDir
-from lean.data import LeanData, patch_arrays, patch_dataset
+from lean.data import LeanData, patch_dataset
 from lean.model import build_model
 from lean.params import LeanParams
 from lean.scoring import LABELS, write_labels
@@ -63,7 +63,7 @@ def train_variant(
         bad_files=data.report,
     )
     write_labels(run.file(LABELS), data.vocabulary)
-    train = patch_dataset(*patch_arrays(data.splits["train"], params, max_patches_per_clip), params.batch_size, True, params.seed)
-    val = patch_dataset(*patch_arrays(data.splits["val"], params, max_patches_per_clip), params.batch_size, False)
+    train = patch_dataset(data.splits["train"], params, max_patches_per_clip, shuffle=True)
+    val = patch_dataset(data.splits["val"], params, max_patches_per_clip)
     run.fit(model, train, epochs, validation_data=val, verbose=verbose, shuffle=False)  # tf.data shuffles
     return keras.models.load_model(run.file("best.keras"))

@@ -1,0 +1,93 @@
+"""LEAN's data path: the decoded PCM store (resumable, lazy), the patch index, and `python -m lean train` end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audioprep import pcm_store
+from audioprep.datasets import Example
+from lean.data import SHORT, ClipSet, patch_dataset, patch_index, read_patches
+from lean.params import LeanParams
+
+
+@pytest.fixture
+def recordings(tmp_path):
+    rng = np.random.default_rng(0)
+    examples = []
+    for i, seconds in enumerate([2.5, 0.3, 1.0, 3.2]):
+        x = (0.3 * rng.uniform(-1, 1, int(16000 * seconds))).astype(np.float32)
+        path = tmp_path / f"clip{i}.wav"
+        sf.write(path, x, 16000, subtype="PCM_16")
+        examples.append(Example(path=path, labels=("a",), source=str(i)))
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF this is not audio")
+    examples.insert(2, Example(path=corrupt, labels=("a",), source="bad"))
+    return examples
+
+
+def test_store_holds_the_decoded_clips_and_names_the_bad_file(recordings, tmp_path):
+    examples = recordings
+    clips = pcm_store.decode(examples, 16000, tmp_path / "store", progress=False)
+    assert len(clips) == 4 and clips.kept == [0, 1, 3, 4]
+    for stored, i in zip(clips, clips.kept, strict=True):
+        np.testing.assert_array_equal(stored, sf.read(examples[i].path, dtype="float32")[0])  # 16-bit: exact
+    np.testing.assert_array_equal(clips.lengths, [40000, 4800, 16000, 51200])
+    assert "4 files read, 1 skipped" in clips.report() and "corrupt.wav" in clips.report()
+    assert clips[-1].shape == (51200,) and len(clips[1:3]) == 2
+
+
+def test_interrupted_decoding_resumes_from_its_checkpoint(recordings, tmp_path, monkeypatch):
+    examples = recordings
+    real_load, calls = pcm_store.load_audio, []
+
+    def load_then_fail(path, **kwargs):
+        calls.append(path)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # the user stops the job during the 4th file
+        return real_load(path, **kwargs)
+
+    monkeypatch.setattr(pcm_store, "load_audio", load_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        pcm_store.decode(examples, 16000, tmp_path / "store", progress=False, checkpoint_every=2)
+    progress = json.loads((tmp_path / "store" / pcm_store.PROGRESS).read_text())
+    assert progress["done"] == 2
+    monkeypatch.setattr(pcm_store, "load_audio", real_load)
+    resumed = pcm_store.decode(examples, 16000, tmp_path / "store", progress=False, checkpoint_every=2)
+    fresh = pcm_store.decode(examples, 16000, tmp_path / "fresh", progress=False)
+    assert resumed.kept == fresh.kept and resumed.bad == fresh.bad
+    for a, b in zip(resumed, fresh, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not (tmp_path / "store" / pcm_store.PROGRESS).exists()
+
+
+def test_patch_index_cuts_whole_seconds_and_repeats_short_clips():
+    p = LeanParams()
+    ramp = np.arange(40000, dtype=np.float32) / 40000
+    short = np.linspace(-1, 1, 4800, dtype=np.float32)
+    clips = ClipSet([ramp, short], np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), [])
+    index = patch_index(clips, p)
+    np.testing.assert_array_equal(index, [[0, 0], [0, 16000], [1, SHORT]])
+    assert len(patch_index(clips, p, max_patches_per_clip=1)) == 2
+    waves, labels = read_patches(clips, index, p)
+    np.testing.assert_array_equal(waves[1], ramp[16000:32000])
+    np.testing.assert_array_equal(waves[2], np.tile(short, 4)[:16000])
+    np.testing.assert_array_equal(labels[:, 1], [0, 0, 1])
+    batches = list(patch_dataset(clips, p))
+    assert batches[0][0].shape == (3, 16000) and batches[0][1].shape == (3, 2)
+
+
+def test_lean_train_and_evaluate_cli_on_a_small_corpus(small_layout, tmp_path, capsys):
+    from lean.__main__ import main
+
+    data, out = small_layout("fsd50k"), tmp_path / "run"
+    args = ["--data", str(data), "--epochs", "1", "--max-patches-per-clip", "1", "--batch-size", "16"]
+    assert main(["train", "--variant", "yamnet_frozen", "--pretrain-epochs", "1", "--out", str(out), *args]) == 0
+    history = (out / "history.csv").read_text().splitlines()
+    assert len(history) == 2 and "val_pr_auc" in history[0]
+    assert main(["evaluate", "--model", str(out), "--data", str(data), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert 0.0 < result["mAP"] <= 1.0 and result["classes_scored"] >= 2
