@@ -81,6 +81,7 @@ def main_(argv=None) -> int:
     ]
     text = "## Table IV: LEAN on device (TFLite)\n\n" + table + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
     print("\n" + text)
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "table.md").write_text(text)
     write_json(
         args.out / "results.json",
