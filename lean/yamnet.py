@@ -23,6 +23,7 @@ from audioprep.features import YamnetLogMel
 from lean.params import LeanParams
 
 EMBEDDING_SIZE = 1024
+FRONT_END = "log_mel"  # the log-mel layer's name (the int8 export keeps it float)
 
 # (kind, stride, filters) for layer1..layer14, from YAMNet's _YAMNET_LAYER_DEFS (all kernels 3x3).
 LAYER_DEFS = (
@@ -68,7 +69,7 @@ def yamnet(params: LeanParams = LeanParams(), name: str = "yamnet") -> keras.Mod
     One 1 s waveform gives 98 log-mel frames; the first 96 form YAMNet's single (96, 64) patch.
     """
     wave = keras.Input((params.patch_samples,), name="waveform")
-    mel = YamnetLogMel(name="log_mel")(wave)
+    mel = YamnetLogMel(name=FRONT_END)(wave)
     frames = mel.shape[1]
     if frames < params.yamnet_patch_frames:
         raise ValueError(f"{params.patch_samples} samples give {frames} frames, fewer than one YAMNet patch")

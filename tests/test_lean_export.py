@@ -61,3 +61,25 @@ def test_tag_cli_runs_the_export(exported, tmp_path, capsys):
     (tmp_path / "broken.tflite").write_bytes(b"not a flatbuffer")
     assert main(["tag", str(wav), "--model", str(tmp_path / "broken.tflite")]) == 2
     assert "broken.tflite" in capsys.readouterr().err
+
+
+def test_int8_export_keeps_the_log_mel_front_end_float(exported, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    model, _, float_report = exported
+    rng = np.random.default_rng(4)
+    calibration = (rng.uniform(-1, 1, (8, 16000)) * rng.uniform(0.001, 0.5, (8, 1))).astype(np.float32)
+    report = export_tflite(model, tmp_path / "lean_int8.tflite", LABELS, "int8", calibration)
+    assert flex_ops(report["ops"]) == [] and "QUANTIZE" in report["ops"]
+    plain = Interpreter(
+        model_path=str(tmp_path / "lean_int8.tflite"),
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    )
+    tensors = {t["index"]: t for t in plain.get_tensor_details()}
+    ops = plain._get_ops_details()
+    input_types = {op["op_name"]: tensors[op["inputs"][0]]["dtype"] for op in ops}
+    assert input_types["LOG"] == np.float32 and input_types["COMPLEX_ABS"] == np.complex64  # front end: float
+    convs = [op for op in ops if op["op_name"] in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+    assert convs and all(tensors[op["inputs"][1]]["dtype"] == np.int8 for op in convs)  # YAMNet: int8 weights
+    assert report["bytes"] < 0.35 * float_report["bytes"]
+    assert report["max_abs_diff_vs_keras"] < 0.05
