@@ -98,6 +98,15 @@ def strip_names(flatbuffer: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
+def constant_bytes(path) -> int:
+    """Bytes of the constant tensors (weights, biases, the mel matrix) in a .tflite file: its size
+    without the graph and quantization parameters, the floor for any file of the same model."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(str(path))
+    return sum(len(buffer.data) for buffer in model.buffers if buffer.data is not None)
+
+
 def calibration_windows(clips: list[np.ndarray], params: LeanParams = LeanParams(), count: int = 200) -> np.ndarray:
     """The int8 calibration set: the first 1 s patch of `count` training clips drawn with the params' seed."""
     from lean.data import clip_patches
