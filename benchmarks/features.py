@@ -36,7 +36,7 @@ def loop_mfcc(clips: np.ndarray, p: MfccParams) -> list[np.ndarray]:
     return [librosa.feature.mfcc(y=c, sr=p.sample_rate, n_mfcc=p.n_mfcc).mean(axis=1) for c in clips]
 
 
-def timed(fn, *args, repeats: int = 3) -> float:
+def timed(fn, *args, repeats: int = 5) -> float:
     fn(*args)  # warm-up (graph tracing, FFT plans)
     best = np.inf
     for _ in range(repeats):
@@ -58,9 +58,9 @@ def main(argv=None) -> None:
     yam_audio, mfcc_audio = args.yamnet_clips * 1.0, args.mfcc_clips * mp.clip_seconds
 
     rows = [
-        ("YAMNet log-mel patches", "batched (tf.signal)", yam_audio, timed(lambda: yamnet_patches(ones).numpy())),
+        ("YAMNet log-mel patches", "batched (tf.signal, XLA)", yam_audio, timed(lambda: yamnet_patches(ones).numpy())),
         ("YAMNet log-mel patches", "loop (librosa)", yam_audio, timed(loop_yamnet_patches, ones, yp)),
-        ("clip-mean MFCC", "batched (tf.signal)", mfcc_audio, timed(mfcc_mean, tens, mp)),
+        ("clip-mean MFCC", "batched (tf.signal, XLA)", mfcc_audio, timed(mfcc_mean, tens, mp)),
         ("clip-mean MFCC", "loop (librosa)", mfcc_audio, timed(loop_mfcc, tens, mp)),
     ]
     print(f"{'feature':24} {'path':28} {'audio s':>8} {'wall s':>8} {'x real time':>12}")
