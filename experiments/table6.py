@@ -1,6 +1,6 @@
 """LEAN Table III (ablation) and Table II (classes improved), beside the paper's.
 
-    python experiments/table6.py                      # generated fsd50k corpus, stand-in YAMNet, ~2 h on 2 cores
+    python experiments/table6.py                      # generated fsd50k corpus, stand-in YAMNet, ~50 min on 2 cores
     python experiments/table6.py --quick              # a few minutes: a smoke run of the whole path
     python experiments/table6.py --data FSD50K --yamnet yamnet.h5   # the real dataset and YAMNet weights
 
