@@ -1,9 +1,9 @@
 """What table6, table7 and the LEAN benchmark share: the data budget, the YAMNet source, and trained models.
 
 Full runs use the whole corpus with an epoch budget that keeps table6 within two hours on two CPU
-cores (51 min measured on the generated corpus); `--quick` trains on a few hundred 1 s patches for a
-minutes-long smoke run. Trained
-models live in `runs/table6[-quick]/<data+yamnet key>/<variant>` and are reused (resumed) by later scripts.
+cores (51 min measured on the generated corpus); `--quick` trains on a few hundred 1 s patches for
+a minutes-long smoke run. Trained models live in `runs/table6[-quick]/<data+yamnet key>/<variant>`
+and are reused (resumed) by later scripts.
 """
 
 from __future__ import annotations
