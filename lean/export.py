@@ -4,8 +4,9 @@ The trained model is rebuilt with unrolled LSTMs (the form the converter lowers 
 and full-int8 calibration accepts), its weights copied over, and converted at a fixed batch of
 one; the log-mel front end converts as it is (RFFT2D + COMPLEX_ABS) and stays float inside an
 int8 file. Every export is checked: its operator list may hold no Flex (Select TF) or custom op
-(else the export fails), and a float export's scores are compared with the Keras model's (`parity_ok`: within 1e-5; XNNPACK and oneDNN round differently, so a trained model
-with large activations can drift a little past it).
+(else the export fails), and a float export's scores are compared with the Keras model's
+(`parity_ok`: within 1e-5; XNNPACK and oneDNN round differently, so a trained model with large
+activations can drift a little past it).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def convert(twin: keras.Model, quantize: str = "none", representative: np.ndarra
 
     In `int8`, the log-mel front end stays float (as dynamic-range keeps it): the FFT magnitudes it
     works on span five orders of magnitude, and 8-bit activations there wipe out every quiet
-    bin before the log (measured: mAP 0.62 -> 0.25 on the generated corpus). Everything from the
+    bin before the log (measured: mAP 0.62 -> 0.20 on the generated corpus). Everything from the
     log-mel on is int8.
     """
     if quantize not in QUANTIZE:
