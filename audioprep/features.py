@@ -1,8 +1,9 @@
 """Feature front ends, batched over a leading clip axis.
 
-Lin's clip-mean MFCC vector runs as one TensorFlow graph over all clips and DeepASMR's log-mel
-slices use librosa over whole arrays; YAMNet's log-mel patches are written once in TensorFlow so the same graph serves training, SavedModel and
-TFLite export (the converter lowers its STFT to the builtin RFFT2D).
+Lin's clip-mean MFCC vector and YAMNet's log-mel patches run as XLA-compiled TensorFlow programs
+over chunks of clips, and DeepASMR's log-mel slices use librosa over whole arrays. YAMNet's
+log-mel is written once in TensorFlow so the same graph serves training, SavedModel and TFLite
+export (the converter lowers its STFT to the builtin RFFT2D).
 """
 
 from __future__ import annotations
