@@ -38,10 +38,12 @@ def _in_chunks(program, clips: np.ndarray, size: int) -> tf.Tensor:
     outputs = []
     for start in range(0, max(len(clips), 1), size):
         chunk = clips[start : start + size]
-        rows = 1 << max(len(chunk) - 1, 0).bit_length()
-        padded = np.concatenate([chunk, np.zeros((rows - len(chunk), *clips.shape[1:]), clips.dtype)])
-        outputs.append(program(tf.constant(padded))[: len(chunk)])
-    return tf.concat(outputs, axis=0)
+        count, rows = len(chunk), 1 << max(len(chunk) - 1, 0).bit_length()
+        if rows > count:
+            chunk = np.concatenate([chunk, np.zeros((rows - count, *clips.shape[1:]), clips.dtype)])
+        out = program(tf.convert_to_tensor(chunk))
+        outputs.append(out if rows == count else out[:count])
+    return outputs[0] if len(outputs) == 1 else tf.concat(outputs, axis=0)
 
 
 @functools.lru_cache(maxsize=8)
