@@ -15,6 +15,7 @@ import numpy as np
 
 from audioprep.features import mfcc_mean, yamnet_patches
 from audioprep.params import MfccParams, YamnetParams
+from audioprep.tiles import cores
 
 
 def loop_yamnet_patches(clips: np.ndarray, p: YamnetParams) -> list[np.ndarray]:
@@ -37,7 +38,7 @@ def loop_mfcc(clips: np.ndarray, p: MfccParams) -> list[np.ndarray]:
 
 
 def timed(fn, *args, repeats: int = 5) -> float:
-    fn(*args)  # warm-up (graph tracing, FFT plans)
+    fn(*args)  # warm-up (FFT plans, thread pool, filterbanks)
     best = np.inf
     for _ in range(repeats):
         start = time.perf_counter()
@@ -57,10 +58,11 @@ def main(argv=None) -> None:
     tens = (0.1 * rng.standard_normal((args.mfcc_clips, int(mp.sample_rate * mp.clip_seconds)))).astype(np.float32)
     yam_audio, mfcc_audio = args.yamnet_clips * 1.0, args.mfcc_clips * mp.clip_seconds
 
+    batched = f"batched (tiles, {cores()} cores)"
     rows = [
-        ("YAMNet log-mel patches", "batched (tf.signal, XLA)", yam_audio, timed(lambda: yamnet_patches(ones).numpy())),
+        ("YAMNet log-mel patches", batched, yam_audio, timed(yamnet_patches, ones, yp)),
         ("YAMNet log-mel patches", "loop (librosa)", yam_audio, timed(loop_yamnet_patches, ones, yp)),
-        ("clip-mean MFCC", "batched (tf.signal, XLA)", mfcc_audio, timed(mfcc_mean, tens, mp)),
+        ("clip-mean MFCC", batched, mfcc_audio, timed(mfcc_mean, tens, mp)),
         ("clip-mean MFCC", "loop (librosa)", mfcc_audio, timed(loop_mfcc, tens, mp)),
     ]
     print(f"{'feature':24} {'path':28} {'audio s':>8} {'wall s':>8} {'x real time':>12}")

@@ -87,9 +87,58 @@ def test_patches_and_wave_frames():
         features.wave_frames(np.zeros((1, 100)))
 
 
+def test_yamnet_patches_equal_the_tensorflow_front_end_framed():
+    p = YamnetParams()
+    waves = np.random.default_rng(3).uniform(-0.5, 0.5, (3, 40000)).astype(np.float32)
+    patches = features.yamnet_patches(waves, p)
+    log_mel = features.yamnet_log_mel(waves, p).numpy()  # (3, 248, 64)
+    assert patches.shape == (3, 4, 96, 64)
+    for i in range(4):
+        start = i * p.patch_hop_frames
+        np.testing.assert_allclose(patches[:, i], log_mel[:, start : start + p.patch_frames], atol=1e-4)
+    assert features.yamnet_patches(waves[:, :15000], p).shape == (3, 0, 96, 64)  # too short for a patch
+    assert features.yamnet_patches(waves[:, :100], p).shape == (3, 0, 96, 64)  # too short for a frame
+
+
+def test_batched_features_do_not_depend_on_how_the_batch_is_tiled(monkeypatch):
+    from audioprep import tiles
+
+    p = MfccParams(sample_rate=8000)
+    clips = np.random.default_rng(4).standard_normal((7, 8000)).astype(np.float32)
+    waves = clips[:, :16000].repeat(2, axis=1)
+    whole_mfcc, whole_patches = features.mfcc_mean(clips, p), features.yamnet_patches(waves)
+    monkeypatch.setattr(tiles, "TILE_BYTES", 1)  # one clip per tile, tiles spread over the pool
+    np.testing.assert_allclose(features.mfcc_mean(clips, p), whole_mfcc, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(features.yamnet_patches(waves), whole_patches, atol=1e-5)
+    assert features.mfcc_mean(np.zeros((0, 8000), np.float32), p).shape == (0, 128)
+
+
 def test_yamnet_layer_in_a_model():
     import keras
     inp = keras.Input((16000,))
     model = keras.Model(inp, features.YamnetLogMel()(inp))
     out = model(np.zeros((3, 16000), np.float32))
     assert tuple(out.shape) == (3, 98, 64)
+
+
+def test_tiled_features_work_in_a_forked_child():
+    import multiprocessing
+
+    from audioprep import tiles
+
+    tiles.TILE_BYTES, saved = 1, tiles.TILE_BYTES
+    try:
+        clips = np.random.default_rng(5).standard_normal((4, 8000)).astype(np.float32)
+        expected = features.mfcc_mean(clips, MfccParams(sample_rate=8000))  # the parent's pool now exists
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            got = pool.apply_async(_tiled_mfcc, (clips,)).get(timeout=60)
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+    finally:
+        tiles.TILE_BYTES = saved
+
+
+def _tiled_mfcc(clips):
+    from audioprep import tiles
+
+    tiles.TILE_BYTES = 1
+    return features.mfcc_mean(clips, MfccParams(sample_rate=8000))
