@@ -17,6 +17,14 @@ def is_audio_file(path) -> bool:
     return Path(path).suffix.lower() in AUDIO_EXTENSIONS
 
 
+def _undecodable(path: Path, err: Exception) -> AudioError:
+    """libsndfile's message repeats the path, and for a garbled mp3 it says the file does not exist."""
+    detail = str(err).replace(f"Error opening {str(path)!r}: ", "")
+    if "does not exist" in detail:  # the caller checked that it does
+        detail = "not a recognised audio format"
+    return AudioError(path, f"cannot decode audio: {detail}")
+
+
 def _read(path: Path) -> tuple[np.ndarray, int]:
     if not path.exists():
         raise AudioError(path, "no such file")
@@ -27,7 +35,7 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as err:  # noqa: BLE001 - libsndfile raises several types for bad input
-        raise AudioError(path, f"cannot decode audio ({err})") from err
+        raise _undecodable(path, err) from err
     if data.shape[0] == 0:
         raise AudioError(path, "holds no samples (zero-length audio)")
     if not np.isfinite(data).all():
@@ -75,5 +83,5 @@ def duration_seconds(path) -> float:
     try:
         info = sf.info(str(path))
     except Exception as err:  # noqa: BLE001
-        raise AudioError(path, f"cannot decode audio ({err})") from err
+        raise _undecodable(path, err) from err
     return float(info.frames) / float(info.samplerate)

@@ -63,3 +63,12 @@ def test_bad_files_raise_one_line_naming_the_file(tmp_path, make, reason):
 def test_duration_from_header(tmp_path):
     write_audio(tmp_path / "d.flac", sine(300, 22050, 2.5), 22050)
     assert duration_seconds(tmp_path / "d.flac") == pytest.approx(2.5)
+
+
+def test_a_garbled_mp3_is_reported_as_undecodable_not_missing(tmp_path):
+    path = tmp_path / "clip.mp3"
+    path.write_bytes(b"garbage, not an mp3 stream\n")
+    with pytest.raises(AudioError) as info:
+        load_audio(path)
+    message = str(info.value)
+    assert message == f"{path}: cannot decode audio: not a recognised audio format"
