@@ -137,8 +137,7 @@ def yamnet_patches(waveforms, params: YamnetParams = YamnetParams()) -> np.ndarr
     TensorFlow graph inside, which Keras compiles and TFLite converts.
     """
     waveforms = _as_batch(waveforms)
-    n = waveforms.shape[-1]
-    frames = 0 if n < params.window_samples else 1 + (n - params.window_samples) // params.hop_samples
+    frames = params.frames(waveforms.shape[-1])
     if frames < params.patch_frames:
         return np.zeros((len(waveforms), 0, params.patch_frames, params.mel_bands), np.float32)
     tile = functools.partial(_yamnet_patch_tile, params=params)
@@ -166,10 +165,8 @@ class YamnetLogMel(keras.layers.Layer):
         return yamnet_log_mel(waveforms, self.params)
 
     def compute_output_shape(self, input_shape):
-        p = self.params
         n = input_shape[-1]
-        frames = None if n is None else 1 + (n - p.window_samples) // p.hop_samples
-        return (input_shape[0], frames, p.mel_bands)
+        return (input_shape[0], None if n is None else self.params.frames(n), self.params.mel_bands)
 
     @classmethod
     def from_config(cls, config):

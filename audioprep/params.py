@@ -69,6 +69,10 @@ class YamnetParams:
     def fft_length(self) -> int:
         return 2 ** math.ceil(math.log2(self.window_samples))
 
+    def frames(self, samples: int) -> int:
+        """STFT frames in `samples` samples (no padding: a partial last window is dropped)."""
+        return 0 if samples < self.window_samples else 1 + (samples - self.window_samples) // self.hop_samples
+
     @property
     def patch_frames(self) -> int:
         return int(round(self.patch_window_seconds / self.stft_hop_seconds))
