@@ -105,7 +105,7 @@ def test_batched_features_do_not_depend_on_how_the_batch_is_tiled(monkeypatch):
 
     p = MfccParams(sample_rate=8000)
     clips = np.random.default_rng(4).standard_normal((7, 8000)).astype(np.float32)
-    waves = clips[:, :16000].repeat(2, axis=1)
+    waves = clips.repeat(2, axis=1)  # 16000 samples: one YAMNet patch per clip
     whole_mfcc, whole_patches = features.mfcc_mean(clips, p), features.yamnet_patches(waves)
     monkeypatch.setattr(tiles, "TILE_BYTES", 1)  # one clip per tile, tiles spread over the pool
     np.testing.assert_allclose(features.mfcc_mean(clips, p), whole_mfcc, rtol=1e-5, atol=1e-4)
@@ -121,24 +121,18 @@ def test_yamnet_layer_in_a_model():
     assert tuple(out.shape) == (3, 98, 64)
 
 
-def test_tiled_features_work_in_a_forked_child():
+def test_tiled_features_work_in_a_forked_child(monkeypatch):
     import multiprocessing
 
     from audioprep import tiles
 
-    tiles.TILE_BYTES, saved = 1, tiles.TILE_BYTES
-    try:
-        clips = np.random.default_rng(5).standard_normal((4, 8000)).astype(np.float32)
-        expected = features.mfcc_mean(clips, MfccParams(sample_rate=8000))  # the parent's pool now exists
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            got = pool.apply_async(_tiled_mfcc, (clips,)).get(timeout=60)
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
-    finally:
-        tiles.TILE_BYTES = saved
+    monkeypatch.setattr(tiles, "TILE_BYTES", 1)  # the child inherits this: one clip per tile, on the pool
+    clips = np.random.default_rng(5).standard_normal((4, 8000)).astype(np.float32)
+    expected = _tiled_mfcc(clips)  # the parent's pool now exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(_tiled_mfcc, (clips,)).get(timeout=60)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
 
 
 def _tiled_mfcc(clips):
-    from audioprep import tiles
-
-    tiles.TILE_BYTES = 1
     return features.mfcc_mean(clips, MfccParams(sample_rate=8000))
