@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from audioprep.cli import run_cli
+
+COMMANDS = {  # modules of this package, each with add_arguments(parser) and main(args)
+    "train": "train a classifier into a run folder (resumable)",
+    "predict": "label files: probabilities, per-window timeline, majority label",
+    "sweep": "Talos hyper-parameter sweep from a YAML grid",
+}
+
+
+def _module(command: str):
+    return importlib.import_module(f"asmr_classify.{command}")
 
 
 def _main(argv: list[str] | None) -> int:
@@ -14,20 +25,15 @@ def _main(argv: list[str] | None) -> int:
         from asmr_classify import catalog
 
         return catalog.main(argv[1:])
-    from asmr_classify import predict, sweep, train
-
     parser = argparse.ArgumentParser(prog="asmr_classify", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    commands = {
-        "train": (train, "train a classifier into a run folder (resumable)"),
-        "predict": (predict, "label files: probabilities, per-window timeline, majority label"),
-        "sweep": (sweep, "Talos hyper-parameter sweep from a YAML grid"),
-    }
-    for name, (module, help_text) in commands.items():
-        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    for name, help_text in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        if argv[:1] == [name]:  # only the chosen command's module (and TensorFlow) is imported
+            _module(name).add_arguments(command)
     sub.add_parser("catalog", help="catalogue a folder of recordings into SQLite (see `catalog -h`)")
     args = parser.parse_args(argv)
-    return commands[args.command][0].main(args)
+    return _module(args.command).main(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,34 +1,31 @@
 """Model inputs for every classifier, split by source recording, and their tf.data pipelines.
 
-Two kinds of corpus:
+This module says which layouts, labels and features each model reads; `audioprep.slices` splits,
+cuts and caches. Two kinds of corpus:
 - Lin 2024: a parent folder holding `asmr85/` (long ASMR recordings, cut into 10 s clips) and
   `commonvoice/` (read-speech clips, used whole); each clip becomes its 128-value mean MFCC.
-  Splits are grouped by recording / speaker. Features are cached under data/cache/.
-- DeepASMR: a trigger-folder layout (`<label>/<session>.wav`), cut into ~1 s slices by
-  `audioprep.slices`: log-mels for the mel models, raw audio for (a), and the mean MFCC of each
-  raw slice when `lin_conv1d` runs on it (Table 2's extra row).
+  Splits are grouped by recording / speaker.
+- DeepASMR: a trigger-folder layout (`<label>/<session>.wav`), cut into ~1 s slices: log-mels for
+  the mel models, raw audio for (a), and the mean MFCC of each raw slice when `lin_conv1d` runs
+  on it (Table 2's extra row).
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
-from asmr_classify.models import INPUT_KIND
-from audioprep.cache import settings_key
 from audioprep.corpus import data_root, layout_dir
-from audioprep.datasets import ScanResult, load_examples, read_asmr85, read_commonvoice, split_by_source
+from audioprep.datasets import read_asmr85, read_commonvoice
 from audioprep.errors import UsageError
 from audioprep.features import mfcc_mean
 from audioprep.params import MelSliceParams, MfccParams
-from audioprep.segment import fixed_clips
-from audioprep.slices import SPLITS, SliceSet, audio_slice_sets, mel_slice_sets
+from audioprep.slices import SliceSet, audio_slice_sets, build_sets, clips, evenly, mel_slice_sets
 
 LIN_LAYOUTS = ("asmr85", "commonvoice")
+LIN_CLASSES = ("asmr", "speech")
 
 
 @dataclass
@@ -70,6 +67,8 @@ def trigger_root(data=None) -> Path:
 
 def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | None = None) -> Corpus:
     """Inputs for model `name` from `data` (see the module docstring for the layouts)."""
+    from asmr_classify.models import INPUT_KIND  # Keras: loaded only by callers that build models
+
     kind = INPUT_KIND[name]
     mel = MelSliceParams()
     if kind == "mfcc" and (data is None or is_lin_parent(data)):
@@ -88,17 +87,11 @@ def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | 
     return Corpus(splits, splits["train"].classes, kind, mel.slice_samples, mel.sample_rate, root)
 
 
-def _mfcc_input(clips: np.ndarray, params: MfccParams) -> np.ndarray:
-    if len(clips) == 0:
+def _mfcc_input(batch: np.ndarray, params: MfccParams) -> np.ndarray:
+    """(k, n) audio -> (k, n_mfcc, 1) clip-mean MFCCs, the Conv1D's input (k may be 0)."""
+    if len(batch) == 0:
         return np.zeros((0, params.n_mfcc, 1), np.float32)
-    return mfcc_mean(clips, params)[..., None]
-
-
-def _evenly(items, limit: int | None):
-    """At most `limit` items, spread evenly over the sequence (deterministic subsampling)."""
-    if limit is None or len(items) <= limit:
-        return items
-    return [items[i] for i in np.linspace(0, len(items) - 1, limit).round().astype(int)]
+    return mfcc_mean(batch, params)[..., None]
 
 
 def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_clips_per_recording: int | None = None,
@@ -106,45 +99,22 @@ def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_cli
     """ASMR 10 s clips vs speech clips as (k, 128, 1) mean-MFCC inputs, classes ["asmr", "speech"].
 
     `max_clips_per_recording` takes that many evenly spaced 10 s clips from each ASMR recording and
-    `max_speech_clips` that many evenly spread speech clips (both: all when None). Files are read
-    one at a time, so hour-long recordings never sit in memory together.
+    `max_speech_clips` that many evenly spread speech clips (both: all when None).
     """
     parent = Path(parent)
-    speech = _evenly(read_commonvoice(parent / "commonvoice"), max_speech_clips)
-    examples = read_asmr85(parent / "asmr85") + speech
-    classes = ["asmr", "speech"]
+    speech = evenly(read_commonvoice(parent / "commonvoice"), max_speech_clips)
     clip = int(round(params.clip_seconds * params.sample_rate))
-    settings = {**asdict(params), "seed": seed, "per_recording": max_clips_per_recording}
-    cache_file = data_root() / "cache" / f"lin-{settings_key(settings, [e.path for e in examples])}.npz"
-    if cache and cache_file.exists():
-        stored = np.load(cache_file, allow_pickle=False)
-        splits = {s: SliceSet(stored[f"{s}_x"], stored[f"{s}_y"], list(stored[f"{s}_sources"]), classes) for s in SPLITS}
-        return Corpus(splits, classes, "mfcc", clip, params.sample_rate, parent)
-    splits, bad = {}, []
-    for split, members in split_by_source(examples, seed=seed).items():
-        xs, ys, sources = [], [], []
-        for ex in tqdm(members, desc=f"MFCC ({split})", unit="file", leave=False):
-            scan = load_examples([ex], sr=params.sample_rate, progress=False)
-            bad += scan.bad
-            for _, audio in scan.loaded:
-                # ASMR recordings are cut into Lin's 10 s clips; a speech clip (~5 s) is one input as it is.
-                if ex.label == "asmr":
-                    clips = fixed_clips(audio, clip)
-                    clips = clips[_evenly(range(len(clips)), max_clips_per_recording)]
-                else:
-                    clips = audio[None, :clip]
-                if len(clips):
-                    xs.append(mfcc_mean(clips, params))
-                    ys += [classes.index(ex.label)] * len(clips)
-                    sources += [ex.source] * len(clips)
-        x = np.concatenate(xs)[..., None] if xs else np.zeros((0, params.n_mfcc, 1), np.float32)
-        splits[split] = SliceSet(x.astype(np.float32), np.asarray(ys, np.int64), sources, classes)
-    if bad:
-        print(ScanResult(bad=bad).report(), file=sys.stderr)
-    if cache:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache_file, **{f"{s}_{k}": (v.x if k == "x" else v.y if k == "y" else np.asarray(v.sources, str))
-                                for s, v in splits.items() for k in ("x", "y", "sources")})
+
+    def inputs(example, audio: np.ndarray) -> np.ndarray:
+        # ASMR recordings are cut into Lin's 10 s clips; a speech clip (~5 s) is one input as it is.
+        cut = clips(audio, clip, max_clips_per_recording) if example.label == "asmr" else audio[None, :clip]
+        return _mfcc_input(cut, params)
+
+    classes = list(LIN_CLASSES)
+    splits = build_sets(
+        read_asmr85(parent / "asmr85") + speech, classes, params.sample_rate, inputs, shape=(params.n_mfcc, 1),
+        name="lin", settings={**asdict(params), "per_recording": max_clips_per_recording}, seed=seed, cache=cache,
+    )
     return Corpus(splits, classes, "mfcc", clip, params.sample_rate, parent)
 
 

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from audioprep.errors import AudioError, UsageError
 from audioprep.io import is_audio_file, load_audio
 
+# Every on-disk layout an adapter reads (and `audioprep.synth` generates).
 LAYOUTS = ("deepasmr", "asmr85", "commonvoice", "adell", "fsd50k")
 FSD50K_AUDIO = {"dev": "FSD50K.dev_audio", "eval": "FSD50K.eval_audio"}
 FSD50K_TRUTH = "FSD50K.ground_truth"

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-TILE_BYTES = 4 << 20  # frames per tile: one 10 s clip at 22.05 kHz / 2048-point FFT, ~20 one-second YAMNet clips
+TILE_BYTES = 4 << 20  # frames per tile: about one 10 s clip at 22.05 kHz framed for a 2048-point FFT
 
 
 def cores() -> int:

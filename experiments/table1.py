@@ -2,7 +2,7 @@
 
     python experiments/table1.py                  # 150 epochs on the generated asmr85 + commonvoice corpus
     python experiments/table1.py --data DIR       # DIR holds asmr85/ (ASMR-85) and commonvoice/ (Common Voice)
-    python experiments/table1.py --quick          # a few epochs: a smoke run of the whole path
+    python experiments/table1.py --quick          # QUICK below: minutes, and already well above chance
 
 Writes results/table1/{table.md, results.json, figure1_mfcc_asmr.png, figure2_mfcc_speech.png,
 figure3_clips_per_class.png, figure6_loss.png, figure7_accuracy.png, confusion.png}; the trained
@@ -11,24 +11,22 @@ model lives in runs/table1/lin_conv1d/. Numbers on the generated corpus are not 
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from asmr_classify import models  # noqa: E402
-from asmr_classify.data import lin_corpus, lin_parent  # noqa: E402
-from asmr_classify.train import train_classifier  # noqa: E402
-from audioprep.cli import existing_path, run_cli  # noqa: E402
-from audioprep.params import MfccParams  # noqa: E402
-from audioprep.report import markdown_table, pyplot  # noqa: E402
-from audioprep.runs import RunDir, environment, write_json  # noqa: E402
+from asmr_classify import models
+from asmr_classify.data import lin_corpus, lin_parent
+from asmr_classify.train import train_classifier
+from audioprep.cli import run_cli
+from audioprep.params import MfccParams
+from audioprep.report import markdown_table, pyplot
+from audioprep.runs import RunDir
+from experiments import harness
 
 # Figure 5 of the thesis: layer, output shape, parameters.
 PAPER_FIGURE5 = [
@@ -53,6 +51,20 @@ PAPER_TOTAL, PAPER_NON_TRAINABLE = 1_062_850, 512
 PAPER_ACCURACY = "98-99 % (train and validation, after ~10 of 150 epochs)"
 NOTE = ("Measured on the generated stand-in corpus unless --data names the real ASMR-85 + Common Voice; "
         "numbers on the generated corpus are not the paper's.")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Training epochs, and how many clips of each class the corpus takes (evenly spaced)."""
+
+    epochs: int
+    max_clips_per_recording: int  # 10 s clips per ASMR recording
+    max_speech_clips: int
+
+
+# Full: the paper's 150 epochs; 20 clips per recording gives Lin's "slightly more ASMR than speech clips".
+FULL = Budget(epochs=150, max_clips_per_recording=20, max_speech_clips=1500)
+QUICK = Budget(epochs=5, max_clips_per_recording=6, max_speech_clips=400)
 
 
 def layer_table() -> tuple[list[list], int, int]:
@@ -87,11 +99,7 @@ def plot_mfcc_images(corpus_root: Path, out: Path, params) -> list[Path]:
         fig.colorbar(img, ax=ax)
         ax.set_title(f"Figure {number}: MFCC of one {label} clip ({examples[0].path.name})")
         ax.set_ylabel("MFCC coefficient")
-        fig.tight_layout()
-        path = out / f"figure{number}_mfcc_{label}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(harness.save_figure(fig, out / f"figure{number}_mfcc_{label}.png"))
     return paths
 
 
@@ -107,10 +115,7 @@ def plot_counts(counts: dict, classes: list[str], path: Path) -> Path:
     ax.set_ylabel("clips")
     ax.set_title("Figure 3: clips per class")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return harness.save_figure(fig, path)
 
 
 def plot_history(history: list[dict], key: str, number: int, path: Path) -> Path:
@@ -127,28 +132,22 @@ def plot_history(history: list[dict], key: str, number: int, path: Path) -> Path
     ax.set_title(f"Figure {number}: {key} per epoch (Conv1D)")
     ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return harness.save_figure(fig, path)
 
 
 def _main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=existing_path, help="folder holding asmr85/ and commonvoice/")
-    parser.add_argument("--epochs", type=int, help="training epochs (default 150; --quick: 5)")
-    parser.add_argument("--quick", action="store_true", help="a few epochs: a smoke run in minutes")
-    parser.add_argument("--max-clips-per-recording", type=int,
-                        help="10 s clips taken from each ASMR recording, evenly spaced (default 20; --quick: 6)")
-    parser.add_argument("--max-speech-clips", type=int,
-                        help="speech clips used, evenly spread (default 1500; --quick: 400); with the default 20 "
-                             "clips per recording this gives Lin's 'slightly more ASMR than speech clips'")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table1")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "table1", help="where the model run goes")
+    parser = harness.parser(__doc__, "table1", "folder holding asmr85/ and commonvoice/")
+    parser.add_argument("--epochs", type=int, help=f"training epochs (default {FULL.epochs}; --quick: {QUICK.epochs})")
+    parser.add_argument("--max-clips-per-recording", type=int, help="10 s clips taken from each ASMR recording, "
+                        f"evenly spaced (default {FULL.max_clips_per_recording}; --quick: {QUICK.max_clips_per_recording})")
+    parser.add_argument("--max-speech-clips", type=int, help="speech clips used, evenly spread "
+                        f"(default {FULL.max_speech_clips}; --quick: {QUICK.max_speech_clips})")
+    parser.add_argument("--seed", type=int, default=0, help="weights and shuffling seed")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --runs")
     args = parser.parse_args(argv)
-    epochs = args.epochs or (5 if args.quick else 150)
+    budget = harness.budget(args, FULL, QUICK, epochs=args.epochs, max_clips_per_recording=args.max_clips_per_recording,
+                            max_speech_clips=args.max_speech_clips)
+    epochs = budget.epochs
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
@@ -160,8 +159,8 @@ def _main(argv=None) -> int:
     print(layers_md + "\n" + totals + "\n", flush=True)
 
     root = lin_parent(args.data)
-    corpus = lin_corpus(root, seed=0, max_clips_per_recording=args.max_clips_per_recording or (6 if args.quick else 20),
-                        max_speech_clips=args.max_speech_clips or (400 if args.quick else 1500))
+    corpus = lin_corpus(root, seed=0, max_clips_per_recording=budget.max_clips_per_recording,
+                        max_speech_clips=budget.max_speech_clips)
     run_dir = args.runs / "lin_conv1d"
     if run_dir.exists() and not args.resume:
         shutil.rmtree(run_dir)
@@ -194,15 +193,14 @@ def _main(argv=None) -> int:
     figures.append(plot_history(history, "loss", 6, out / "figure6_loss.png"))
     figures.append(plot_history(history, "accuracy", 7, out / "figure7_accuracy.png"))
     shutil.copy(run_dir / "confusion.png", out / "confusion.png")
-    (out / "table.md").write_text(
+    harness.write_results(out, (
         f"# Table 1 (Lin 2024): Conv1D, ASMR-style audio vs speech\n\n{label}. {NOTE}\n\n"
-        f"## Figure 5: layers\n\n{layers_md}\n\n{totals}\n\n## Accuracy\n\n{acc_md}\n\n{counts_line}\n")
-    write_json(out / "results.json", {
+        f"## Figure 5: layers\n\n{layers_md}\n\n{totals}\n\n## Accuracy\n\n{acc_md}\n\n{counts_line}\n"), {
         "data": str(root), "generated_corpus": args.data is None, "quick": args.quick, "epochs": epochs,
         "seed": args.seed, "params": {"total": total, "non_trainable": non_trainable},
         "paper": {"total": PAPER_TOTAL, "non_trainable": PAPER_NON_TRAINABLE, "accuracy": PAPER_ACCURACY},
         "test": metrics, "history": history, "counts": counts, "figures": [p.name for p in figures],
-        "run": str(run_dir), "environment": environment(),
+        "run": str(run_dir),
     })
     print(f"wrote {out}/table.md, results.json and {len(figures) + 1} figures")
     return 0

@@ -18,24 +18,22 @@ Numbers on the generated corpus are not the paper's.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from asmr_classify import models, report  # noqa: E402
-from asmr_classify.data import load_corpus, trigger_root  # noqa: E402
-from asmr_classify.train import train_classifier  # noqa: E402
-from audioprep.cli import existing_path, run_cli  # noqa: E402
-from audioprep.report import markdown_table  # noqa: E402
-from audioprep.runs import environment, load_model, write_json  # noqa: E402
-from audioprep.synth.separability import mfcc_logreg_accuracy  # noqa: E402
+from asmr_classify import models, report
+from asmr_classify.data import load_corpus, trigger_root
+from asmr_classify.train import train_classifier
+from audioprep.cli import run_cli
+from audioprep.report import markdown_table
+from audioprep.runs import load_model
+from audioprep.synth.separability import mfcc_logreg_accuracy
+from experiments import harness
 
 DEEPASMR_ROWS = [
     ("dense_audio", "(a) single dense layer on audio", 40.0),
@@ -51,6 +49,20 @@ NOTE = ("Measured on the generated stand-in corpus unless --data names a real tr
         "numbers on the generated corpus are not the paper's (30 h of YouTube audio, 9 labels).")
 
 
+@dataclass(frozen=True)
+class Budget:
+    """Epochs per model (None: each model's own, 30), seeds per model, evenly spaced ~1 s slices per recording."""
+
+    epochs: int | None
+    seeds: int
+    max_slices_per_file: int
+
+
+# Full: 30 slices per recording keeps the whole table within about 90 minutes on 2 CPU cores.
+FULL = Budget(epochs=None, seeds=3, max_slices_per_file=30)
+QUICK = Budget(epochs=3, seeds=2, max_slices_per_file=8)
+
+
 def _fmt(values: list[float]) -> str:
     values = 100 * np.asarray(values)
     return f"{values.mean():.1f} ± {values.std():.1f}"
@@ -59,21 +71,17 @@ def _fmt(values: list[float]) -> str:
 def _main(argv=None) -> int:
     import keras
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=existing_path, help="trigger-folder dataset (or a folder holding deepasmr/)")
-    parser.add_argument("--epochs", type=int, help="epochs per model (default: each model's, 30; --quick: 3)")
-    parser.add_argument("--seeds", type=int, help="seeds per model (default 3; --quick: 2)")
-    parser.add_argument("--max-slices-per-file", type=int,
-                        help="evenly spaced ~1 s slices taken per recording (default 30; --quick: 8)")
+    parser = harness.parser(__doc__, "table2", "trigger-folder dataset (or a folder holding deepasmr/)")
+    parser.add_argument("--epochs", type=int, help=f"epochs per model (default: each model's, 30; --quick: {QUICK.epochs})")
+    parser.add_argument("--seeds", type=int, help=f"seeds per model (default {FULL.seeds}; --quick: {QUICK.seeds})")
+    parser.add_argument("--max-slices-per-file", type=int, help="evenly spaced ~1 s slices taken per recording "
+                        f"(default {FULL.max_slices_per_file}; --quick: {QUICK.max_slices_per_file})")
     parser.add_argument("--models", nargs="+", choices=[m for m, _, _ in DEEPASMR_ROWS] + [m for m, _ in OWN_ROWS],
                         help="only these rows (default: all)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run in minutes")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table2")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "table2")
     args = parser.parse_args(argv)
-    epochs = args.epochs or (3 if args.quick else None)
-    seeds = list(range(args.seeds or (2 if args.quick else 3)))
-    cap = args.max_slices_per_file or (8 if args.quick else 30)
+    budget = harness.budget(args, FULL, QUICK, epochs=args.epochs, seeds=args.seeds,
+                            max_slices_per_file=args.max_slices_per_file)
+    epochs, seeds, cap = budget.epochs, list(range(budget.seeds)), budget.max_slices_per_file
     wanted = args.models or [m for m, _, _ in DEEPASMR_ROWS] + [m for m, _ in OWN_ROWS]
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -131,12 +139,11 @@ def _main(argv=None) -> int:
     if "deepasmr" in results:
         figures.append(Path(shutil.copy(Path(results["deepasmr"]["runs"][0]) / "confusion.png", out / "confusion_deepasmr.png")))
 
-    (out / "table.md").write_text(f"# Table 2 (DeepASMR Table 1): trigger classifiers\n\n{label}.\n\n{NOTE}\n\n{table_md}\n")
-    write_json(out / "results.json", {
+    harness.write_results(out, f"# Table 2 (DeepASMR Table 1): trigger classifiers\n\n{label}.\n\n{NOTE}\n\n{table_md}\n", {
         "data": str(root), "generated_corpus": args.data is None, "quick": args.quick, "epochs": epochs,
         "seeds": seeds, "max_slices_per_file": cap, "classes": any_corpus.classes, "counts": counts,
         "paper": {name: paper for name, _, paper in DEEPASMR_ROWS}, "results": results,
-        "figures": [p.name for p in figures], "environment": environment(),
+        "figures": [p.name for p in figures],
     })
     print(f"wrote {out}/table.md, results.json and {len(figures)} figures")
     return 0

@@ -4,17 +4,18 @@ Rows: a glass-like and a wood-like tapping slice (~1 s), the same two passed thr
 Griffin-Lim inversion alone (what inversion by itself does to the scores), their VAE blend (encode
 both, average the latent means, decode, invert), their plain linear interpolation (the average of
 the two waveforms) and a WaveNet-autoencoder blend (the paper's "Magenta" row, NSynth). Scores come
-from `timbral-models` 0.4.0 through `asmr_generate.timbral`.
+from `timbral-models` 0.4.0 through `asmr_generate.mel.timbral`.
 
     python experiments/table3.py [--data PARENT] [--glass FILE --wood FILE] [--quick] [--out results/table3]
 
 `--data` is a folder holding `deepasmr/` (trains the VAE) and, unless --glass/--wood are given,
-`adell/` (tapping/glass and tapping/wood sessions). Numbers on the generated corpus are not the paper's.
+`adell/` (tapping/glass and tapping/wood sessions). The budget is table4's, and so is the VAE:
+table4's depth-5 VAE, cached in runs/mel_generators/, is reused when present. Numbers on the
+generated corpus are not the paper's.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import time
@@ -22,20 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_generate.mel_generate import save_mel_grid
-from asmr_generate.mel_train import cached_run, load_slice_sets
-from asmr_generate.params import EXPERIMENT_SCALES, GenerateParams, VAEParams
-from asmr_generate.timbral import ATTRIBUTES, timbral_attributes
+from asmr_generate.mel.params import GenerateParams, VAEParams
+from asmr_generate.mel.plots import save_mel_grid
+from asmr_generate.mel.timbral import ATTRIBUTES, timbral_attributes
+from asmr_generate.mel.train import cached_run, load_slice_sets
 from audioprep.cli import existing_path, run_cli
 from audioprep.errors import UsageError
 from audioprep.features import log_mel
 from audioprep.invert import mel_to_audio
 from audioprep.io import load_audio, write_audio
 from audioprep.report import markdown_table
-from audioprep.runs import environment, write_json
 from audioprep.segment import fixed_clips, repeat_pad
+from experiments import harness
+from experiments.table4 import FULL, QUICK, RUNS, Budget
 
-ROOT = Path(__file__).resolve().parents[1]
 PAPER = {
     "Glass (input)": (77, 38, 66, 62, 40, 61, 26),
     "Wood (input)": (75, 38, 77, 76, 39, 61, 25),
@@ -73,20 +74,19 @@ def default_inputs(data) -> tuple[Path, Path]:
     return found[0], found[1]
 
 
-def run(data, glass_file, wood_file, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
+def run(data, glass_file, wood_file, quick: bool, out: Path, runs: Path, budget: Budget, seed: int = 0) -> dict:
     started = time.time()
     gp = GenerateParams()
-    scale = EXPERIMENT_SCALES["quick" if quick else "full"]
     if (glass_file is None) != (wood_file is None):
         raise UsageError("--glass/--wood: give both or neither")
     if glass_file is None:
         glass_file, wood_file = default_inputs(data)
     glass, wood = loudest_slice(glass_file, gp), loudest_slice(wood_file, gp)
 
-    sets = load_slice_sets(data, scale["slices"], seed=0)
-    key = {"data": str(data), "slices": scale["slices"], "split_seed": 0}
+    sets = load_slice_sets(data, budget.slices, seed=0)
+    key = {"data": str(data), "slices": budget.slices, "split_seed": 0}
     print("training (or reusing) the VAE ...", flush=True)
-    vae, _ = cached_run("vae", VAEParams(epochs=scale["vae_epochs"]), sets, runs, key, seed=seed)
+    vae, _ = cached_run("vae", VAEParams(epochs=budget.vae_epochs), sets, runs, key, seed=seed)
 
     mels = log_mel(np.stack([glass, wood]), gp.mel)
     blend_mel = vae.blend(mels[0], mels[1], [0.5])[0]
@@ -102,7 +102,6 @@ def run(data, glass_file, wood_file, quick: bool, out: Path, runs: Path, seed: i
     print("scoring timbral attributes ...", flush=True)
     scores = {name: timbral_attributes(audio, gp.mel.sample_rate) for name, audio in clips.items()}
 
-    out.mkdir(parents=True, exist_ok=True)
     for name, audio in clips.items():
         write_audio(out / "audio" / f"{_file_name(name)}.wav", audio, gp.mel.sample_rate)
     shown = {"glass": mels[0], "wood": mels[1], "VAE blend": blend_mel,
@@ -125,14 +124,13 @@ def run(data, glass_file, wood_file, quick: bool, out: Path, runs: Path, seed: i
         "",
         f"WaveNet autoencoder row: {WAVENET_NOT_RUN}.",
     ])
-    (out / "table.md").write_text(text + "\n")
     payload = {
         "quick": quick, "data": str(data) if data else "generated corpus", "glass": str(glass_file),
         "wood": str(wood_file), "scores": scores, "paper": {k: dict(zip(ATTRIBUTES, v, strict=True)) for k, v in PAPER.items()},
-        "wavenet_autoencoder": WAVENET_NOT_RUN, "scale": scale, "seconds": round(time.time() - started, 1),
-        "params": dataclasses.asdict(VAEParams(epochs=scale["vae_epochs"])), "environment": environment(),
+        "wavenet_autoencoder": WAVENET_NOT_RUN, "scale": dataclasses.asdict(budget),
+        "seconds": round(time.time() - started, 1), "params": dataclasses.asdict(VAEParams(epochs=budget.vae_epochs)),
     }
-    write_json(out / "results.json", payload)
+    harness.write_results(out, text, payload)
     print(text)
     print(f"wrote {out}/ in {payload['seconds']:.0f} s")
     return payload
@@ -142,19 +140,22 @@ def _file_name(row: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in row.lower()).strip("_").replace("__", "_")
 
 
-def _main(argv) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=existing_path, help="folder with deepasmr/ (and adell/); default: generated")
+def _main(argv=None) -> int:
+    parser = harness.parser(__doc__, "table3", "folder with deepasmr/ (and adell/)", runs=RUNS)
     parser.add_argument("--glass", type=existing_path, help="a glass-like tapping recording")
     parser.add_argument("--wood", type=existing_path, help="a wood-like tapping recording")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table3")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "experiments", help="trained models are kept here")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--slices", type=int, help=f"slices per recording (default {FULL.slices}; --quick: {QUICK.slices})")
+    parser.add_argument("--epochs", type=int, help=f"VAE epochs (default {FULL.vae_epochs}; --quick: {QUICK.vae_epochs})")
+    parser.add_argument("--seed", type=int, default=0, help="weights and sampling seed")
     args = parser.parse_args(argv)
-    run(args.data, args.glass, args.wood, args.quick, args.out, args.runs, args.seed)
+    budget = harness.budget(args, FULL, QUICK, slices=args.slices, vae_epochs=args.epochs)
+    run(args.data, args.glass, args.wood, args.quick, args.out, args.runs, budget, args.seed)
     return 0
 
 
+def main(argv=None) -> int:
+    return run_cli(_main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(run_cli(_main))
+    sys.exit(main())

@@ -8,37 +8,57 @@ VAE decoder-depth comparison (4 / 5 / 6 layers) and the posterior-collapse diagn
 without the remedy (KL warm-up + free bits), under the summed reconstruction loss used here and under
 the per-pixel mean one where collapse (the thesis's Figure 14) appears.
 
-    python experiments/table4.py [--data DIR] [--quick] [--out results/table4] [--runs runs/experiments]
+    python experiments/table4.py [--data DIR] [--quick] [--out results/table4] [--runs runs/mel_generators]
 
 On the generated corpus these numbers describe this repository's code, not the thesis's data.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.linalg
 
-from asmr_generate import collapse
-from asmr_generate.mel_generate import save_mel_grid, slug, write_wavs
-from asmr_generate.mel_train import cached_run, load_slice_sets
-from asmr_generate.params import EXPERIMENT_SCALES, CGANParams, VAEParams
+from asmr_generate.mel import collapse
+from asmr_generate.mel.generate import slug, write_wavs
+from asmr_generate.mel.params import CGANParams, VAEParams
+from asmr_generate.mel.plots import save_mel_grid
+from asmr_generate.mel.train import cached_run, load_slice_sets
 from audioprep.cache import settings_key
-from audioprep.cli import existing_path, run_cli
+from audioprep.cli import run_cli
+from audioprep.errors import UsageError
 from audioprep.report import markdown_table
-from audioprep.runs import environment, write_json
+from experiments import harness
 
-ROOT = Path(__file__).resolve().parents[1]
 PAPER = {"VAE": (71, 93), "GAN": (64, 86)}
 TAPPING, BRUSHING = "fingernail tapping", "brushing the microphone"
 N_VARIATIONS, N_BLENDS = 200, 100
 DEPTHS = (4, 5, 6)
+RUNS = "mel_generators"  # runs/<this>: the generator and judge runs tables 3 and 4 share
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Slices per recording, and the epochs of the VAEs, the cGAN and the judge (the thesis: ~30 on a GPU).
+
+    table3 uses this budget too, so it reuses the depth-5 VAE trained here.
+    """
+
+    slices: int
+    vae_epochs: int
+    gan_epochs: int
+    judge_epochs: int
+
+
+# Full: what fits 60 minutes on 2 CPU cores.
+FULL = Budget(slices=30, vae_epochs=15, gan_epochs=15, judge_epochs=15)
+QUICK = Budget(slices=8, vae_epochs=3, gan_epochs=3, judge_epochs=3)
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -49,32 +69,18 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * np.real(root)))
 
 
-class Judge:
-    """The `deepasmr` (f) classifier trained on the same split, with its embedding for the Fréchet distance."""
+def train_judge(data, folder: Path, epochs: int, slices: int, seed: int) -> harness.Judge:
+    """The `deepasmr` (f) classifier trained on the same split (cached in `folder`), as the judge."""
+    from asmr_classify.params import params_for
+    from asmr_classify.train import train_classifier
+    from audioprep.runs import STATE
 
-    def __init__(self, data, folder: Path, epochs: int, slices: int, seed: int):
-        from asmr_classify.models import embedding_model
-        from asmr_classify.params import params_for
-        from asmr_classify.predict import load_classifier
-        from asmr_classify.train import train_classifier
-        from audioprep.runs import STATE
-
-        settings = dataclasses.asdict(params_for("deepasmr", epochs=epochs))
-        digest = settings_key({**settings, "slices": slices, "seed": seed, "data": str(data)}, length=10)
-        out = folder / f"judge-deepasmr-{digest}"
-        train_classifier("deepasmr", data, out, epochs=epochs, resume=(out / STATE).exists(), seed=seed,
-                         max_slices_per_file=slices, verbose=0)
-        self.classifier = load_classifier(out)
-        self.embedder = embedding_model(self.classifier.model)
-        self.classes = self.classifier.classes
-
-    def proba(self, x: np.ndarray) -> np.ndarray:
-        from asmr_classify.predict import predict_proba
-
-        return predict_proba(self.classifier, x)
-
-    def embed(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(self.embedder.predict(np.asarray(x, np.float32), batch_size=256, verbose=0))
+    settings = dataclasses.asdict(params_for("deepasmr", epochs=epochs))
+    digest = settings_key({**settings, "slices": slices, "seed": seed, "data": str(data)}, length=10)
+    out = folder / f"judge-deepasmr-{digest}"
+    train_classifier("deepasmr", data, out, epochs=epochs, resume=(out / STATE).exists(), seed=seed,
+                     max_slices_per_file=slices, verbose=0)
+    return harness.Judge.from_run(out)
 
 
 def _pick(rng, pool: np.ndarray, n: int) -> np.ndarray:
@@ -100,10 +106,8 @@ def gan_generations(model, classes, seed: int) -> tuple[dict[int, np.ndarray], n
     return variations, model.sample(TAPPING, N_BLENDS, blend_with=BRUSHING, seed=seed)
 
 
-def judge_generations(judge: Judge, variations: dict[int, np.ndarray], blends: np.ndarray, classes) -> dict:
-    per_label = {}
-    for c, x in variations.items():
-        per_label[classes[c]] = float(np.mean(judge.proba(x).argmax(1) == c))
+def judge_generations(judge: harness.Judge, variations: dict[int, np.ndarray], blends: np.ndarray, classes) -> dict:
+    per_label = {classes[c]: judge.share(x, c) for c, x in variations.items()}
     p = judge.proba(blends)
     pair = p[:, classes.index(TAPPING)] + p[:, classes.index(BRUSHING)]
     return {
@@ -124,29 +128,29 @@ def _pct(v: float) -> str:
     return f"{100 * v:.0f} %"
 
 
-def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
+def run(data, quick: bool, out: Path, runs: Path, budget: Budget, seed: int = 0) -> dict:
     started = time.time()
-    scale = EXPERIMENT_SCALES["quick" if quick else "full"]
-    sets = load_slice_sets(data, scale["slices"], seed=0)
+    scale = dataclasses.asdict(budget)
+    sets = load_slice_sets(data, budget.slices, seed=0)
     classes, test = sets["train"].classes, sets["test"]
     for label in (TAPPING, BRUSHING):
         if label not in classes:
-            sys.exit(f"error: {data}: the blend needs the labels {TAPPING!r} and {BRUSHING!r} (found: {classes})")
-    key = {"data": str(data), "slices": scale["slices"], "split_seed": 0}
+            raise UsageError(f"{data}: the blend needs the labels {TAPPING!r} and {BRUSHING!r} (found: {classes})")
+    key = {"data": str(data), "slices": budget.slices, "split_seed": 0}
     print(f"table4: {len(sets['train'])} train / {len(sets['val'])} val / {len(test)} test slices; "
           f"{'--quick' if quick else 'full'} scale {scale}", flush=True)
 
     print("training the judge (deepasmr (f) classifier) ...", flush=True)
-    judge = Judge(data, runs, scale["judge_epochs"], scale["slices"], seed)
+    judge = train_judge(data, runs, budget.judge_epochs, budget.slices, seed)
     if judge.classes != classes:
-        sys.exit(f"error: judge classes {judge.classes} differ from the generators' {classes}")
+        raise UsageError(f"judge classes {judge.classes} differ from the generators' {classes}")
     real_acc = float(np.mean(judge.proba(test.x).argmax(1) == test.y))
     real_emb = judge.embed(test.x)
     floor_fd = frechet_distance(judge.embed(sets["train"].x), real_emb)
 
     vaes, depth_rows = {}, []
     for depth in DEPTHS:
-        p = VAEParams(decoder_depth=depth, epochs=scale["vae_epochs"])
+        p = VAEParams(decoder_depth=depth, epochs=budget.vae_epochs)
         print(f"training the VAE, decoder depth {depth} ...", flush=True)
         vaes[depth], folder = cached_run("vae", p, sets, runs, key, seed=seed)
         best = _history_row(folder, "val_elbo")
@@ -157,10 +161,10 @@ def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
     frames, n_mels = test.x.shape[1:]
     per_pixel = 1.0 / (frames * n_mels)
     collapse_runs = {  # (label, params); the first is the main VAE above
-        "summed BCE + remedy": VAEParams(epochs=scale["vae_epochs"]),
-        "summed BCE, plain ELBO": VAEParams(epochs=scale["vae_epochs"], kl_warmup_epochs=0, free_bits=0.0),
-        "per-pixel mean BCE + remedy": VAEParams(epochs=scale["vae_epochs"], recon_weight=per_pixel),
-        "per-pixel mean BCE, plain": VAEParams(epochs=scale["vae_epochs"], recon_weight=per_pixel,
+        "summed BCE + remedy": VAEParams(epochs=budget.vae_epochs),
+        "summed BCE, plain ELBO": VAEParams(epochs=budget.vae_epochs, kl_warmup_epochs=0, free_bits=0.0),
+        "per-pixel mean BCE + remedy": VAEParams(epochs=budget.vae_epochs, recon_weight=per_pixel),
+        "per-pixel mean BCE, plain": VAEParams(epochs=budget.vae_epochs, recon_weight=per_pixel,
                                                kl_warmup_epochs=0, free_bits=0.0),
     }
     collapse_models = {"summed BCE + remedy": vaes[5]}
@@ -168,7 +172,7 @@ def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
         print(f"training the VAE for the collapse diagnostic: {label} ...", flush=True)
         collapse_models[label], _ = cached_run("vae", p, sets, runs, key, seed=seed)
     print("training the cGAN ...", flush=True)
-    gan, _ = cached_run("cgan", CGANParams(epochs=scale["gan_epochs"]), sets, runs, key, seed=seed)
+    gan, _ = cached_run("cgan", CGANParams(epochs=budget.gan_epochs), sets, runs, key, seed=seed)
 
     vae = vaes[5]
     gens = {"VAE": vae_generations(vae, test, classes, seed), "GAN": gan_generations(gan, classes, seed)}
@@ -181,7 +185,7 @@ def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
         results[name]["frechet_blends"] = frechet_distance(judge.embed(blend), real_emb)
 
     reports = {label: collapse.diagnose(model, test.x, seed=seed) for label, model in collapse_models.items()}
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # the figures come first
     collapse.plot(reports, out / "collapse.png")
     _examples(out, test, classes, vae, gan, seed)
 
@@ -212,18 +216,16 @@ def run(data, quick: bool, out: Path, runs: Path, seed: int = 0) -> dict:
         f"{VAEParams().free_bits} nats/dim; 'per-pixel mean' divides the reconstruction term by {frames * n_mels}, "
         "the collapse-prone weighting of many Keras VAE tutorials):\n\n" + collapse_table,
     ])
-    (out / "table.md").write_text(text + "\n")
     payload = {
         "quick": quick, "data": str(data) if data else "generated deepasmr corpus", "scale": scale,
         "seconds": round(time.time() - started, 1), "classes": classes, "real_accuracy": real_acc,
         "frechet_train_vs_test": floor_fd, "results": results, "paper": PAPER, "decoder_depth": depth_rows,
         "collapse": {k: {**dataclasses.asdict(v), "params": dataclasses.asdict(collapse_runs[k])}
                      for k, v in reports.items()},
-        "params": {"vae": dataclasses.asdict(VAEParams(epochs=scale["vae_epochs"])),
-                   "cgan": dataclasses.asdict(CGANParams(epochs=scale["gan_epochs"]))},
-        "environment": environment(),
+        "params": {"vae": dataclasses.asdict(VAEParams(epochs=budget.vae_epochs)),
+                   "cgan": dataclasses.asdict(CGANParams(epochs=budget.gan_epochs))},
     }
-    write_json(out / "results.json", payload)
+    harness.write_results(out, text, payload)
     print(text)
     print(f"wrote {out}/ in {payload['seconds']:.0f} s")
     return payload
@@ -245,17 +247,22 @@ def _examples(out: Path, test, classes, vae, gan, seed: int) -> None:
     write_wavs(out / "audio", {slug(k): v for k, v in mels.items()})
 
 
-def _main(argv) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=existing_path, help="deepasmr-layout folder (default: the generated corpus)")
-    parser.add_argument("--quick", action="store_true", help="a few minutes: fewer slices and epochs")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table4")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "experiments", help="trained models are kept here")
-    parser.add_argument("--seed", type=int, default=0)
+def _main(argv=None) -> int:
+    parser = harness.parser(__doc__, "table4", "deepasmr-layout folder", runs=RUNS)
+    parser.add_argument("--slices", type=int, help=f"slices per recording (default {FULL.slices}; --quick: {QUICK.slices})")
+    parser.add_argument("--epochs", type=int, help="epochs of every VAE, the cGAN and the judge "
+                        f"(default {FULL.vae_epochs}; --quick: {QUICK.vae_epochs})")
+    parser.add_argument("--seed", type=int, default=0, help="weights and sampling seed")
     args = parser.parse_args(argv)
-    run(args.data, args.quick, args.out, args.runs, args.seed)
+    budget = harness.budget(args, FULL, QUICK, slices=args.slices, vae_epochs=args.epochs, gan_epochs=args.epochs,
+                            judge_epochs=args.epochs)
+    run(args.data, args.quick, args.out, args.runs, budget, args.seed)
     return 0
 
 
+def main(argv=None) -> int:
+    return run_cli(_main, argv)
+
+
 if __name__ == "__main__":
-    sys.exit(run_cli(_main))
+    sys.exit(main())

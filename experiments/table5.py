@@ -10,12 +10,13 @@ after the first and the last epoch. Beyond the paper: a two-channel WaveNet, int
 difference (ILD) of generated vs real. The paper reports listening impressions only (no numbers) and
 ran for far longer; numbers on the generated corpus are not the paper's.
 
-    python experiments/table5.py [--data DIR] [--quick]
+    python experiments/table5.py [--data DIR] [--quick] [--out results/table5] [--runs runs/table5]
+
+Runs go to <--runs>/full or <--runs>/quick and are resumed when present (the quick ones are redone).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import shutil
 import sys
@@ -27,22 +28,21 @@ from pathlib import Path
 import keras
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from asmr_classify.models import adapt  # noqa: E402
-from asmr_classify.models import build as build_classifier  # noqa: E402
-from asmr_generate.wave_data import encode, tiled_windows  # noqa: E402
-from asmr_generate.wave_params import WaveNetParams, WaveRNNParams  # noqa: E402
-from asmr_generate.wave_sampling import sampler_for  # noqa: E402
-from asmr_generate.wave_train import embeddings as read_embeddings  # noqa: E402
-from asmr_generate.wave_train import train  # noqa: E402
-from audioprep.corpus import layout_dir  # noqa: E402
-from audioprep.features import log_mel  # noqa: E402
-from audioprep.io import resample, write_audio  # noqa: E402
-from audioprep.params import MelSliceParams  # noqa: E402
-from audioprep.runs import environment, write_json  # noqa: E402
-from audioprep.slices import mel_slice_sets  # noqa: E402
+from asmr_classify.models import adapt
+from asmr_classify.models import build as build_classifier
+from asmr_generate.wave.data import encode, tiled_windows
+from asmr_generate.wave.params import WaveNetParams, WaveRNNParams
+from asmr_generate.wave.sampling import sampler_for
+from asmr_generate.wave.train import embeddings as read_embeddings
+from asmr_generate.wave.train import train
+from audioprep.cli import run_cli
+from audioprep.corpus import layout_dir
+from audioprep.features import log_mel
+from audioprep.io import resample, write_audio
+from audioprep.params import MelSliceParams
+from audioprep.report import pyplot
+from audioprep.slices import mel_slice_sets
+from experiments import harness
 
 # The triggers of the paper's Figure 8: four tapping and three brushing triggers.
 FIGURE8 = ("tapping/glass", "tapping/plastic", "tapping/wood", "tapping/metal",
@@ -57,24 +57,26 @@ DB = 10.0 / np.log(10.0)  # natural-log power -> dB
 class Budget:
     """Training and evaluation sizes; the conditioned model gets `len(triggers) x` the per-trigger steps."""
 
-    triggers: tuple[str, ...] = FIGURE8
-    steps_per_epoch: int = 40
-    epochs: int = 2  # per-trigger model
-    stereo_epochs: int = 2
-    wavenet_segment: int = 2048
-    wavernn_segment: int = 1024
-    wavernn_batch: int = 8  # half the default: keeps the full run within its CPU budget
-    eval_windows: int = 24  # held-out windows of 2048 samples per trigger
-    clips: int = 6  # generated clips per model and trigger
-    warmup_seconds: float = 0.25  # generated from silence; dropped before judging
-    classifier_epochs: int = 15
-    max_slices_per_file: int = 24
+    triggers: tuple[str, ...]
+    steps_per_epoch: int
+    epochs: int  # per-trigger model
+    stereo_epochs: int
+    wavenet_segment: int
+    wavernn_segment: int
+    wavernn_batch: int
+    eval_windows: int  # held-out windows of 2048 samples per trigger
+    clips: int  # generated clips per model and trigger
+    warmup_seconds: float  # generated from silence; dropped before judging
+    classifier_epochs: int
+    max_slices_per_file: int
 
-    @classmethod
-    def quick(cls) -> Budget:
-        return cls(triggers=QUICK_TRIGGERS, steps_per_epoch=4, epochs=1, stereo_epochs=1, wavenet_segment=512,
-                   wavernn_segment=256, wavernn_batch=8, eval_windows=3, clips=2, warmup_seconds=0.05, classifier_epochs=3,
-                   max_slices_per_file=6)
+
+# Full: WaveRNN batch 8 (half its default) keeps the run within its CPU budget (about an hour on 2 cores).
+FULL = Budget(triggers=FIGURE8, steps_per_epoch=40, epochs=2, stereo_epochs=2, wavenet_segment=2048, wavernn_segment=1024,
+              wavernn_batch=8, eval_windows=24, clips=6, warmup_seconds=0.25, classifier_epochs=15, max_slices_per_file=24)
+QUICK = Budget(triggers=QUICK_TRIGGERS, steps_per_epoch=4, epochs=1, stereo_epochs=1, wavenet_segment=512,
+               wavernn_segment=256, wavernn_batch=8, eval_windows=3, clips=2, warmup_seconds=0.05, classifier_epochs=3,
+               max_slices_per_file=6)
 
 
 def log(msg: str) -> None:
@@ -87,7 +89,8 @@ def slug(trigger: str) -> str:
 
 # ---------------------------------------------------------------- classifier on real slices
 def trigger_classifier(root, budget: Budget):
-    """cnn1d_x4 on real log-mel slices of the chosen triggers; returns (model, real test slices by trigger, acc)."""
+    """The judge, cnn1d_x4 on real log-mel slices of the chosen triggers; returns (judge, real test and
+    train slices by trigger, its test accuracy)."""
     sets = mel_slice_sets(root, max_slices_per_file=budget.max_slices_per_file)
     names = sets["train"].classes
     keep = [names.index(t) for t in budget.triggers]
@@ -106,7 +109,7 @@ def trigger_classifier(root, budget: Budget):
     accuracy = float((model.predict(xte, verbose=0).argmax(1) == yte).mean())
     real = {t: xte[yte == i] for i, t in enumerate(budget.triggers)}
     train_real = {t: xtr[ytr == i] for i, t in enumerate(budget.triggers)}
-    return model, real, train_real, accuracy
+    return harness.Judge(model, budget.triggers), real, train_real, accuracy
 
 
 def mean_spectrum(mels: np.ndarray) -> np.ndarray:
@@ -154,10 +157,9 @@ def generate_clips(model, sample_rate: int, budget: Budget, trigger_index: int |
     return audio.reshape(budget.clips, -1, audio.shape[-1])[..., : mel.slice_samples]
 
 
-def judge(clips: np.ndarray, target: int, classifier, real: np.ndarray) -> dict:
+def judge(clips: np.ndarray, target: int, classifier: harness.Judge, real: np.ndarray) -> dict:
     mels = log_mel(clips.mean(axis=1))
-    probs = classifier.predict(mels, verbose=0)
-    return {"share": float((probs.argmax(1) == target).mean()), "distance_db": spectral_distance(mels, real),
+    return {"share": classifier.share(mels, target), "distance_db": spectral_distance(mels, real),
             "rms": float(np.sqrt(np.mean(np.square(clips))))}
 
 
@@ -185,13 +187,8 @@ def separation(vectors: np.ndarray, triggers) -> float:
 
 
 def figure8(runs: dict, triggers, out: Path) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     stats = {}
-    fig, axes = plt.subplots(len(runs), 2, figsize=(9, 4 * len(runs)), squeeze=False)
+    fig, axes = pyplot().subplots(len(runs), 2, figsize=(9, 4 * len(runs)), squeeze=False)
     for row, (family, run_path) in enumerate(runs.items()):
         files = sorted((run_path / "embeddings").glob("epoch_*.npy"))
         for col, (stage, file) in enumerate((("early", files[0]), ("late", files[-1]))):
@@ -206,9 +203,7 @@ def figure8(runs: dict, triggers, out: Path) -> dict:
             ax.set_title(f"{family} conditioned, epoch {epoch} (between/within {stats[f'{family}_{stage}']['separation']:.2f})",
                          fontsize=9)
     fig.suptitle("Figure 8 (ours): MDS of trigger-embedding distances; red tapping, blue brushing", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out / "figure8_mds.png", dpi=110)
-    plt.close(fig)
+    harness.save_figure(fig, out / "figure8_mds.png")
     return stats
 
 
@@ -358,18 +353,14 @@ def table_md(results: dict, budget: Budget, quick: bool) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", help="adell-layout folder (default: the generated corpus)")
-    parser.add_argument("--quick", action="store_true", help="minutes-long smoke run (2 triggers, a few steps)")
-    parser.add_argument("--out", default=str(ROOT / "results" / "table5"))
-    parser.add_argument("--runs", help="where model runs go (default: runs/table5[-quick]); reused if present")
+def _main(argv=None) -> int:
+    parser = harness.parser(__doc__, "table5", "adell-layout folder")
     args = parser.parse_args(argv)
     start = time.time()
-    budget = Budget.quick() if args.quick else Budget()
-    out = Path(args.out)
+    budget = harness.budget(args, FULL, QUICK)
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    runs_dir = Path(args.runs or ROOT / "runs" / ("table5-quick" if args.quick else "table5"))
+    runs_dir = args.runs / ("quick" if args.quick else "full")
     if args.quick and runs_dir.exists():
         shutil.rmtree(runs_dir)
     root = layout_dir("adell", args.data)
@@ -391,14 +382,16 @@ def main(argv=None) -> int:
     log("stereo WaveNet")
     results["stereo"] = stereo_row(root, budget, runs_dir, out)
     results["seconds"] = time.time() - start
-    results["environment"] = environment()
     results["default_params"] = {"wavenet": dataclasses.asdict(WaveNetParams()),
                                  "wavernn": dataclasses.asdict(WaveRNNParams())}
     text = table_md(results, budget, args.quick)
-    (out / "table.md").write_text(text)
-    write_json(out / "results.json", results)
+    harness.write_results(out, text, results)
     print(text)
     return 0
+
+
+def main(argv=None) -> int:
+    return run_cli(_main, argv)
 
 
 if __name__ == "__main__":

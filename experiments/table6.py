@@ -1,35 +1,29 @@
 """LEAN Table III (ablation) and Table II (classes improved), beside the paper's.
 
     python experiments/table6.py                      # generated fsd50k corpus, stand-in YAMNet, ~50 min on 2 cores
-    python experiments/table6.py --quick              # a few minutes: a smoke run of the whole path
+    python experiments/table6.py --quick              # a few minutes (experiments/lean_setup.py's QUICK budget)
     python experiments/table6.py --data FSD50K --yamnet yamnet.h5   # the real dataset and YAMNet weights
 
 Trains the five models (yamnet_frozen, yamnet_finetune, joint, joint_affinity, lean) on the dev
 train split, keeps each one's best validation PR-AUC checkpoint, evaluates on the eval split in
-1 s chunks with 50 % overlap, and writes results/table6/{table.md, results.json, map.png}.
+1 s chunks with 50 % overlap, and writes results/table6/{table.md, results.json, map.png}; the
+models stay in runs/lean/ for table7 and benchmarks/lean.py.
 Without --yamnet the native YAMNet is pretrained on the corpus (a stand-in for AudioSet; every
 table says so). Numbers on the generated corpus are not the paper's.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from audioprep.cli import run_cli  # noqa: E402
-from audioprep.report import markdown_table  # noqa: E402
-from audioprep.runs import environment, write_json  # noqa: E402
-from lean.evaluate import classes_improved, evaluate  # noqa: E402
-from lean.experiment import add_data_arguments, setup, trained  # noqa: E402
-from lean.model import PAPER, PAPER_CLASSES, VARIANTS, params_with_classes  # noqa: E402
-from lean.params import LeanParams  # noqa: E402
-from lean.report import bar_chart  # noqa: E402
-from lean.scoring import KerasScorer  # noqa: E402
+from audioprep.cli import run_cli
+from audioprep.report import markdown_table
+from experiments import harness, lean_setup
+from lean.evaluate import classes_improved, evaluate
+from lean.model import PAPER, PAPER_CLASSES, VARIANTS, params_with_classes
+from lean.report import bar_chart
+from lean.scoring import KerasScorer
 
 # Table II of the paper: (baseline B, reference R) -> classes of 200 improved overall / by 5 % / 10 % / 20 %.
 PAPER_TABLE2 = {
@@ -45,18 +39,17 @@ PARAMS_NOTE = (
 )
 
 
-def main_(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_data_arguments(parser)
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table6")
+def _main(argv=None) -> int:
+    parser = harness.parser(__doc__, "table6", lean_setup.DATA_HELP, runs=lean_setup.RUNS)
+    lean_setup.add_arguments(parser)
     args = parser.parse_args(argv)
     started = time.time()
-    params = LeanParams()
-    s = setup(args.data, args.quick, args.yamnet, ROOT / "runs", params)
+    s = lean_setup.setup(args)
+    params = s.params
     eval_set = s.data.splits["eval"]
     results = {}
     for variant in VARIANTS:
-        model = trained(variant, s, params)
+        model = lean_setup.trained(variant, s)
         metrics = evaluate(KerasScorer(model), eval_set, params)
         results[variant] = {
             **metrics,
@@ -108,7 +101,6 @@ def main_(argv=None) -> int:
     )
     print("\n" + text)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "table.md").write_text(text)
     bar_chart(
         args.out / "map.png",
         list(VARIANTS),
@@ -117,8 +109,9 @@ def main_(argv=None) -> int:
         "mAP",
         "Table III: mAP per model (ours on " + ("the given data" if args.data else "the generated corpus") + ")",
     )
-    write_json(
-        args.out / "results.json",
+    harness.write_results(
+        args.out,
+        text,
         {
             "quick": args.quick,
             "data": str(s.data.root),
@@ -130,14 +123,13 @@ def main_(argv=None) -> int:
             "table2": counts,
             "paper": {"table3": PAPER, "table2": {f"{b}->{r}": v for (b, r), v in PAPER_TABLE2.items()}},
             "notes": notes,
-            "environment": environment(),
         },
     )
     return 0
 
 
 def main(argv=None) -> int:
-    return run_cli(main_, argv)
+    return run_cli(_main, argv)
 
 
 if __name__ == "__main__":

@@ -8,51 +8,43 @@ Exports the trained LEAN model (trained here if table6 has not) as float, dynami
 full-int8 TFLite files (builtin ops only), evaluates each on the eval split the paper's way, and
 times one 1 s window on this CPU at 1 and 2 threads. The paper's 4.5 MB / .445 / 65 ms were
 measured on a Samsung S21 phone; numbers on the generated corpus are not the paper's.
-Writes results/table7/{table.md, results.json}; the exported files (with their labels) go to
-runs/table7[-quick]/lean_{none,dynamic,int8}.tflite.
+Writes results/table7/{table.md, results.json}; the exported files (with their labels) go beside
+the model they export, <runs>/.../tflite/lean_{none,dynamic,int8}.tflite (runs/lean/ by default).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from audioprep.cli import run_cli  # noqa: E402
-from audioprep.report import markdown_table  # noqa: E402
-from audioprep.runs import environment, write_json  # noqa: E402
-from lean.evaluate import evaluate  # noqa: E402
-from lean.experiment import add_data_arguments, setup, trained  # noqa: E402
-from lean.export import QUANTIZE, calibration_windows, export_tflite  # noqa: E402
-from lean.params import LeanParams  # noqa: E402
-from lean.scoring import KerasScorer, TfliteScorer  # noqa: E402
-from lean.timing import busy_window, median_latency_ms  # noqa: E402
+from audioprep.cli import run_cli
+from audioprep.report import markdown_table
+from experiments import harness, lean_setup
+from lean.evaluate import evaluate
+from lean.export import QUANTIZE, calibration_windows, export_tflite
+from lean.scoring import KerasScorer, TfliteScorer
+from lean.timing import busy_window, median_latency_ms
 
 PAPER = {"size_mb": 4.5, "mAP": 0.445, "latency_ms": 65, "device": "Samsung S21 (Exynos 2100), quantized TFLite"}
 NAMES = {"none": "float32", "dynamic": "dynamic-range int8", "int8": "full int8"}
 
 
-def main_(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_data_arguments(parser)
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "table7")
+def _main(argv=None) -> int:
+    parser = harness.parser(__doc__, "table7", lean_setup.DATA_HELP, runs=lean_setup.RUNS)
+    lean_setup.add_arguments(parser)
     parser.add_argument("--repeats", type=int, default=100, help="timed invokes per latency figure")
     args = parser.parse_args(argv)
     started = time.time()
-    params = LeanParams()
-    s = setup(args.data, args.quick, args.yamnet, ROOT / "runs", params)
-    model = trained("lean", s, params)
+    s = lean_setup.setup(args)
+    params = s.params
+    model = lean_setup.trained("lean", s)
     eval_set = s.data.splits["eval"]
     keras_result = evaluate(KerasScorer(model), eval_set, params)
     window = busy_window(eval_set.clips, params.patch_samples)
-    representative = calibration_windows(s.data.splits["train"].clips, params, 50 if args.quick else 200)
+    representative = calibration_windows(s.data.splits["train"].clips, params, s.budget.calibration_windows)
     rows, results = [], {"keras": {"mAP": keras_result["mAP"], "mAUC": keras_result["mAUC"]}}
     for q in QUANTIZE:
-        path = ROOT / "runs" / ("table7-quick" if args.quick else "table7") / f"lean_{q}.tflite"
+        path = s.runs / "tflite" / f"lean_{q}.tflite"
         report = export_tflite(model, path, s.data.vocabulary, q, representative if q == "int8" else None, params)
         result = evaluate(TfliteScorer(path, threads=2), eval_set, params)
         latency = {t: median_latency_ms(TfliteScorer(path, threads=t).score_one, window, args.repeats) for t in (1, 2)}
@@ -81,18 +73,17 @@ def main_(argv=None) -> int:
     ]
     text = "## Table IV: LEAN on device (TFLite)\n\n" + table + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
     print("\n" + text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "table.md").write_text(text)
-    write_json(
-        args.out / "results.json",
+    harness.write_results(
+        args.out,
+        text,
         {"quick": args.quick, "data": str(s.data.root), "yamnet": str(s.yamnet), "results": results, "paper": PAPER,
-         "notes": notes, "environment": environment()},
+         "notes": notes},
     )
     return 0
 
 
 def main(argv=None) -> int:
-    return run_cli(main_, argv)
+    return run_cli(_main, argv)
 
 
 if __name__ == "__main__":

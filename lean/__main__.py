@@ -11,7 +11,6 @@ from pathlib import Path
 from audioprep.cli import existing_path, run_cli
 from audioprep.corpus import layout_dir
 from audioprep.errors import UsageError
-from audioprep.runs import write_json
 from lean.params import LeanParams
 
 
@@ -43,6 +42,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from audioprep.runs import write_json
     from lean.evaluate import evaluate
     from lean.scoring import load_scorer
 
@@ -97,14 +97,9 @@ def cmd_tag(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from lean.export import QUANTIZE
+def train_arguments(train: argparse.ArgumentParser) -> None:
     from lean.model import VARIANTS
 
-    parser = argparse.ArgumentParser(prog="lean", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    train = sub.add_parser("train", help="train one Table III model")
     train.add_argument("--variant", choices=VARIANTS, default="lean")
     train.add_argument("--data", type=existing_path, help="FSD50K folder (default: the generated corpus)")
     train.add_argument("--epochs", type=int, help="default: the paper's 40")
@@ -115,37 +110,58 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-patches-per-clip", type=int, help="cap 1 s patches taken from one clip")
     train.add_argument("--batch-size", type=int)
     train.add_argument("--learning-rate", type=float)
-    train.set_defaults(func=cmd_train)
 
-    ev = sub.add_parser("evaluate", help="chunked evaluation: mAP, mAUC, d-prime, per-class AP")
+
+def evaluate_arguments(ev: argparse.ArgumentParser) -> None:
     ev.add_argument("--model", type=existing_path, required=True, help="run folder, .keras or .tflite")
     ev.add_argument("--data", type=existing_path)
     ev.add_argument("--split", choices=("eval", "val", "train"), default="eval")
     ev.add_argument("--out", type=Path, help="write the full result (per-class AP too) as JSON")
     ev.add_argument("--per-class", action="store_true", help="also print each class's AP")
     ev.add_argument("--json", action="store_true")
-    ev.set_defaults(func=cmd_evaluate)
 
-    ex = sub.add_parser("export", help="TFLite export, builtin ops only, labels beside it")
+
+def export_arguments(ex: argparse.ArgumentParser) -> None:
+    from lean.export import QUANTIZE
+
     ex.add_argument("--model", type=existing_path, required=True)
     ex.add_argument("--quantize", choices=QUANTIZE, default="none")
     ex.add_argument("--out", type=Path, default=Path("lean.tflite"))
     ex.add_argument("--data", type=existing_path, help="calibration data for int8 (default: the generated corpus)")
     ex.add_argument("--calibration", type=int, default=200, help="int8 calibration windows")
-    ex.set_defaults(func=cmd_export)
 
-    tag = sub.add_parser("tag", help="top labels over time for a recording")
+
+def tag_arguments(tag: argparse.ArgumentParser) -> None:
     tag.add_argument("file", type=existing_path)
     tag.add_argument("--model", type=existing_path, default=Path("lean.tflite"))
     tag.add_argument("--top", type=int, default=5)
     tag.add_argument("--threads", type=int, default=None)
     tag.add_argument("--json", action="store_true")
-    tag.set_defaults(func=cmd_tag)
+
+
+COMMANDS = {  # name: (help, its arguments, what it runs)
+    "train": ("train one Table III model", train_arguments, cmd_train),
+    "evaluate": ("chunked evaluation: mAP, mAUC, d-prime, per-class AP", evaluate_arguments, cmd_evaluate),
+    "export": ("TFLite export, builtin ops only, labels beside it", export_arguments, cmd_export),
+    "tag": ("top labels over time for a recording", tag_arguments, cmd_tag),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; only `command`'s arguments are added, so `--help` does not import TensorFlow."""
+    parser = argparse.ArgumentParser(prog="lean", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, arguments, run) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text)
+        command_parser.set_defaults(func=run)
+        if name == command:
+            arguments(command_parser)
     return parser
 
 
 def _main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     return args.func(args)
 
 

@@ -1,11 +1,11 @@
-"""FSD50K (real or generated) as LEAN's inputs: 1 s, 16 kHz training patches and whole evaluation clips.
+"""FSD50K (real or generated) as LEAN's inputs: 1 s training patches and whole evaluation clips.
 
-Each split is decoded once into a memory-mapped 16-bit PCM store (`audioprep.pcm_store`, under
-data/cache/lean/) and read lazily, so the real FSD50K (108 h) trains on a machine with less memory
-than its decoded audio. Training patches are the clip cut into non-overlapping 1 s pieces, each
-labelled with the clip's labels; a clip under 1 s is repeated to 1 s (the paper's rule). Only a
-(clip, start) index of the patches is held; the tf.data pipeline shuffles it, reads each batch from
-the store in parallel and prefetches, so both cores stay busy.
+Each split is decoded once, at LeanParams.sample_rate, into a memory-mapped 16-bit PCM store
+(`audioprep.pcm_store`, under data/cache/lean/) and read lazily, so the real FSD50K (108 h) trains
+on a machine with less memory than its decoded audio. Training patches are the clip cut into
+non-overlapping 1 s pieces, each labelled with the clip's labels; a clip under 1 s is repeated to
+1 s (the paper's rule). Only a (clip, start) index of the patches is held; the tf.data pipeline
+shuffles it, reads each batch from the store in parallel and prefetches, so both cores stay busy.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def load_data(
     progress: bool = True,
     max_clips: dict[str, int] | None = None,
 ) -> LeanData:
-    """Read the chosen splits of an FSD50K layout at 16 kHz; unreadable files are skipped and named in `report`.
+    """Read the chosen splits of an FSD50K layout at params.sample_rate; unreadable files are skipped and named in `report`.
 
     `max_clips` ({split: n}) keeps the first n clips of a split (for --quick runs).
     """
@@ -100,7 +100,7 @@ def load_data(
 
 
 def clip_patches(audio: np.ndarray, params: LeanParams = LeanParams(), max_patches: int | None = None) -> np.ndarray:
-    """(k, 16000) non-overlapping 1 s patches of one clip; a clip under 1 s gives one repeated patch."""
+    """(k, patch_samples) non-overlapping 1 s patches of one clip; a clip under 1 s gives one repeated patch."""
     n = params.patch_samples
     patches = fixed_clips(audio, n) if len(audio) >= n else repeat_pad(audio, n)[None]
     return patches[:max_patches] if max_patches else patches
@@ -124,7 +124,7 @@ def patch_index(clips: ClipSet, params: LeanParams = LeanParams(), max_patches_p
 
 
 def read_patches(clips: ClipSet, index: np.ndarray, params: LeanParams = LeanParams()) -> tuple[np.ndarray, np.ndarray]:
-    """The float32 waveforms (k, 16000) and labels (k, C) of the patches named by `index` rows."""
+    """The float32 waveforms (k, patch_samples) and labels (k, C) of the patches named by `index` rows."""
     n = params.patch_samples
     waves = np.empty((len(index), n), np.float32)
     for row, (clip, start) in enumerate(index):

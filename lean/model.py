@@ -1,7 +1,8 @@
 """The five models of the paper's Table III, built by name from one registry.
 
-Every model takes a batch of 1 s, 16 kHz waveforms and returns per-class sigmoid scores; the
-YAMNet log-mel front end runs inside the graph, so the same model trains, evaluates and exports.
+Every model takes a batch of 1 s waveforms at LeanParams.sample_rate (16 kHz) and returns per-class
+sigmoid scores; the YAMNet log-mel front end runs inside the graph, so the same model trains,
+evaluates and exports.
 
 Parameter counts (with FSD50K's 200 classes) match the paper's Table III exactly when read this way:
 - yamnet_frozen: frozen YAMNet embedding -> Dense(200) sigmoid head: 3,217,344 + 205,000 = 3.42M
@@ -42,7 +43,7 @@ def build_model(
     embedder: keras.Model | None = None,
     unroll: bool = False,
 ) -> keras.Model:
-    """Build a Table III model named `variant`; `embedder` maps (batch, 16000) waveforms to YAMNet's 1024-d
+    """Build a Table III model named `variant`; `embedder` maps (batch, patch_samples) waveforms to YAMNet's 1024-d
     embedding (native or hub; default: a fresh native YAMNet). The model's name is the variant."""
     if variant not in PAPER:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")

@@ -1,29 +1,74 @@
-"""LEAN hyper-parameters in one frozen dataclass, defaulting to the paper's values (Choudhary et al. 2023)."""
+"""LEAN hyper-parameters in one frozen dataclass, defaulting to the paper's values (Choudhary et al. 2023).
+
+YAMNet's log-mel front end has its own small dataclass, which `LeanParams.front_end` builds from
+LeanParams' sample rate: the model's input length and its front end's framing follow one field.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+from audioprep.errors import UsageError
+
+
+@dataclass(frozen=True)
+class FrontEndParams:
+    """YAMNet's log-mel front end (tensorflow/models research/audioset/yamnet params.py values).
+
+    Window, hop and patch are in seconds, so any sample rate frames 25 ms windows 10 ms apart and
+    YAMNet's conv stack sees the same 96 x 64 patch; at 16 kHz: windows of 400, hop 160, a 512-point FFT.
+    """
+
+    sample_rate: int
+    window_seconds: float = 0.025
+    hop_seconds: float = 0.010
+    mel_bands: int = 64
+    mel_min_hz: float = 125.0
+    mel_max_hz: float = 7500.0
+    log_offset: float = 0.001
+    patch_seconds: float = 0.96
+
+    @property
+    def window_samples(self) -> int:
+        return int(round(self.sample_rate * self.window_seconds))
+
+    @property
+    def hop_samples(self) -> int:
+        return int(round(self.sample_rate * self.hop_seconds))
+
+    @property
+    def fft_length(self) -> int:
+        return 2 ** math.ceil(math.log2(self.window_samples))
+
+    def frames(self, samples: int) -> int:
+        """STFT frames in `samples` samples (no padding: a partial last window is dropped)."""
+        return 0 if samples < self.window_samples else 1 + (samples - self.window_samples) // self.hop_samples
+
+    @property
+    def patch_frames(self) -> int:
+        """Frames in YAMNet's one input patch (96)."""
+        return int(round(self.patch_seconds / self.hop_seconds))
 
 
 @dataclass(frozen=True)
 class LeanParams:
     """Everything the LEAN models, trainer, evaluator and exporter read; scripts override fields by name."""
 
-    # Input: 1 s patches of 16 kHz audio, labelled with their clip's labels; short clips repeated to 1 s.
+    # Input: 1 s patches, labelled with their clip's labels; short clips repeated to 1 s. Any rate whose
+    # Nyquist frequency covers YAMNet's mel bands works (the front end and wave frames follow it).
     sample_rate: int = 16000
     patch_seconds: float = 1.0
     # Evaluation and tagging: 1 s chunks with 50 % overlap, chunk scores averaged per file.
     chunk_overlap: float = 0.5
-    # YAMNet (tensorflow/models research/audioset/yamnet params.py).
+    # YAMNet (tensorflow/models research/audioset/yamnet params.py); its front end is `front_end`.
     yamnet_classes: int = 521
-    yamnet_patch_frames: int = 96
-    yamnet_mel_bands: int = 64
     yamnet_bn_epsilon: float = 1e-4
-    # Heads: projection of the 1024-d YAMNet embedding, Wave Encoder Bi-LSTM units, attention size d.
+    # Heads: projection of the 1024-d YAMNet embedding, Wave Encoder Bi-LSTM units over the patch cut
+    # into `wave_frames` frames (40 x 25 ms), attention size d.
     projection_units: int = 256
     lstm_units: int = 128
     wave_frames: int = 40
-    wave_frame_length: int = 400
     attention_units: int = 128
     # Training: batch 64, learning rate 1e-4, 40 epochs, best validation PR-AUC kept.
     batch_size: int = 64
@@ -31,6 +76,23 @@ class LeanParams:
     epochs: int = 40
     seed: int = 0
 
+    def __post_init__(self):
+        nyquist, top = self.sample_rate / 2, self.front_end.mel_max_hz
+        if nyquist < top:
+            raise UsageError(
+                f"LeanParams.sample_rate={self.sample_rate}: YAMNet's mel bands reach {top:g} Hz, above the "
+                f"{nyquist:g} Hz Nyquist frequency; use {2 * top:g} Hz or more"
+            )
+
     @property
     def patch_samples(self) -> int:
         return int(round(self.sample_rate * self.patch_seconds))
+
+    @property
+    def front_end(self) -> FrontEndParams:
+        return FrontEndParams(self.sample_rate)
+
+    @property
+    def wave_frame_length(self) -> int:
+        """Samples per Wave Encoder frame (400 at 16 kHz); a remainder at the patch's end is not framed."""
+        return self.patch_samples // self.wave_frames

@@ -1,6 +1,6 @@
 """One way to score 1 s windows, whatever the model is: a Keras run folder / `.keras` file or a `.tflite` file.
 
-A scorer maps (k, 16000) float32 windows to (k, classes) scores and knows its class names, so
+A scorer maps (k, window samples) float32 windows to (k, classes) scores and knows its class names, so
 evaluation, tagging and benchmarks treat the trained model and its TFLite exports alike.
 """
 

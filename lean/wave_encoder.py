@@ -73,10 +73,16 @@ class UnrolledBiLSTM(keras.layers.Layer):
 
 
 def wave_encoder(wave, params: LeanParams = LeanParams(), sequences: bool = True, unroll: bool = False):
-    """(batch, 16000) waveform tensor -> hidden states (batch, 40, 256), or the last state (batch, 256).
+    """(batch, patch_samples) waveform tensor -> hidden states (batch, 40, 256), or the last state (batch, 256).
 
     `unroll=True` builds the TFLite form (`UnrolledBiLSTM`) with the same weights in the same order.
+    At a rate where 1 s does not split into 40 whole frames (22.05 kHz: 40 x 551 + 10), the last
+    few samples are cut off first, as the log-mel front end drops a partial window.
     """
+    framed = params.wave_frames * params.wave_frame_length
+    if framed < params.patch_samples:
+        wave = keras.layers.Reshape((params.patch_samples, 1), name="wave_column")(wave)
+        wave = keras.layers.Cropping1D((0, params.patch_samples - framed), name="wave_trim")(wave)
     x = keras.layers.Reshape((params.wave_frames, params.wave_frame_length), name="wave_frames")(wave)
     if unroll:
         x = UnrolledBiLSTM(params.lstm_units, return_sequences=True, name="wave_bilstm_1")(x)

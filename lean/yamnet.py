@@ -19,10 +19,11 @@ import numpy as np
 import tensorflow as tf
 
 from audioprep.errors import UsageError
-from audioprep.features import YamnetLogMel
+from lean.front_end import YamnetLogMel
 from lean.params import LeanParams
 
 EMBEDDING_SIZE = 1024
+HUB_SAMPLE_RATE = 16000  # what the hub YAMNet's signature takes
 FRONT_END = "log_mel"  # the log-mel layer's name (the int8 export keeps it float)
 
 # (kind, stride, filters) for layer1..layer14, from YAMNet's _YAMNET_LAYER_DEFS (all kernels 3x3).
@@ -64,17 +65,21 @@ def _separable_block(x, name: str, stride: int, filters: int, params: LeanParams
 
 
 def yamnet(params: LeanParams = LeanParams(), name: str = "yamnet") -> keras.Model:
-    """Native YAMNet: (batch, patch_samples) 16 kHz waveforms -> [scores (batch, 521), embeddings (batch, 1024)].
+    """Native YAMNet: (batch, patch_samples) waveforms -> [scores (batch, 521), embeddings (batch, 1024)].
 
     One 1 s waveform gives 98 log-mel frames; the first 96 form YAMNet's single (96, 64) patch.
     """
+    front_end = params.front_end
     wave = keras.Input((params.patch_samples,), name="waveform")
-    mel = YamnetLogMel(name=FRONT_END)(wave)
+    mel = YamnetLogMel(front_end, name=FRONT_END)(wave)
     frames = mel.shape[1]
-    if frames < params.yamnet_patch_frames:
-        raise ValueError(f"{params.patch_samples} samples give {frames} frames, fewer than one YAMNet patch")
-    x = keras.layers.Cropping1D((0, frames - params.yamnet_patch_frames), name="patch")(mel)
-    x = keras.layers.Reshape((params.yamnet_patch_frames, params.yamnet_mel_bands, 1), name="patch_image")(x)
+    if frames < front_end.patch_frames:
+        raise UsageError(
+            f"LeanParams.patch_seconds={params.patch_seconds}: {params.patch_samples} samples give {frames} "
+            f"log-mel frames, fewer than one YAMNet patch ({front_end.patch_frames})"
+        )
+    x = keras.layers.Cropping1D((0, frames - front_end.patch_frames), name="patch")(mel)
+    x = keras.layers.Reshape((front_end.patch_frames, front_end.mel_bands, 1), name="patch_image")(x)
     for i, (kind, stride, filters) in enumerate(LAYER_DEFS, start=1):
         block = _conv_block if kind == "conv" else _separable_block
         x = block(x, f"layer{i}", stride, filters, params)
@@ -195,6 +200,11 @@ class HubYamnet(keras.layers.Layer):
 
 
 def hub_embedding_model(handle: str, params: LeanParams = LeanParams()) -> keras.Model:
+    if params.sample_rate != HUB_SAMPLE_RATE:
+        raise UsageError(
+            f"LeanParams.sample_rate={params.sample_rate}: the hub YAMNet takes {HUB_SAMPLE_RATE} Hz waveforms; "
+            "pass yamnet.h5 weights (the native YAMNet follows the sample rate)"
+        )
     wave = keras.Input((params.patch_samples,), name="waveform")
     return keras.Model(wave, HubYamnet(handle, name="hub_yamnet")(wave), name="yamnet_embedding")
 

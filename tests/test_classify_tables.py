@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import pytest
 
-
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from experiments import table1, table2
 
 
+@pytest.mark.slow
 def test_table1_quick(small_layout, tmp_path, capsys):
     parent = tmp_path / "lin"
     parent.mkdir()
     for layout in ("asmr85", "commonvoice"):
         (parent / layout).symlink_to(small_layout(layout), target_is_directory=True)
     out = tmp_path / "results"
-    assert _script("table1").main(["--quick", "--epochs", "2", "--data", str(parent), "--out", str(out),
+    assert table1.main(["--quick", "--epochs", "2", "--data", str(parent), "--out", str(out),
                                    "--runs", str(tmp_path / "runs")]) == 0
     printed = capsys.readouterr().out
     assert "Total params: ours 1,062,850 (non-trainable 512); paper 1,062,850 (non-trainable 512)" in printed
@@ -36,12 +30,13 @@ def test_table1_quick(small_layout, tmp_path, capsys):
     assert "not the paper's" in (out / "table.md").read_text()
 
 
+@pytest.mark.slow
 def test_table2_quick(small_layout, tmp_path, capsys):
     out = tmp_path / "results"
     argv = ["--quick", "--epochs", "1", "--seeds", "2", "--max-slices-per-file", "2",
             "--models", "dense_audio", "deepasmr", "mfcc_logreg", "--data", str(small_layout("deepasmr")),
             "--out", str(out), "--runs", str(tmp_path / "runs")]
-    assert _script("table2").main(argv) == 0
+    assert table2.main(argv) == 0
     printed = capsys.readouterr().out
     assert "| (a) single dense layer on audio | 40.0 |" in printed
     assert "| (f) (e) fine-tuned: ELU/tanh, RMSprop, Talos | 95.4 |" in printed

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from audioprep.segment import sliding_windows
+from audioprep.segment import sliding_windows, stream_windows
 from lean.data import ClipSet, clip_patches
 from lean.evaluate import classes_improved, clip_scores, evaluate, scores_metrics
-from lean.tag import stream_windows, tag_audio
+from lean.tag import tag_audio
 
 
 class MeanScorer:

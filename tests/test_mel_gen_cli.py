@@ -1,17 +1,54 @@
-"""`python -m asmr_generate train / vary / blend / sample` end to end on the small generated corpus."""
+"""`python -m asmr_generate`: its parser and routing, then train / vary / blend / sample end to end on the
+small generated corpus."""
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from asmr_generate.__main__ import main
+from asmr_generate.__main__ import main, parser
 from audioprep.params import MelSliceParams
 
 P = MelSliceParams()
+
+
+@pytest.mark.parametrize("argv,shows", [
+    (["-h"], "synth"),
+    (["train", "-h"], "{ae,vae,cgan,wavenet,wavernn}"),
+    (["train", "vae", "-h"], "--no-collapse-remedy"),
+    (["train", "wavenet", "-h"], "--stereo"),
+    (["synth", "-h"], "--temperature"),
+])
+def test_help_at_every_level(argv, shows, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0 and shows in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,package", [
+    (["train", "ae", "--out", "r"], "mel"), (["train", "cgan", "--out", "r"], "mel"),
+    (["vary", "--model", ".", ".", "--out", "o"], "mel"), (["sample", "--model", ".", "--label", "x", "--out", "o"], "mel"),
+    (["train", "wavernn", "--out", "r"], "wave"), (["synth", "--model", ".", "--out", "o.wav"], "wave"),
+])
+def test_each_command_and_model_kind_routes_to_its_package(argv, package):
+    assert parser().parse_args(argv).run.__module__ == f"asmr_generate.{package}.cli"
+
+
+@pytest.mark.parametrize("argv", [[], ["train"], ["train", "gan", "--out", "r"], ["train", "vae"]])
+def test_incomplete_commands_exit_2(argv):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+
+
+def test_the_parser_does_not_load_tensorflow():
+    code = "import sys; import asmr_generate.__main__ as m; m.parser(); assert 'tensorflow' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 def _samples(slices: int) -> int:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from asmr_generate import collapse
-from asmr_generate import mel_models as mm
-from asmr_generate.params import AEParams, CGANParams, VAEParams
+from asmr_generate.mel import collapse
+from asmr_generate.mel import models as mm
+from asmr_generate.mel.params import AEParams, CGANParams, VAEParams
 
 FRAMES = N_MELS = 64
 CLASSES = ["brushing the microphone", "fingernail tapping", "mukbang"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from asmr_generate.timbral import ATTRIBUTES, timbral_attributes
+from asmr_generate.mel.timbral import ATTRIBUTES, timbral_attributes
 
 SR = 22050
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from asmr_generate.mulaw import join16, mulaw_decode, mulaw_encode, scale_byte, split16
-from asmr_generate.wavernn import input_mask
+from asmr_generate.wave.codecs import join16, mulaw_decode, mulaw_encode, scale_byte, split16
+from asmr_generate.wave.wavernn import input_mask
 
 
 def test_mulaw_round_trip_error_is_within_half_a_step():

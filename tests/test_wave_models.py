@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from asmr_generate.wave_params import WaveNetParams, WaveRNNParams
-from asmr_generate.wave_sampling import WaveNetSampler, WaveRNNSampler
-from asmr_generate.wavenet import build_wavenet, trigger_embeddings
-from asmr_generate.wavernn import build_wavernn
+from asmr_generate.wave.params import WaveNetParams, WaveRNNParams
+from asmr_generate.wave.sampling import WaveNetSampler, WaveRNNSampler
+from asmr_generate.wave.wavenet import build_wavenet, trigger_embeddings
+from asmr_generate.wave.wavernn import build_wavernn
 
 TINY_NET = WaveNetParams(layers_per_stack=3, stacks=2, residual_channels=8, skip_channels=8)
 TINY_RNN = WaveRNNParams(hidden=16, output_hidden=16, embedding=4)

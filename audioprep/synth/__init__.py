@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audioprep.datasets import LAYOUTS
 from audioprep.errors import UsageError
 from audioprep.synth.deepasmr import DEEPASMR_LABELS
 from audioprep.synth.writer import write_jobs
 
-LAYOUTS = ("deepasmr", "asmr85", "commonvoice", "adell", "fsd50k")
 SIZES = ("small", "default")
 
 __all__ = ["DEEPASMR_LABELS", "LAYOUTS", "SIZES", "write_layout"]

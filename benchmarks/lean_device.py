@@ -1,8 +1,10 @@
 """LEAN on-device goals: the int8 TFLite file <= 4.5 MB, mAP drop from float <= 0.01, < 10 ms per 1 s window on one core.
 
-    python benchmarks/lean.py            # the LEAN model of experiments/table6.py (trained here if missing)
-    python benchmarks/lean.py --quick    # the --quick one
-    python benchmarks/lean.py --model runs/X --data FSD50K
+    python benchmarks/lean_device.py            # the LEAN model of experiments/table6.py (trained here if missing)
+    python benchmarks/lean_device.py --quick    # the --quick one
+    python benchmarks/lean_device.py --model runs/X --data FSD50K
+
+(Not `lean.py`: a script of that name would shadow the `lean` package it imports.)
 
 Baseline: Keras `predict` on the same 1 s window in the same run, TensorFlow limited to one thread too. The last line is
 `ratio: <Keras predict latency / TFLite int8 latency>`.
@@ -10,41 +12,36 @@ Baseline: Keras `predict` on the same 1 s window in the same run, TensorFlow lim
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from audioprep.cli import existing_path, run_cli  # noqa: E402
-from audioprep.runs import load_model  # noqa: E402
-from lean.evaluate import evaluate  # noqa: E402
-from lean.experiment import add_data_arguments, setup, trained  # noqa: E402
-from lean.export import calibration_windows, constant_bytes, export_tflite  # noqa: E402
-from lean.params import LeanParams  # noqa: E402
-from lean.scoring import KerasScorer, TfliteScorer  # noqa: E402
-from lean.timing import busy_window, median_latency_ms  # noqa: E402
+from audioprep.cli import existing_path, run_cli
+from audioprep.runs import load_model
+from experiments import harness, lean_setup
+from lean.evaluate import evaluate
+from lean.export import calibration_windows, constant_bytes, export_tflite
+from lean.scoring import KerasScorer, TfliteScorer
+from lean.timing import busy_window, median_latency_ms
 
 GOAL_MB, GOAL_DROP, GOAL_MS = 4.5, 0.01, 10.0
 
 
 def main_(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = harness.data_parser(__doc__, lean_setup.DATA_HELP, lean_setup.RUNS)
     parser.add_argument("--model", type=existing_path, help="trained LEAN run folder or .keras (default: table6's)")
-    add_data_arguments(parser)
+    lean_setup.add_arguments(parser)
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args(argv)
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)  # Keras on one core too, like the TFLite figure
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    params = LeanParams()
-    s = setup(args.data, args.quick, args.yamnet, ROOT / "runs", params)
-    model = load_model(args.model) if args.model else trained("lean", s, params)
+    s = lean_setup.setup(args)
+    params = s.params
+    model = load_model(args.model) if args.model else lean_setup.trained("lean", s)
     eval_set = s.data.splits["eval"]
-    representative = calibration_windows(s.data.splits["train"].clips, params, 50 if args.quick else 200)
+    representative = calibration_windows(s.data.splits["train"].clips, params, s.budget.calibration_windows)
     with tempfile.TemporaryDirectory() as tmp:
         report = export_tflite(model, Path(tmp) / "lean_int8.tflite", s.data.vocabulary, "int8", representative, params)
         constants_mb = constant_bytes(report["path"]) / 1e6

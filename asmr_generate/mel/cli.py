@@ -1,4 +1,4 @@
-"""`python -m asmr_generate train {ae,vae,cgan} | vary | blend | sample` (DESIGN.md's command-line conventions)."""
+"""The mel models' commands under `python -m asmr_generate`: `train {ae,vae,cgan}`, `vary`, `blend`, `sample`."""
 
 from __future__ import annotations
 
@@ -7,18 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from audioprep.cli import existing_path, run_cli
+from audioprep.cli import existing_path
 from audioprep.errors import UsageError
 
 QUICK_SLICES_PER_FILE = 8
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="asmr_generate", description="DeepASMR mel-spectrogram generators.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    train = sub.add_parser("train", help="train an AE, VAE or cGAN on ~1 s log-mel slices")
-    train.add_argument("model", choices=("ae", "vae", "cgan"))
+def _add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--data", type=existing_path, help="deepasmr-layout folder (default: the generated corpus)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--out", type=Path, required=True, help="run folder")
@@ -30,16 +25,27 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-collapse-remedy", action="store_true",
                        help="VAE: plain ELBO (no KL warm-up, no free bits) for the collapse comparison")
     train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(run=_train)
 
-    vary = sub.add_parser("vary", help="variations of one recording (AE / VAE)")
+
+def add_train_parsers(kinds) -> None:
+    """`train ae | vae | cgan` under the `train` command's model-kind sub-parsers."""
+    for kind, what in (("ae", "an autoencoder"), ("vae", "a VAE"), ("cgan", "a conditional GAN")):
+        _add_train_arguments(kinds.add_parser(kind, help=f"{what} on ~1 s log-mel slices (DeepASMR)",
+                                              description=f"Train {what} on ~1 s DeepASMR log-mel slices."))
+
+
+def add_commands(commands) -> None:
+    """`vary`, `blend` and `sample`: use a trained AE / VAE / cGAN."""
+    vary = commands.add_parser("vary", help="variations of one recording (AE / VAE)")
     vary.add_argument("file", type=existing_path)
     vary.add_argument("--n", type=int, default=5)
-    blend = sub.add_parser("blend", help="latent interpolation between two recordings (AE / VAE)")
+    blend = commands.add_parser("blend", help="latent interpolation between two recordings (AE / VAE)")
     blend.add_argument("a", type=existing_path)
     blend.add_argument("b", type=existing_path)
     blend.add_argument("--alpha", type=float, default=0.5, help="0 = A, 1 = B")
     blend.add_argument("--steps", type=int, help="write the whole path A -> B in this many steps")
-    sample = sub.add_parser("sample", help="label-conditioned samples (cGAN)")
+    sample = commands.add_parser("sample", help="label-conditioned samples (cGAN)")
     sample.add_argument("--label", required=True)
     sample.add_argument("--blend-with", help="second label: condition on the mean of the two embeddings")
     sample.add_argument("--n", type=int, default=10)
@@ -47,14 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--model", type=existing_path, required=True, help="run folder or .keras file")
         p.add_argument("--out", type=Path, required=True)
         p.add_argument("--seed", type=int, default=0)
+        p.set_defaults(run=_generate)
     for p in (vary, blend):
         p.add_argument("--seconds", type=float, default=4.0, help="how much of each recording to use")
-    return parser
 
 
 def _train(args) -> int:
-    from asmr_generate.mel_train import load_slice_sets, train, with_overrides
-    from asmr_generate.params import MODEL_PARAMS
+    from asmr_generate.mel.params import MODEL_PARAMS
+    from asmr_generate.mel.train import load_slice_sets, train, with_overrides
 
     for flag, value, least in (("--epochs", args.epochs, 1), ("--batch-size", args.batch_size, 1),
                                ("--latent-dim", args.latent_dim, 1), ("--decoder-depth", args.decoder_depth, 2)):
@@ -75,32 +81,23 @@ def _train(args) -> int:
 
 
 def _generate(args) -> int:
-    from asmr_generate import mel_generate
+    from asmr_generate.mel import generate
     from audioprep.runs import load_model
 
     model = load_model(args.model)
     if args.command == "vary":
         if args.n < 1:
             raise UsageError("--n: must be at least 1")
-        files = mel_generate.vary(model, args.file, args.n, args.out, args.seconds, seed=args.seed)
+        files = generate.vary(model, args.file, args.n, args.out, args.seconds, seed=args.seed)
     elif args.command == "blend":
         if args.steps is not None and args.steps < 2:
             raise UsageError("--steps: must be at least 2")
         if not 0.0 <= args.alpha <= 1.0:
             raise UsageError("--alpha: must be between 0 and 1")
         alphas = np.linspace(0.0, 1.0, args.steps) if args.steps else [args.alpha]
-        files = mel_generate.blend(model, args.a, args.b, alphas, args.out, args.seconds)
+        files = generate.blend(model, args.a, args.b, alphas, args.out, args.seconds)
     else:
-        files = mel_generate.sample(model, args.label, args.n, args.out, blend_with=args.blend_with, seed=args.seed)
+        files = generate.sample(model, args.label, args.n, args.out, blend_with=args.blend_with, seed=args.seed)
     for f in files:
         print(f)
     return 0
-
-
-def _main(argv) -> int:
-    args = _parser().parse_args(argv)
-    return _train(args) if args.command == "train" else _generate(args)
-
-
-def main(argv=None) -> int:
-    return run_cli(_main, argv)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from asmr_generate.mulaw import mulaw_encode, split16
+from asmr_generate.wave.codecs import mulaw_encode, split16
 from audioprep.datasets import load_examples, read_trigger_folders, split_by_source
 from audioprep.errors import UsageError
 

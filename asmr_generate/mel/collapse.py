@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_generate.mel_models import MelVAE
+from asmr_generate.mel.models import MelVAE
 from audioprep.report import pyplot
 
 ACTIVE_THRESHOLD = 0.01

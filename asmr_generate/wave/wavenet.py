@@ -14,12 +14,11 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from asmr_generate.wave_params import WaveNetParams
+from asmr_generate import SERIALIZATION_PACKAGE
+from asmr_generate.wave.params import WaveNetParams
 
-PACKAGE = "asmr_generate"
 
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="OneHotCodes")
 class OneHotCodes(layers.Layer):
     """Integer codes (batch, time, channels) -> one-hot (batch, time, channels * quantization)."""
 
@@ -36,7 +35,7 @@ class OneHotCodes(layers.Layer):
         return {**super().get_config(), "quantization": self.quantization}
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="ResidualBlock")
 class ResidualBlock(layers.Layer):
     """One dilated gated layer; returns (residual output, skip contribution)."""
 
@@ -69,7 +68,7 @@ class ResidualBlock(layers.Layer):
                 "kernel_size": self.kernel_size, "triggers": self.triggers}
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="SplitChannels")
 class SplitChannels(layers.Layer):
     """Logits (batch, time, channels * quantization) -> (batch, time, channels, quantization)."""
 

@@ -1,20 +1,15 @@
-"""`python -m asmr_generate train {wavenet,wavernn} ...` and `python -m asmr_generate synth ...`."""
+"""The waveform models' commands under `python -m asmr_generate`: `train {wavenet,wavernn}` and `synth`."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 
-from audioprep.cli import existing_path, run_cli
+from audioprep.cli import existing_path
 from audioprep.errors import UsageError
 
-TRAIN_HELP = "train a WaveNet or WaveRNN on adell triggers (one trigger, or all with --conditioned)"
 
-
-def _train_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="asmr_generate train", description=TRAIN_HELP)
-    p.add_argument("model", choices=("wavenet", "wavernn"))
+def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=existing_path, help="adell-layout folder (default: the generated corpus)")
     p.add_argument("--epochs", type=int, help="epochs to train in all (default: the config's)")
     group = p.add_mutually_exclusive_group()
@@ -34,23 +29,32 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder (best.keras, last.keras, history.csv, params.json)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    return p
+    p.set_defaults(run=_train)
 
 
-def _synth_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="asmr_generate synth", description="sample audio from a trained WaveNet / WaveRNN")
+def add_train_parsers(kinds) -> None:
+    """`train wavenet | wavernn` under the `train` command's model-kind sub-parsers."""
+    for kind, name in (("wavenet", "WaveNet"), ("wavernn", "WaveRNN")):
+        what = f"a {name} on adell triggers (one trigger, or all with --conditioned)"
+        _add_train_arguments(kinds.add_parser(kind, help=what, description=f"Train {what}."))
+
+
+def add_commands(commands) -> None:
+    """`synth`: sample audio from a trained WaveNet / WaveRNN."""
+    p = commands.add_parser("synth", help="sample audio from a trained WaveNet / WaveRNN",
+                            description="Sample audio from a trained WaveNet / WaveRNN.")
     p.add_argument("--model", type=existing_path, required=True, help="run folder or model file beside its params.json")
     p.add_argument("--trigger", help="trigger to generate (required for a conditioned model)")
     p.add_argument("--seconds", type=float, default=2.0)
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (< 1: more conservative)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="audio file to write (.wav, .flac, .ogg)")
-    return p
+    p.set_defaults(run=_synth)
 
 
 def _overrides(kind: str, pairs: list[str]) -> dict:
     """`--set FIELD=VALUE` pairs -> typed overrides of the model's params dataclass."""
-    from asmr_generate.wave_train import make_params
+    from asmr_generate.wave.train import make_params
 
     fields = {f.name: f for f in dataclasses.fields(make_params(kind))}
     out = {}
@@ -66,10 +70,9 @@ def _overrides(kind: str, pairs: list[str]) -> dict:
     return out
 
 
-def _train(argv: list[str]) -> int:
-    from asmr_generate.wave_train import train
+def _train(args) -> int:
+    from asmr_generate.wave.train import train
 
-    args = _train_parser().parse_args(argv)
     overrides = _overrides(args.model, args.set)
     if args.triggers and not args.conditioned:
         raise UsageError("--triggers: only with --conditioned (an unconditioned model takes one --trigger)")
@@ -92,8 +95,8 @@ def _train(argv: list[str]) -> int:
 def synthesize(model_path, seconds: float, trigger: str | None = None, temperature: float = 1.0, seed: int = 0,
                progress: bool = True):
     """(audio (channels, n), sample rate) sampled from a run folder or model file."""
-    from asmr_generate.wave_sampling import sampler_for
-    from asmr_generate.wave_train import read_run
+    from asmr_generate.wave.sampling import sampler_for
+    from asmr_generate.wave.train import read_run
     from audioprep.runs import load_model
 
     setup, params = read_run(model_path)
@@ -115,24 +118,10 @@ def synthesize(model_path, seconds: float, trigger: str | None = None, temperatu
     return audio, params.sample_rate
 
 
-def _synth(argv: list[str]) -> int:
+def _synth(args) -> int:
     from audioprep.io import write_audio
 
-    args = _synth_parser().parse_args(argv)
     audio, sr = synthesize(args.model, args.seconds, args.trigger, args.temperature, args.seed)
     write_audio(args.out, audio[0] if audio.shape[0] == 1 else audio, sr)
     print(f"wrote {args.out}: {audio.shape[-1] / sr:.2f} s, {audio.shape[0]} channel(s), {sr} Hz")
     return 0
-
-
-def _main(argv: list[str] | None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["train"]:
-        return _train(argv[1:])
-    if argv[:1] == ["synth"]:
-        return _synth(argv[1:])
-    raise UsageError(f"unknown waveform command {' '.join(argv[:1]) or '(none)'}: use `train wavenet|wavernn` or `synth`")
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_cli(_main, argv)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_generate.mel_models import MelAE, MelCGAN
-from asmr_generate.params import GenerateParams
+from asmr_generate.mel.models import MelAE, MelCGAN
+from asmr_generate.mel.params import GenerateParams
+from asmr_generate.mel.plots import save_mel_grid
 from audioprep.errors import UsageError
 from audioprep.features import mel_slices
 from audioprep.invert import mel_to_audio
 from audioprep.io import load_audio, write_audio
-from audioprep.report import pyplot
 from audioprep.segment import repeat_pad
 
 
@@ -50,30 +50,6 @@ def write_wavs(out: Path, named_mels: dict[str, np.ndarray], params: GeneratePar
                          seed=params.seed)
     out.mkdir(parents=True, exist_ok=True)
     return [write_audio(out / f"{n}.wav", a, params.mel.sample_rate) for n, a in zip(names, audio, strict=True)]
-
-
-def save_mel_grid(path: Path, named_mels: dict[str, np.ndarray], columns: int | None = None,
-                  title: str | None = None) -> Path:
-    """One image per (frames, n_mels) log-mel, time left to right, low bands at the bottom, side by side."""
-    plt = pyplot()
-    names = list(named_mels)
-    columns = columns or len(names)
-    rows = int(np.ceil(len(names) / columns))
-    values = np.concatenate([np.ravel(named_mels[n]) for n in names])
-    vmin, vmax = np.percentile(values, [1, 99.5])
-    fig, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.2 * rows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, name in zip(axes.ravel(), names, strict=False):
-        ax.imshow(np.asarray(named_mels[name]).T, origin="lower", aspect="auto", vmin=vmin, vmax=vmax, cmap="magma")
-        ax.set_title(name, fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
 
 
 def _need(model, kind, command: str):

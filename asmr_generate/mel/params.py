@@ -82,11 +82,4 @@ class GenerateParams:
     seed: int = 0
 
 
-# Experiment scales (experiments/table3.py, table4.py): slices per recording and epochs. The thesis
-# trained ~30 epochs on a GPU; "full" is what fits 60 minutes on 2 CPU cores, "quick" a smoke run.
-EXPERIMENT_SCALES = {
-    "quick": {"slices": 8, "vae_epochs": 3, "gan_epochs": 3, "judge_epochs": 3},
-    "full": {"slices": 30, "vae_epochs": 15, "gan_epochs": 15, "judge_epochs": 15},
-}
-
 MODEL_PARAMS = {"ae": AEParams, "vae": VAEParams, "cgan": CGANParams}

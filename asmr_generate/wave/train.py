@@ -17,13 +17,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from asmr_generate.wave_data import SegmentBatches, encode, load_trigger_audio
-from asmr_generate.wave_params import WaveNetParams, WaveRNNParams, wavenet_params, wavernn_params
-from asmr_generate.wave_sampling import sampler_for
-from asmr_generate.wavenet import build_wavenet, compile_wavenet
-from asmr_generate.wavenet import trigger_embeddings as wavenet_embeddings
-from asmr_generate.wavernn import build_wavernn, compile_wavernn
-from asmr_generate.wavernn import trigger_embeddings as wavernn_embeddings
+from asmr_generate.wave.data import SegmentBatches, encode, load_trigger_audio
+from asmr_generate.wave.params import WaveNetParams, WaveRNNParams, wavenet_params, wavernn_params
+from asmr_generate.wave.sampling import sampler_for
+from asmr_generate.wave.wavenet import build_wavenet, compile_wavenet
+from asmr_generate.wave.wavenet import trigger_embeddings as wavenet_embeddings
+from asmr_generate.wave.wavernn import build_wavernn, compile_wavernn
+from asmr_generate.wave.wavernn import trigger_embeddings as wavernn_embeddings
 from audioprep.corpus import layout_dir
 from audioprep.errors import UsageError
 from audioprep.io import write_audio

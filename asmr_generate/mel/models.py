@@ -13,9 +13,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from asmr_generate.params import AEParams, CGANParams, VAEParams
-
-PACKAGE = "asmr_generate"
+from asmr_generate import SERIALIZATION_PACKAGE
+from asmr_generate.mel.params import AEParams, CGANParams, VAEParams
 
 
 def mel_range(x: np.ndarray) -> tuple[float, float]:
@@ -91,7 +90,7 @@ def kl_per_dimension(mean, log_var):
     return 0.5 * (tf.exp(log_var) + tf.square(mean) - 1.0 - log_var)
 
 
-@keras.saving.register_keras_serializable(PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="MelAE")
 class MelAE(_MelScaled):
     """Deterministic autoencoder; `vary` perturbs the latent by `vary_noise` x its RMS."""
 
@@ -182,7 +181,7 @@ class MelAE(_MelScaled):
         return cls(enc, dec, **config)
 
 
-@keras.saving.register_keras_serializable(PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="MelVAE")
 class MelVAE(MelAE):
     """VAE: Gaussian posterior, reparameterised sample, recon_weight * BCE + beta * KL with free bits.
 
@@ -290,7 +289,7 @@ def build_discriminator(p: CGANParams, frames: int, n_mels: int, num_classes: in
     return keras.Model([mel, label], layers.Dense(1, activation="sigmoid")(x), name="discriminator")
 
 
-@keras.saving.register_keras_serializable(PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="MelCGAN")
 class MelCGAN(_MelScaled):
     """Generator, discriminator, the generator's label embedding and both optimisers in one model."""
 

@@ -14,9 +14,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from asmr_generate.mel_generate import save_mel_grid
-from asmr_generate.mel_models import KLWarmup, MelCGAN, build, mel_range
-from asmr_generate.params import CGANParams, VAEParams
+from asmr_generate.mel.models import KLWarmup, MelCGAN, build, mel_range
+from asmr_generate.mel.params import CGANParams, GenerateParams, VAEParams
+from asmr_generate.mel.plots import save_mel_grid
 from audioprep.runs import LAST, RunDir
 from audioprep.slices import SliceSet
 
@@ -137,7 +137,6 @@ def with_overrides(params, **overrides):
 
 def load_slice_sets(data=None, max_slices_per_file: int | None = None, seed: int = 0) -> dict[str, SliceSet]:
     """The nine-label `deepasmr` layout (`--data`, else the generated corpus) as train/val/test log-mel slices."""
-    from asmr_generate.params import GenerateParams
     from audioprep.corpus import layout_dir
     from audioprep.slices import mel_slice_sets
 

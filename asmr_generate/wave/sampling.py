@@ -6,8 +6,8 @@ the recurrence runs in a compiled loop; the coarse byte is sampled from the coar
 through the masked column of I* to get the fine half, and the fine byte is sampled. Both run chunks of
 steps inside one XLA-compiled `tf.function` and sample with the Gumbel-max trick on stateless noise, so a
 seed fixes the output. Every chunk is CHUNK steps long (the tail of the last one is dropped): XLA compiles
-one program per loop length. `naive_wavenet_generate` is the baseline the benchmark times: the full network over
-the last receptive field for every new sample.
+one program per loop length. `gumbel_sample` and `chunks` are public so that benchmarks/wavegen.py's
+naive baseline samples exactly the same way.
 """
 
 from __future__ import annotations
@@ -17,20 +17,20 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from asmr_generate.mulaw import join16, mulaw_decode, scale_byte
-from asmr_generate.wavenet import ResidualBlock, blocks
-from asmr_generate.wavernn import recurrent_layer
+from asmr_generate.wave.codecs import join16, mulaw_decode, scale_byte
+from asmr_generate.wave.wavenet import ResidualBlock, blocks
+from asmr_generate.wave.wavernn import recurrent_layer
 
 CHUNK = 256
 
 
-def _gumbel_sample(logits, temperature, seed):
+def gumbel_sample(logits, temperature, seed):
     """Categorical sample along the last axis: argmax(logits / T + Gumbel noise)."""
     u = tf.random.stateless_uniform(tf.shape(logits), seed=seed, minval=1e-7, maxval=1.0 - 1e-7)
     return tf.argmax(logits / temperature - tf.math.log(-tf.math.log(u)), axis=-1, output_type=tf.int32)
 
 
-def _chunks(n: int, progress: bool, desc: str):
+def chunks(n: int, progress: bool, desc: str):
     bar = tqdm(total=n, desc=desc, unit="sample", disable=not progress, leave=False)
     done = 0
     while done < n:
@@ -119,7 +119,7 @@ class WaveNetSampler:
         out = tf.TensorArray(tf.int32, size=CHUNK)
         for t in tf.range(CHUNK):
             logits, prev, queues = self._step(prev, queues, conds, code)
-            code = _gumbel_sample(logits, temperature, tf.stack([seed, t]))
+            code = gumbel_sample(logits, temperature, tf.stack([seed, t]))
             out = out.write(t, code)
         return tf.transpose(out.stack(), (1, 0, 2)), prev, queues, code
 
@@ -128,7 +128,7 @@ class WaveNetSampler:
         codes = tf.constant(np.asarray(codes, dtype=np.int32))
         prev, queues, conds = self.initial_state(int(codes.shape[0]), trigger)
         parts = []
-        for start, n in _chunks(int(codes.shape[1]), False, ""):
+        for start, n in chunks(int(codes.shape[1]), False, ""):
             out, prev, queues = self._forced(prev, queues, conds, codes[:, start : start + n])
             parts.append(out.numpy())
         return np.concatenate(parts, axis=1)
@@ -139,7 +139,7 @@ class WaveNetSampler:
         prev, queues, conds = self.initial_state(batch, trigger)
         code = tf.fill((batch, self.channels), self.quantization // 2)
         parts = []
-        for start, step in _chunks(n, progress, "wavenet"):
+        for start, step in chunks(n, progress, "wavenet"):
             out, prev, queues, code = self._sample(prev, queues, conds, code, tf.constant(float(temperature)),
                                                    tf.constant(seed * 1_000_003 + start, tf.int32))
             parts.append(out.numpy()[:, :step])
@@ -148,31 +148,6 @@ class WaveNetSampler:
     def generate(self, n: int, **kwargs) -> np.ndarray:
         """n samples of float audio (batch, channels, n)."""
         return mulaw_decode(self.generate_codes(n, **kwargs), self.quantization)
-
-
-def naive_wavenet_generate(model: keras.Model, n: int, batch: int = 1, trigger=None, temperature: float = 1.0,
-                           seed: int = 0, window: int | None = None) -> np.ndarray:
-    """Baseline: every new sample runs the whole network over the last receptive field (compiled too)."""
-    sampler = WaveNetSampler(model)
-    window = window or sampler.receptive_field
-    inputs = {"trigger": tf.constant(_trigger_array(trigger, batch))} if sampler.conditioned else {}
-
-    @tf.function(jit_compile=True)
-    def run(codes, seed):
-        out = tf.TensorArray(tf.int32, size=CHUNK)
-        for t in tf.range(CHUNK):
-            logits = model({"audio": codes, **inputs}, training=False)[:, -1]
-            code = _gumbel_sample(logits, temperature, tf.stack([seed, t]))
-            codes = tf.concat([codes[:, 1:], code[:, None]], axis=1)
-            out = out.write(t, code)
-        return tf.transpose(out.stack(), (1, 2, 0)), codes
-
-    codes = tf.fill((batch, window, sampler.channels), sampler.quantization // 2)
-    parts = []
-    for start, step in _chunks(n, False, ""):
-        out, codes = run(codes, tf.constant(seed * 1_000_003 + start, tf.int32))
-        parts.append(out.numpy()[..., :step])
-    return mulaw_decode(np.concatenate(parts, axis=2), sampler.quantization)
 
 
 class WaveRNNSampler:
@@ -216,9 +191,9 @@ class WaveRNNSampler:
         out = tf.TensorArray(tf.int32, size=CHUNK)
         for t in tf.range(CHUNK):
             pre, k_c = self._pre(c, f, gate)
-            c = _gumbel_sample(self.heads.coarse(self.rnn.cell(h, pre, gh)), temperature, tf.stack([seed, 2 * t]))
+            c = gumbel_sample(self.heads.coarse(self.rnn.cell(h, pre, gh)), temperature, tf.stack([seed, 2 * t]))
             h = self.rnn.cell(h, pre + scale_byte(tf.cast(c, tf.float32))[:, None] * k_c, gh)
-            f = _gumbel_sample(self.heads.fine(h), temperature, tf.stack([seed, 2 * t + 1]))
+            f = gumbel_sample(self.heads.fine(h), temperature, tf.stack([seed, 2 * t + 1]))
             out = out.write(t, c * 256 + f)
         return tf.transpose(out.stack()), h, c, f
 
@@ -227,7 +202,7 @@ class WaveRNNSampler:
         samples = tf.constant(np.asarray(samples, dtype=np.int32))
         h, gate, gh = self.initial_state(int(samples.shape[0]), trigger)
         coarse, fine = [], []
-        for start, n in _chunks(int(samples.shape[1]) - 1, False, ""):
+        for start, n in chunks(int(samples.shape[1]) - 1, False, ""):
             c, f, h = self._forced(h, gate, gh, samples[:, start : start + n + 1])
             coarse.append(c.numpy())
             fine.append(f.numpy())
@@ -239,7 +214,7 @@ class WaveRNNSampler:
         h, gate, gh = self.initial_state(batch, trigger)
         c, f = tf.fill((batch,), 128), tf.zeros((batch,), tf.int32)
         parts = []
-        for start, step in _chunks(n, progress, "wavernn"):
+        for start, step in chunks(n, progress, "wavernn"):
             out, h, c, f = self._sample(h, gate, gh, c, f, tf.constant(float(temperature)),
                                         tf.constant(seed * 1_000_003 + start, tf.int32))
             parts.append(out.numpy()[:, :step])

@@ -18,10 +18,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from asmr_generate.mulaw import scale_byte
-from asmr_generate.wave_params import WaveRNNParams
+from asmr_generate import SERIALIZATION_PACKAGE
+from asmr_generate.wave.codecs import scale_byte
+from asmr_generate.wave.params import WaveRNNParams
 
-PACKAGE = "asmr_generate"
 CONDITIONINGS = ("none", "bias", "concat")
 
 
@@ -34,7 +34,7 @@ def input_mask(hidden: int) -> np.ndarray:
     return mask
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="CoarseFineInputs")
 class CoarseFineInputs(layers.Layer):
     """16-bit codes (batch, time + 1) in 0..65535 -> x (batch, time, 3) = scaled [c(t-1), f(t-1), c(t)]."""
 
@@ -45,7 +45,7 @@ class CoarseFineInputs(layers.Layer):
         return ops.stack([scale_byte(coarse[:, :-1]), scale_byte(fine[:, :-1]), scale_byte(coarse[:, 1:])], axis=-1)
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="WaveRNNLayer")
 class WaveRNNLayer(layers.Layer):
     """The recurrence of equations 1-3; returns the hidden states (batch, time, hidden)."""
 
@@ -116,7 +116,7 @@ class WaveRNNLayer(layers.Layer):
                 "conditioning": self.conditioning, "embedding": self.embedding}
 
 
-@keras.saving.register_keras_serializable(package=PACKAGE)
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="DualSoftmax")
 class DualSoftmax(layers.Layer):
     """P(c_t) = softmax(O2 relu(O1 y_c)), P(f_t) = softmax(O4 relu(O3 y_f)) over split(h_t); returns logits."""
 

@@ -1,0 +1,98 @@
+"""What table6, table7 and the LEAN benchmark share: the budget, the data, the YAMNet source, trained models.
+
+Full runs use the whole corpus with an epoch budget that keeps table6 within two hours on two CPU
+cores (51 min measured on the generated corpus); `--quick` trains on a few hundred 1 s patches in
+minutes. Trained models live in `<--runs>/<budget name>/<key>/<variant>` (by default runs/lean/, the
+key naming the data, YAMNet, budget and params) and are reused (resumed) by the later scripts, so
+table7 and the benchmark measure the very model table6 trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import keras
+
+from audioprep.cache import settings_key
+from audioprep.corpus import layout_dir
+from audioprep.runs import STATE
+from experiments import harness
+from lean.data import LeanData, load_data
+from lean.params import LeanParams
+from lean.pretrain import standin_yamnet
+from lean.train import run_dir, train_variant
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much data and training an experiment spends."""
+
+    name: str
+    max_clips: dict | None  # {split: first n clips}
+    max_patches_per_clip: int | None
+    epochs: int
+    pretrain_epochs: int  # the stand-in YAMNet's
+    calibration_windows: int  # 1 s train windows that calibrate the full-int8 export
+
+
+FULL = Budget("full", None, None, epochs=10, pretrain_epochs=10, calibration_windows=200)
+QUICK = Budget("quick", {"train": 200, "val": 48, "eval": 120}, 2, epochs=2, pretrain_epochs=2, calibration_windows=50)
+RUNS = "lean"  # runs/<this> holds the models tables 6 and 7 and the benchmark share
+DATA_HELP = "FSD50K folder"
+
+STANDIN_NOTE = (
+    "YAMNet weights: a stand-in pretrained here on the corpus's dev-train split (no hub or AudioSet weights "
+    "reachable), not Google's AudioSet YAMNet"
+)
+CORPUS_NOTE = "numbers on the generated corpus are NOT the paper's (FSD50K, 200 classes, AudioSet-pretrained YAMNet)"
+
+
+@dataclass
+class Setup:
+    data: LeanData
+    yamnet: str | Path
+    budget: Budget
+    notes: list[str]
+    runs: Path
+    params: LeanParams
+
+
+def add_arguments(parser) -> None:
+    """The flags LEAN experiments add to the common ones: which YAMNet, the seed, budget overrides."""
+    parser.add_argument("--yamnet", help="yamnet.h5, hub handle or SavedModel folder (default: pretrained stand-in)")
+    parser.add_argument("--seed", type=int, default=LeanParams().seed, help="weights and shuffling seed")
+    parser.add_argument("--epochs", type=int, help=f"epochs per model (default {FULL.epochs}; --quick: {QUICK.epochs})")
+    parser.add_argument("--pretrain-epochs", type=int, help="stand-in YAMNet pretraining epochs "
+                        f"(default {FULL.pretrain_epochs}; --quick: {QUICK.pretrain_epochs})")
+
+
+def setup(args, splits=("train", "val", "eval")) -> Setup:
+    """Load the data for the parsed flags and settle the YAMNet source (given, or the cached stand-in)."""
+    budget = harness.budget(args, FULL, QUICK, epochs=args.epochs, pretrain_epochs=args.pretrain_epochs)
+    params = replace(LeanParams(), seed=args.seed)
+    root = layout_dir("fsd50k", args.data)
+    data = load_data(root, params, splits=splits, max_clips=budget.max_clips)
+    print(data.report, flush=True)
+    notes = [] if args.data else [CORPUS_NOTE]
+    if args.quick:
+        notes.append(f"--quick: {budget.max_clips} clips, <= {budget.max_patches_per_clip} patches per clip, {budget.epochs} epochs")
+    yamnet = args.yamnet
+    if yamnet is None:
+        yamnet = standin_yamnet(data, params, budget.pretrain_epochs, budget.max_patches_per_clip)
+        notes.append(STANDIN_NOTE)
+    else:
+        notes.append(f"YAMNet: {yamnet}")
+    # Models trained under other data, weights, budget or params are never resumed by mistake.
+    key = settings_key([str(root.resolve()), str(yamnet), asdict(budget), asdict(params)], length=8)
+    return Setup(data, yamnet, budget, notes, Path(args.runs) / budget.name / key, params)
+
+
+def trained(variant: str, s: Setup, verbose: int = 2) -> keras.Model:
+    """The best checkpoint of `variant` under the setup's run folder, training (or resuming) it as needed."""
+    out = s.runs / variant
+    resume = (out / STATE).exists()
+    print(f"== {variant}: {'resuming' if resume else 'training'} in {out} ({s.budget.epochs} epochs)", flush=True)
+    return train_variant(
+        variant, s.data, run_dir(out, resume), s.budget.epochs, s.yamnet, s.params, s.budget.max_patches_per_clip, verbose
+    )

@@ -1,0 +1,281 @@
+"""Render the results in README.md and docs/*.md from results/, so no number is copied by hand.
+
+    python -m experiments.render_docs           # rewrite the blocks
+    python -m experiments.render_docs --check   # exit 1 naming each file and block that disagrees
+
+A block is the text between `<!-- results:NAME -->` and `<!-- /results:NAME -->`; only that text is
+rewritten, the prose around it stays hand-written. `results:glance` is the one-row-per-table summary
+(every figure read from results/tableN/results.json); `results:tableN` is results/tableN/table.md
+itself, its headings nested under the page's and its relative links pointing from the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OPEN = re.compile(r"^<!-- results:([\w-]+) -->$", re.M)  # a marker is a line of its own
+CLOSE = re.compile(r"^<!-- /results:[\w-]+ -->$", re.M)
+LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)(\))")
+HEADING = re.compile(r"^(#{1,6}) ", re.M)
+VERSIONS = {"python": "Python", "tensorflow": "TensorFlow", "keras": "Keras"}  # results.json "environment"
+TABLE_HEADING_LEVEL = 3  # a page's sections are `##`, so an included table's top heading becomes `###`
+
+
+class DocsError(Exception):
+    """A problem worth one line: names the file (and block) and what to do."""
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f} %"
+
+
+def _run(d: dict, detail: str) -> str:
+    return ("`--quick`" if d["quick"] else "full") + (f", {detail}" if detail else "")
+
+
+def _table1(d: dict) -> tuple[str, str, str]:
+    ours, paper = d["params"], d["paper"]
+    layers = "matched" if (ours["total"], ours["non_trainable"]) == (paper["total"], paper["non_trainable"]) else "differs"
+    return (_run(d, f"{d['epochs']} epochs"),
+            f"{_pct(d['test']['accuracy'])} test accuracy; Figure 5 {layers} "
+            f"({ours['total']:,} params, {ours['non_trainable']:,} non-trainable)",
+            paper["accuracy"])
+
+
+def _table2(d: dict) -> tuple[str, str, str]:
+    models = list(d["paper"])  # the paper's (a)-(f), in its order
+    means = [sum(acc := d["results"][m]["accuracy"]) / len(acc) for m in models]
+    letters = "abcdef"
+    epochs = f"{d['epochs']} epochs" if d["epochs"] else "each model's default epochs"
+    return (_run(d, f"{epochs}, {len(d['seeds'])} seeds"),
+            ", ".join(f"({letters[i]}) {100 * m:.1f}" for i, m in enumerate(means)) + " % (seed mean)",
+            ", ".join(f"{d['paper'][m]:.1f}" for m in models) + " %")
+
+
+def _between(scores: dict) -> list[str]:
+    """Timbral attributes on which the VAE blend lies between (or on) its two inputs' scores."""
+    a, b, blend = scores["Glass (input)"], scores["Wood (input)"], scores["VAE blend"]
+    return [k for k in blend if min(a[k], b[k]) <= blend[k] <= max(a[k], b[k])]
+
+
+def _table3(d: dict) -> tuple[str, str, str]:
+    def summary(scores: dict) -> str:
+        inside = _between(scores)
+        return f"VAE blend between its inputs on {len(inside)} of 7 attributes ({', '.join(inside)})"
+
+    wavenet_ae = d["wavenet_autoencoder"].split(":")[0]
+    return _run(d, ""), f"{summary(d['scores'])}; WaveNet-autoencoder row {wavenet_ae}", summary(d["paper"])
+
+
+def _table4(d: dict) -> tuple[str, str, str]:
+    r, scale = d["results"], d["scale"]
+    epochs = sorted({scale["vae_epochs"], scale["gan_epochs"]})
+    ours = ", ".join(f"{g} {_pct(r[g]['variation_accuracy'], 0)} / {_pct(r[g]['blend_accuracy'], 0)}"
+                     for g in ("VAE", "GAN"))
+    paper = ", ".join(f"{g} {v} / {b} %" for g, (v, b) in d["paper"].items())
+    return (_run(d, f"{scale['slices']} slices per recording, {'-'.join(map(str, epochs))} epochs"),
+            f"variation / blend judged as intended: {ours} (judge ceiling {_pct(d['real_accuracy'], 0)})",
+            paper)
+
+
+def _table5(d: dict) -> tuple[str, str, str]:
+    parts = []
+    for family, name in (("wavenet", "WaveNet"), ("wavernn", "WaveRNN")):
+        per, cond = d[family]["per_trigger"], d[family]["conditioned"]
+        lower = sum(cond[t]["nll_bits"] < per[t]["nll_bits"] for t in per)
+        parts.append(f"{name}: conditioned model's held-out NLL lower on {lower} of {len(per)} triggers, "
+                     f"paper's finding {d[family]['verdict'][0]}")
+    budget = d["budget"]
+    return (_run(d, f"{budget['epochs']} x {budget['steps_per_epoch']} steps per per-trigger model"),
+            "; ".join(parts), "per-trigger models sound better (listening only, no numbers)")
+
+
+def _table6(d: dict) -> tuple[str, str, str]:
+    def summary(maps: dict[str, float]) -> str:
+        best = max(maps, key=maps.get)
+        return (f"mAP {min(maps.values()):.4f}-{max(maps.values()):.4f}, best "
+                f"{d['paper']['table3'][best]['label']}")
+
+    ours = {k: v["mAP"] for k, v in d["results"].items()}
+    paper = {k: v["mAP"] for k, v in d["paper"]["table3"].items()}
+    return (_run(d, f"{d['budget']['epochs']} epochs per model"),
+            f"{summary(ours)}; LEAN {ours['lean']:.4f}", summary(paper))
+
+
+def _table7(d: dict) -> tuple[str, str, str]:
+    r, p = d["results"], d["paper"]
+    int8 = r["int8"]
+    return (_run(d, ""),
+            f"int8 {int8['bytes'] / 1e6:.2f} MB, mAP {int8['mAP']:.4f} (Keras float {r['keras']['mAP']:.4f}), "
+            f"{int8['latency_ms']['1']:.1f} ms per 1 s window on one thread",
+            f"{p['size_mb']} MB, mAP {p['mAP']}, {p['latency_ms']} ms on a {p['device']}")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One reproduced table: its script, the package page that shows it, and its summary row."""
+
+    number: int
+    page: str
+    reproduces: str
+    summarize: Callable[[dict], tuple[str, str, str]]  # results.json -> (run, ours, paper)
+
+
+TABLES = (
+    Table(1, "asmr_classify", "Lin 2024, Conv1D ASMR vs speech", _table1),
+    Table(2, "asmr_classify", "DeepASMR Table 1, six trigger classifiers (a)-(f)", _table2),
+    Table(3, "asmr_generate", "DeepASMR Table 2, timbral attributes of blends", _table3),
+    Table(4, "asmr_generate", "DeepASMR Table 3, judged variations and blends", _table4),
+    Table(5, "asmr_generate", "Adell 2020, WaveNet / WaveRNN per trigger vs conditioned", _table5),
+    Table(6, "lean", "LEAN Table III, ablation", _table6),
+    Table(7, "lean", "LEAN Table IV, on device (TFLite)", _table7),
+)
+
+
+def _link(target: Path, doc: Path) -> str:
+    return Path(os.path.relpath(target, doc.parent)).as_posix()
+
+
+class Renderer:
+    """Renders blocks for the documents of one repository root, reading each results file once."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._json: dict[int, dict] = {}
+
+    def shown(self, path: Path) -> str:
+        """`path` as the user knows it: relative to the root when it is inside it."""
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+
+    def _file(self, number: int, name: str) -> Path:
+        path = self.root / "results" / f"table{number}" / name
+        if not path.is_file():
+            raise DocsError(f"{self.shown(path)}: missing; run `python experiments/table{number}.py` to write it")
+        return path
+
+    def results(self, number: int) -> dict:
+        if number not in self._json:
+            path = self._file(number, "results.json")
+            try:
+                self._json[number] = json.loads(path.read_text())
+            except json.JSONDecodeError as e:
+                raise DocsError(f"{self.shown(path)}: not valid JSON ({e})") from None
+        return self._json[number]
+
+    def glance(self, doc: Path) -> str:
+        rows = ["| script | reproduces | run | ours (generated corpus) | paper | details |",
+                "| --- | --- | --- | --- | --- | --- |"]
+        for t in TABLES:
+            script = self.root / "experiments" / f"table{t.number}.py"
+            try:
+                run, ours, paper = t.summarize(self.results(t.number))
+            except (KeyError, IndexError, TypeError) as e:
+                raise DocsError(f"{self.shown(self._file(t.number, 'results.json'))}: the glance row of "
+                                f"table{t.number} cannot read it ({type(e).__name__} {e})") from None
+            page = self.root / "docs" / f"{t.page}.md"
+            rows.append(f"| [`table{t.number}.py`]({_link(script, doc)}) | {t.reproduces} | {run} | {ours} | "
+                        f"{paper} | [{t.page}]({_link(page, doc)}) |")
+        return "\n".join(rows)
+
+    def table(self, number: int, doc: Path) -> str:
+        folder = self.root / "results" / f"table{number}"
+        d = self.results(number)
+        env = d.get("environment", {})
+        versions = ", ".join(f"{name} {env[key]}" for key, name in VERSIONS.items() if key in env)
+        head = (f"Printed by a {'`--quick`' if d.get('quick') else 'full'} run of "
+                f"`python experiments/table{number}.py`{f' ({versions})' if versions else ''} into "
+                f"[`results/table{number}/table.md`]({_link(folder / 'table.md', doc)}):")
+        body = self._file(number, "table.md").read_text().strip("\n")
+        levels = [len(m.group(1)) for m in HEADING.finditer(body)]
+        shift = TABLE_HEADING_LEVEL - min(levels) if levels else 0
+        body = HEADING.sub(lambda m: "#" * min(6, len(m.group(1)) + shift) + " ", body)
+
+        def rebase(m: re.Match) -> str:
+            target = m.group(2)
+            if re.match(r"[a-z][a-z0-9+.-]*:|#|/", target):
+                return m.group(0)
+            return m.group(1) + _link(folder / target, doc) + m.group(3)
+
+        return head + "\n\n" + LINK.sub(rebase, body)
+
+    def block(self, name: str, doc: Path) -> str:
+        if name == "glance":
+            return self.glance(doc)
+        if (m := re.fullmatch(r"table(\d+)", name)) and int(m.group(1)) in {t.number for t in TABLES}:
+            return self.table(int(m.group(1)), doc)
+        known = ", ".join(["glance", *(f"table{t.number}" for t in TABLES)])
+        raise DocsError(f"{self.shown(doc)}: unknown block results:{name} (known: {known})")
+
+
+def render_text(text: str, doc: Path, renderer: Renderer) -> tuple[str, list[str]]:
+    """`text` with every block re-rendered, and the names of the blocks whose content changed."""
+    out, changed, pos = [], [], 0
+    for m in OPEN.finditer(text):
+        if m.start() < pos:
+            continue
+        name = m.group(1)
+        close = f"<!-- /results:{name} -->"
+        found = re.compile(f"^{re.escape(close)}$", re.M).search(text, m.end())
+        if not found:
+            raise DocsError(f"{renderer.shown(doc)}: <!-- results:{name} --> has no closing {close}")
+        end = found.start()
+        _no_stray_close(text[pos:m.start()], doc, renderer)
+        new = "\n\n" + renderer.block(name, doc) + "\n\n"
+        if text[m.end():end] != new:
+            changed.append(name)
+        out += [text[pos:m.end()], new]
+        pos = end + len(close)
+        out.append(close)
+    _no_stray_close(text[pos:], doc, renderer)
+    return "".join(out) + text[pos:], changed
+
+
+def _no_stray_close(outside: str, doc: Path, renderer: Renderer) -> None:
+    if m := CLOSE.search(outside):
+        raise DocsError(f"{renderer.shown(doc)}: {m.group(0)} closes no open block")
+
+
+def documents(root: Path) -> list[Path]:
+    """README.md and every page under docs/."""
+    readme = root / "README.md"
+    if not readme.is_file():
+        raise DocsError(f"{readme}: missing")
+    return [readme, *sorted((root / "docs").glob("*.md"))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments.render_docs", description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block is out of date")
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    renderer = Renderer(root)
+    try:  # render every document before writing any, so an error leaves all of them as they were
+        rendered = [(doc, *render_text(doc.read_text(), doc, renderer)) for doc in documents(root)]
+    except DocsError as e:
+        print(f"render_docs: {e}", file=sys.stderr)
+        return 1
+    stale = [(doc, changed) for doc, _, changed in rendered if changed]
+    for doc, text, changed in rendered:
+        if changed and args.check:
+            for name in changed:
+                print(f"{renderer.shown(doc)}: block results:{name} disagrees with results/", file=sys.stderr)
+        elif changed:
+            doc.write_text(text)
+            print(f"rewrote {renderer.shown(doc)}: {', '.join(changed)}")
+    if stale and args.check:
+        print("render_docs: run `python -m experiments.render_docs` to update them", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

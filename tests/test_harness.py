@@ -1,0 +1,59 @@
+"""experiments.harness: budgets, atomic result files, the shared flags, and both ways to run a table script."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from experiments import harness, table1, table2, table6, table7
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = [table1, table2, table6, table7]
+
+
+@dataclass(frozen=True)
+class _Budget:
+    epochs: int
+    slices: int
+
+
+def test_budget_is_quick_or_full_with_given_flags_replacing_fields():
+    full, quick = _Budget(150, 30), _Budget(5, 8)
+    assert harness.budget(argparse.Namespace(quick=False), full, quick, epochs=None) == full
+    assert harness.budget(argparse.Namespace(quick=True), full, quick, epochs=None, slices=2) == _Budget(5, 2)
+
+
+def test_write_results_writes_both_files_or_neither(tmp_path):
+    harness.write_results(tmp_path, "# table", {"accuracy": 0.5})
+    assert (tmp_path / "table.md").read_text() == "# table\n"
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["accuracy"] == 0.5 and "tensorflow" in written["environment"]
+    circular: dict = {}
+    circular["self"] = circular
+    with pytest.raises(ValueError):
+        harness.write_results(tmp_path, "# new table", circular)
+    assert (tmp_path / "table.md").read_text() == "# table\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "results.json", "table.md"]
+
+
+@pytest.mark.parametrize("table", TABLES, ids=lambda m: m.__name__.split(".")[-1])
+def test_common_flags_and_a_missing_data_folder(table, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        table.main(["--quick", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    assert f"--data: {tmp_path / 'nowhere'}: no such file or directory" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [["experiments/table6.py"], ["-m", "experiments.table6"]])
+def test_a_table_runs_as_a_script_and_as_a_module(command, tmp_path):
+    script = [str(ROOT / command[0])] if command[0].endswith(".py") else command
+    done = subprocess.run([sys.executable, *script, "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--data" in done.stdout and "--quick" in done.stdout and "--runs" in done.stdout and "--yamnet" in done.stdout
