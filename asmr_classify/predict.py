@@ -1,26 +1,36 @@
 """Classifying a person's own files: class probabilities, a per-window timeline, the majority label.
 
-A file is loaded at the model's rate (any rate, mono or stereo, wav/flac/ogg/mp3), cut into
-windows of the model's input length (overlapping, the last one repeat-padded; a short file gives
-one repeat-padded window), turned into the model's features, and classified window by window.
+A file of any length is decoded block by block at the model's rate (any rate, mono or stereo,
+wav/flac/ogg/mp3) and cut into windows of the model's input length (overlapping, the last one
+repeat-padded; a short file gives one repeat-padded window). Decoding, featurising and the model
+run as a pipeline of three threads, a batch of windows at a time with one model call per batch, so
+memory does not grow with the file and both cores stay busy. The windows and probabilities equal
+those of the whole decoded file.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from audioprep.errors import AudioError
+from audioprep.errors import AudioError, UsageError
 from audioprep.features import log_mel, mfcc_mean
-from audioprep.io import load_audio
 from audioprep.params import MelSliceParams, MfccParams
 from audioprep.runs import PARAMS, load_model, resolve_model
-from audioprep.segment import sliding_windows, window_bounds, window_hop
+from audioprep.segment import batched_windows, window_bounds, window_hop
+from audioprep.stream import AudioStream, DecodeStatus, prefetch
+
+BATCH = 64  # windows per model call: 66 s of audio for a DeepASMR slice, 1.5 MB of log-mels
 
 
 @dataclass
@@ -49,6 +59,88 @@ class FileResult:
     probabilities: dict[str, float]
     majority: str  # most frequent window label
     windows: list[Window] = field(default_factory=list)
+    truncated: str | None = None  # DecodeStatus.note() when the file stopped before its header's end
+
+
+@dataclass
+class Timeline:
+    """Class probabilities of a recording's windows and what places them in time: window i covers
+    samples [i * hop, i * hop + window) at `sample_rate`, capped at the `samples` decoded."""
+
+    probs: np.ndarray  # (windows, classes)
+    classes: list[str]
+    sample_rate: int
+    window_samples: int
+    hop_samples: int
+    samples: int
+    status: DecodeStatus | None = None
+
+    def windows(self, threshold: float = 0.0) -> list[Window]:
+        """Each window's most probable label; windows whose top probability is under `threshold` are left out."""
+        probs = np.asarray(self.probs, np.float32)
+        picks = probs.argmax(axis=1)
+        confidence = probs[np.arange(len(probs)), picks]
+        starts, ends = window_bounds(len(probs), self.window_samples, self.hop_samples, self.sample_rate,
+                                     total=self.samples)
+        return [Window(float(s), float(e), self.classes[i], float(c))
+                for s, e, i, c in zip(starts, ends, picks, confidence, strict=True) if c >= threshold]
+
+
+class StageClock:
+    """Seconds spent in each stage of the pipeline, and the wall time since the clock was made.
+    Stages run in different threads at once, so they may add up to more than the wall time; the
+    shares say where the work goes."""
+
+    STAGES = ("load", "hash", "decode", "features", "model", "database")
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._start = time.perf_counter()
+
+    @contextmanager
+    def stage(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(stage, time.perf_counter() - start)
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    def merge(self, seconds: dict[str, float]) -> None:
+        for stage, value in seconds.items():
+            self.add(stage, value)
+
+    def timed(self, stage: str, items: Iterable) -> Iterator:
+        """`items`, the time taken to produce each one counted to `stage`."""
+        iterator = iter(items)
+        while True:
+            start = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                self.add(stage, time.perf_counter() - start)
+            yield item
+
+    def map(self, stage: str, fn: Callable, items: Iterable) -> Iterator:
+        """fn(item) for each item, the calls counted to `stage` (waiting for `items` is not)."""
+        for item in items:
+            start = time.perf_counter()
+            out = fn(item)
+            self.add(stage, time.perf_counter() - start)
+            yield out
+
+    def report(self) -> str:
+        total = sum(self.seconds.values()) or 1.0
+        parts = [f"{stage} {self.seconds[stage]:.2f} s ({100 * self.seconds[stage] / total:.0f} %)"
+                 for stage in self.STAGES if stage in self.seconds]
+        wall = time.perf_counter() - self._start
+        return f"time per stage ({wall:.2f} s wall): " + ", ".join(parts)
 
 
 def _infer_kind(input_shape) -> tuple[str, int]:
@@ -82,6 +174,11 @@ def predict_proba(model, x, batch_size: int = 256) -> np.ndarray:
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
 
 
+def predict_batch(clf: Classifier, x: np.ndarray) -> np.ndarray:
+    """One call of the model's compiled predict function on one batch (no per-call dataset set-up)."""
+    return np.asarray(clf.model.predict_on_batch(np.asarray(x, np.float32)), np.float32)
+
+
 def features(clf: Classifier, windows: np.ndarray) -> np.ndarray:
     """Raw audio windows (k, window_samples) -> the classifier's inputs."""
     if clf.kind == "mel":
@@ -91,36 +188,49 @@ def features(clf: Classifier, windows: np.ndarray) -> np.ndarray:
     return windows.astype(np.float32)
 
 
-def classify_audio(clf: Classifier, audio: np.ndarray, overlap: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mono audio at clf.sample_rate -> (window probabilities, starts, ends in seconds)."""
-    windows = sliding_windows(audio, clf.window_samples, overlap)
-    probs = predict_proba(clf, features(clf, windows))
-    starts, ends = window_bounds(len(windows), clf.window_samples, window_hop(clf.window_samples, overlap),
-                                 clf.sample_rate, total=len(audio))
-    return probs, starts, ends
+def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = 0.5,
+                    clock: StageClock | None = None) -> Timeline:
+    """The stream's windows classified in batches: decoding, featurising and the model each in a
+    thread of their own, a batch or two apart."""
+    clock = clock or StageClock()
+    hop = window_hop(clf.window_samples, overlap)
+    cut = (windows for _, windows in batched_windows(stream, clf.window_samples, hop, BATCH))
+    windows = prefetch(clock.timed("decode", cut))
+    inputs = prefetch(clock.map("features", partial(features, clf), windows))
+    probs = list(clock.map("model", partial(predict_batch, clf), inputs))
+    return Timeline(np.concatenate(probs), clf.classes, clf.sample_rate, clf.window_samples, hop, stream.samples,
+                    stream.status)
 
 
-def classify_file(clf: Classifier, path, overlap: float = 0.5) -> FileResult:
-    audio, _ = load_audio(path, sr=clf.sample_rate, mono=True)
-    probs, starts, ends = classify_audio(clf, audio, overlap)
+def timeline_of(clf: Classifier, path, overlap: float = 0.5, clock: StageClock | None = None) -> Timeline:
+    """A file's window probabilities, streamed; AudioError naming the file if it cannot be decoded."""
+    return classify_stream(clf, AudioStream(path, sr=clf.sample_rate), overlap, clock)
+
+
+def file_result(path, timeline: Timeline) -> FileResult:
+    probs = timeline.probs
     picks = probs.argmax(axis=1)
-    windows = [Window(float(s), float(e), clf.classes[i], float(p[i]))
-               for s, e, i, p in zip(starts, ends, picks, probs, strict=True)]
     mean = probs.mean(axis=0)
     counts = Counter(picks.tolist())
     top = max(counts.values())
     # A tie between window labels goes to the one with the higher mean probability.
     majority = max((i for i, c in counts.items() if c == top), key=lambda i: mean[i])
-    return FileResult(str(path), clf.classes[int(mean.argmax())],
-                      {c: float(v) for c, v in zip(clf.classes, mean, strict=True)}, clf.classes[majority], windows)
+    classes = timeline.classes
+    status = timeline.status
+    return FileResult(str(path), classes[int(mean.argmax())], {c: float(v) for c, v in zip(classes, mean, strict=True)},
+                      classes[majority], timeline.windows(), status.note() if status and status.truncated else None)
+
+
+def classify_file(clf: Classifier, path, overlap: float = 0.5, clock: StageClock | None = None) -> FileResult:
+    return file_result(path, timeline_of(clf, path, overlap, clock))
 
 
 def merge_windows(windows: list[Window]) -> list[Window]:
     """Adjacent windows of one label become one segment (mean confidence); overlaps are cut at the
-    next segment's start so segments never overlap."""
+    next segment's start so segments never overlap, and a gap (a window left out) ends a segment."""
     segments: list[list[Window]] = []
     for w in windows:
-        if segments and segments[-1][-1].label == w.label:
+        if segments and segments[-1][-1].label == w.label and w.start <= segments[-1][-1].end:
             segments[-1].append(w)
         else:
             segments.append([w])
@@ -140,24 +250,38 @@ def format_result(result: FileResult) -> str:
     return "\n".join(lines)
 
 
+def check_overlap(overlap: float) -> float:
+    if not 0.0 <= overlap < 1.0:
+        raise UsageError(f"--overlap {overlap:g}: must be in [0, 1)")
+    return overlap
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="run folder or .keras file")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--overlap", type=float, default=0.5, help="window overlap in [0, 1) (default 0.5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file instead of text")
+    parser.add_argument("--timing", action="store_true", help="print the seconds spent per stage on stderr")
 
 
 def main(args) -> int:
-    clf = load_classifier(args.model)
+    check_overlap(args.overlap)
+    clock = StageClock()
+    with clock.stage("load"):
+        clf = load_classifier(args.model)
     failed = 0
     for path in args.files:
         try:
-            result = classify_file(clf, path, args.overlap)
+            result = classify_file(clf, path, args.overlap, clock)
         except AudioError as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1
             continue
         print(json.dumps(asdict(result)) if args.json else format_result(result), flush=True)
+        if result.truncated:
+            print(f"warning: {result.truncated}", file=sys.stderr)
+    if args.timing:
+        print(clock.report(), file=sys.stderr)
     if failed:
         print(f"{failed} of {len(args.files)} files could not be classified", file=sys.stderr)
     return 1 if failed else 0

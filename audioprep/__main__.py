@@ -12,33 +12,21 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import soundfile as sf
-
 from audioprep.cli import existing_path, run_cli
-from audioprep.datasets import LAYOUTS, detect_layout, read_fsd50k, read_layout, split_by_source
-from audioprep.errors import AudioError
-from audioprep.io import duration_seconds
+from audioprep.datasets import (
+    LAYOUTS,
+    check_examples,
+    detect_layout,
+    read_fsd50k,
+    read_layout,
+    split_by_source,
+)
 from audioprep.params import MelSliceParams, MfccParams
 
 # What one example of each layout's task is, in seconds (None: one example per file).
 _SLICE_S = MelSliceParams().slice_samples / MelSliceParams().sample_rate
 EXAMPLE_SECONDS = {"deepasmr": _SLICE_S, "adell": _SLICE_S, "asmr85": MfccParams().clip_seconds,
                    "commonvoice": None, "fsd50k": None}
-
-
-def check_file(path: Path) -> float:
-    """Duration in seconds after reading the header and the first block; AudioError if unusable."""
-    if path.exists() and path.stat().st_size == 0:
-        raise AudioError(path, "empty file (0 bytes)")
-    seconds = duration_seconds(path)
-    try:
-        with sf.SoundFile(str(path)) as fh:
-            block = fh.read(1024, dtype="float32")
-    except Exception as err:  # noqa: BLE001 - libsndfile raises several types for bad input
-        raise AudioError(path, f"cannot decode audio ({err})") from err
-    if seconds <= 0 or len(block) == 0:
-        raise AudioError(path, "holds no samples (zero-length audio)")
-    return seconds
 
 
 def _examples_per_file(layout: str, seconds: float) -> int:
@@ -49,12 +37,8 @@ def _examples_per_file(layout: str, seconds: float) -> int:
 def inspect_layout(root: Path, layout: str) -> list[str]:
     """Report lines for one single-layout folder."""
     examples = read_fsd50k(root)[0] if layout == "fsd50k" else read_layout(root, layout)
-    durations, bad = {}, []
-    for ex in examples:
-        try:
-            durations[ex.path] = check_file(ex.path)
-        except AudioError as err:
-            bad.append((ex.path, err.reason))
+    checked = check_examples(examples)
+    durations, bad = checked.seconds, checked.bad
     good = [ex for ex in examples if ex.path in durations]
     hours = sum(durations.values()) / 3600
     lines = [f"{layout}: {root}", f"  files: {len(examples)} ({len(good)} readable)   hours: {hours:.2f}   "
@@ -79,6 +63,9 @@ def inspect_layout(root: Path, layout: str) -> list[str]:
     lines.append(f"  test examples ({unit}; source-grouped 0.7/0.15/0.15 split, fsd50k: eval): {test}")
     lines.append(f"  bad files: {len(bad)}")
     lines += [f"    {path}: {reason}" for path, reason in bad]
+    if checked.truncated:
+        lines.append(f"  truncated files (used as far as they go): {len(checked.truncated)}")
+        lines += [f"    {note}" for note in checked.truncated]
     return lines
 
 

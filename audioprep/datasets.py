@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from audioprep.errors import AudioError, UsageError
 from audioprep.io import is_audio_file, load_audio
+from audioprep.stream import scan_audio
 
 # Every on-disk layout an adapter reads (and `audioprep.synth` generates).
 LAYOUTS = ("deepasmr", "asmr85", "commonvoice", "adell", "fsd50k")
@@ -206,4 +207,31 @@ def load_examples(examples: Iterable[Example], sr: int, mono: bool = True, progr
             result.bad.append((ex.path, err.reason))
             continue
         result.loaded.append((ex, audio))
+    return result
+
+
+@dataclass
+class FileCheck:
+    """What `check_examples` found: each usable file's seconds, the unusable files and why, and the
+    files cut short (usable as far as they go) as DecodeStatus.note() lines."""
+
+    seconds: dict[Path, float] = field(default_factory=dict)
+    bad: list[tuple[Path, str]] = field(default_factory=list)
+    truncated: list[str] = field(default_factory=list)
+
+
+def check_examples(examples: Iterable[Example]) -> FileCheck:
+    """Decode every example's file block by block, checking each sample is finite, without holding
+    it (an hours-long file costs one block of memory); a file's seconds are its header's figure, or
+    where decoding stopped if it is cut short."""
+    result = FileCheck()
+    for ex in examples:
+        try:
+            status = scan_audio(ex.path)
+        except AudioError as err:
+            result.bad.append((ex.path, err.reason))
+            continue
+        result.seconds[ex.path] = status.duration
+        if status.truncated:
+            result.truncated.append(status.note())
     return result

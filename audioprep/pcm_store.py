@@ -1,9 +1,10 @@
 """Decoded clips as one memory-mapped 16-bit PCM file, for datasets larger than RAM.
 
 FSD50K's 108 hours are 25 GB as float32 at 16 kHz; decoded once into `samples.int16` (12 GB) with
-an offsets index, a split is read lazily clip by clip afterwards. Decoding checkpoints every few
-hundred files and an interrupted pass continues where it stopped; unreadable files are skipped and
-named, as in `datasets.load_examples`.
+an offsets index, a split is read lazily clip by clip afterwards. Each file is decoded block by block
+straight into the store, so a long recording costs one block of memory. Decoding checkpoints every
+few hundred files and an interrupted pass continues where it stopped; unreadable files are skipped
+and named, as in `datasets.load_examples`, and nothing of a file that fails part-way is kept.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tqdm import tqdm
 
 from audioprep.datasets import Example, ScanResult
 from audioprep.errors import AudioError
-from audioprep.io import load_audio
+from audioprep.stream import AudioStream
 
 PCM_SCALE = 32768.0  # soundfile's scale: 16-bit sources round-trip exactly
 SAMPLES, INDEX, PROGRESS = "samples.int16", "index.json", "progress.json"
@@ -69,12 +70,12 @@ def decode(examples: list[Example], sr: int, folder, progress: bool = True, chec
         todo = examples[state["done"] :]
         for position, ex in enumerate(tqdm(todo, desc="decoding audio", unit="file", disable=not progress, leave=False), state["done"]):
             try:
-                audio, _ = load_audio(ex.path, sr=sr, mono=True)
+                written = _append(out, AudioStream(ex.path, sr=sr))
             except AudioError as err:
+                out.truncate(state["offsets"][-1] * 2)  # the blocks written before the failure
                 state["bad"].append([str(ex.path), err.reason])
             else:
-                out.write(to_pcm16(audio).tobytes())
-                state["offsets"].append(state["offsets"][-1] + len(audio))
+                state["offsets"].append(state["offsets"][-1] + written)
                 state["kept"].append(position)
             state["done"] = position + 1
             if state["done"] % checkpoint_every == 0:
@@ -83,6 +84,13 @@ def decode(examples: list[Example], sr: int, folder, progress: bool = True, chec
     _write_json(folder / INDEX, {key: state[key] for key in ("offsets", "kept", "bad")})
     (folder / PROGRESS).unlink(missing_ok=True)
     return PcmClips(folder)
+
+
+def _append(out, stream: AudioStream) -> int:
+    """Write the stream's blocks as 16-bit PCM; returns the samples written."""
+    for block in stream:
+        out.write(to_pcm16(block).tobytes())
+    return stream.samples
 
 
 def _write_json(path: Path, value) -> None:

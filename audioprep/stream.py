@@ -2,16 +2,23 @@
 
 `AudioStream` reads with libsndfile's block reads, down-mixes each block and resamples it with
 `soxr.ResampleStream`, which keeps the filter state across blocks, so the samples equal
-`load_audio`'s whole-file ones. `batched_windows` cuts any stream of mono blocks into exactly the
-windows `audioprep.segment.sliding_windows` (or `fixed_clips`) cuts from the whole signal, a batch at a
-time. Memory is one block plus one batch, whatever the file's length.
+`load_audio`'s whole-file ones; `audioprep.segment.batched_windows` cuts the blocks into exactly the
+windows `sliding_windows` (or `fixed_clips`) cuts from the whole signal, a batch at a time, and
+`prefetch` runs such a pipeline a step ahead in a thread. Memory is a few blocks and batches, whatever
+the file's length.
 """
 
 from __future__ import annotations
 
+import os
+import queue
+import sys
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import soxr
@@ -28,7 +35,6 @@ from audioprep.io import (
     seek_frame,
     span,
 )
-from audioprep.segment import repeat_pad, window_count
 
 BLOCK_FRAMES = 1 << 16  # input frames per read: 1.5 s at 44.1 kHz, 0.5 MB as stereo float32
 
@@ -43,9 +49,36 @@ class DecodeStatus:
     header_seconds: float
     truncated: bool
 
+    @property
+    def duration(self) -> float:
+        """Seconds of audio the file holds: its header's figure, or where decoding stopped if cut short."""
+        return self.seconds if self.truncated else self.header_seconds
+
     def note(self) -> str:
         """The one line a CLI prints for a truncated file."""
         return f"{self.path}: truncated: audio stops at {clock(self.seconds)} of {clock(self.header_seconds)}"
+
+
+@contextmanager
+def _quiet_open(path: Path):
+    """`open_audio`, without the warnings mpg123 writes straight to file descriptor 2 while it opens an
+    mp3 (a cut file's "Xing stream size off by more than 1%"): a truncation is reported once, by
+    DecodeStatus.note(), and a real decoder error still raises AudioError."""
+    if path.suffix.lower() != ".mp3":
+        with open_audio(path) as fh:
+            yield fh
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        fh = open_audio(path)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    with fh:
+        yield fh
 
 
 class AudioStream:
@@ -57,7 +90,7 @@ class AudioStream:
     def __init__(self, path, sr: int | None = None, mono: bool = True, offset: float = 0.0,
                  duration: float | None = None, block_frames: int = BLOCK_FRAMES):
         self.path = Path(path)
-        with open_audio(self.path) as fh:
+        with _quiet_open(self.path) as fh:
             check_offset(fh, self.path, offset)
             self.source_rate, self.channels = int(fh.samplerate), int(fh.channels)
             self._promised = header_frames(fh)
@@ -84,7 +117,7 @@ class AudioStream:
         self.samples, self._truncated = 0, False
         skip, left, stop = self.span.skip, self.span.count, self.span.stop_frame
         resampler = self._resampler()
-        with open_audio(self.path) as fh:
+        with _quiet_open(self.path) as fh:
             self._position = start = seek_frame(fh, self.path, self.span.first_frame, self.block_frames)
             while True:
                 want = self.block_frames if stop is None else min(self.block_frames, stop - self._position)
@@ -117,46 +150,49 @@ def scan_audio(path, block_frames: int = BLOCK_FRAMES) -> DecodeStatus:
     return stream.status
 
 
-def _whole_windows(total: int, length: int, hop: int) -> int:
-    """Windows lying wholly inside `total` samples (fixed_clips' count)."""
-    return 1 + (total - length) // hop if total >= length else 0
+T = TypeVar("T")
 
 
-def batched_windows(blocks: Iterable[np.ndarray], length: int, hop: int, batch: int = 64,
-                    pad_last: bool = True) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (index of the first window, (k, length) windows), k = `batch` except in the last batch.
+def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Yield `items`, computed in a thread up to `depth` ahead of the consumer: decoding (or featurising)
+    the next batch while the caller works on this one. The thread's exception is raised here; leaving
+    the loop early stops the thread after the item it is computing."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop, end = threading.Event(), object()
 
-    Window i covers samples [i * hop, i * hop + length) of the concatenated mono blocks. pad_last=True
-    gives `sliding_windows(signal, length, overlap)` for hop = window_hop(length, overlap): the last
-    window repeat-padded from the signal's start, a signal shorter than `length` one repeated window.
-    pad_last=False gives `fixed_clips(signal, length, hop)`: the remainder dropped.
-    """
-    if min(length, hop, batch) < 1:
-        raise ValueError(f"length, hop and batch must be >= 1, got {length}, {hop}, {batch}")
-    if pad_last and hop > length:
-        raise ValueError(f"repeat-padding needs hop <= length, got hop {hop} > length {length}")
-    head = np.zeros(0, np.float32)  # the signal's first `length` samples: what the last window is padded with
-    buffer, offset, total, index = head, 0, 0, 0  # buffer holds samples [offset, total)
-    for block in blocks:
-        block = np.asarray(block)
-        if block.ndim != 1:
-            raise ValueError(f"windows are cut from mono blocks, got shape {block.shape}")
-        if len(head) < length:
-            head = np.concatenate([head, block[: length - len(head)]])
-        buffer, total = np.concatenate([buffer, block]), total + len(block)
-        while _whole_windows(total, length, hop) - index >= batch:
-            yield index, _cut(buffer, (index * hop) - offset, length, hop, batch)
-            index += batch
-        drop = min(index * hop - offset, len(buffer))
-        buffer, offset = buffer[drop:], offset + drop
-    count = window_count(total, length, hop) if pad_last else _whole_windows(total, length, hop)
-    if pad_last:
-        needed = (count - 1) * hop + length
-        buffer = np.concatenate([buffer, repeat_pad(head, needed - total)]) if needed > total else buffer
-    for first in range(index, count, batch):
-        yield first, _cut(buffer, first * hop - offset, length, hop, min(batch, count - first))
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
 
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                if not put((item, None)):
+                    return
+            put((end, None))
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, which raises it
+            put((end, err))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
 
-def _cut(buffer: np.ndarray, start: int, length: int, hop: int, k: int) -> np.ndarray:
-    piece = buffer[start : start + (k - 1) * hop + length]
-    return np.lib.stride_tricks.sliding_window_view(piece, length)[::hop][:k].copy()
+    thread = threading.Thread(target=produce, name="prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, err = ahead.get()
+            if err is not None:
+                raise err
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()

@@ -165,9 +165,12 @@ class Renderer:
         if number not in self._json:
             path = self._file(number, "results.json")
             try:
-                self._json[number] = json.loads(path.read_text())
+                data = json.loads(path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as e:
                 raise DocsError(f"{self.shown(path)}: not valid JSON ({e})") from None
+            if not isinstance(data, dict):
+                raise DocsError(f"{self.shown(path)}: not a JSON object")
+            self._json[number] = data
         return self._json[number]
 
     def glance(self, doc: Path) -> str:
@@ -193,7 +196,7 @@ class Renderer:
         head = (f"Printed by a {'`--quick`' if d.get('quick') else 'full'} run of "
                 f"`python experiments/table{number}.py`{f' ({versions})' if versions else ''} into "
                 f"[`results/table{number}/table.md`]({_link(folder / 'table.md', doc)}):")
-        body = self._file(number, "table.md").read_text().strip("\n")
+        body = self._file(number, "table.md").read_text(encoding="utf-8").strip("\n")
         levels = [len(m.group(1)) for m in HEADING.finditer(body)]
         shift = TABLE_HEADING_LEVEL - min(levels) if levels else 0
         body = HEADING.sub(lambda m: "#" * min(6, len(m.group(1)) + shift) + " ", body)
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     renderer = Renderer(root)
     try:  # render every document before writing any, so an error leaves all of them as they were
-        rendered = [(doc, *render_text(doc.read_text(), doc, renderer)) for doc in documents(root)]
+        rendered = [(doc, *render_text(doc.read_text(encoding="utf-8"), doc, renderer)) for doc in documents(root)]
     except DocsError as e:
         print(f"render_docs: {e}", file=sys.stderr)
         return 1
@@ -269,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in changed:
                 print(f"{renderer.shown(doc)}: block results:{name} disagrees with results/", file=sys.stderr)
         elif changed:
-            doc.write_text(text)
+            doc.write_text(text, encoding="utf-8")
             print(f"rewrote {renderer.shown(doc)}: {', '.join(changed)}")
     if stale and args.check:
         print("render_docs: run `python -m experiments.render_docs` to update them", file=sys.stderr)

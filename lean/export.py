@@ -33,6 +33,12 @@ def export_model(model: keras.Model, params: LeanParams = LeanParams()) -> keras
         raise UsageError(
             "export needs the native YAMNet: train with --yamnet yamnet.h5 (official weights) instead of a hub handle"
         )
+    samples = model.inputs[0].shape[-1]
+    if samples != params.patch_samples:
+        raise UsageError(
+            f"LeanParams.sample_rate={params.sample_rate}: the model takes {samples}-sample windows, not "
+            f"{params.patch_samples}; export it with the params it was built with"
+        )
     twin = build_model(model.name, model.get_layer(HEAD).units, params, unroll=True)
     twin.set_weights(model.get_weights())
     return twin

@@ -29,8 +29,8 @@ def mel_matrix(params: FrontEndParams) -> tf.Tensor:
 def log_mel(waveforms, params: FrontEndParams) -> tf.Tensor:
     """(k, n) waveforms at params.sample_rate -> (k, params.frames(n), mel_bands) log mel magnitudes."""
     waveforms = tf.convert_to_tensor(waveforms, dtype=tf.float32)
-    magnitude = tf.abs(tf.signal.stft(waveforms, params.window_samples, params.hop_samples, fft_length=params.fft_length))
-    return tf.math.log(tf.matmul(magnitude, mel_matrix(params)) + params.log_offset)
+    spectra = tf.signal.stft(waveforms, params.window_samples, params.hop_samples, fft_length=params.fft_length)
+    return tf.math.log(tf.matmul(tf.abs(spectra), mel_matrix(params)) + params.log_offset)
 
 
 @keras.saving.register_keras_serializable(package="audioprep", name="YamnetLogMel")

@@ -7,12 +7,14 @@ evaluation, tagging and benchmarks treat the trained model and its TFLite export
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
 from audioprep.errors import UsageError
-from audioprep.runs import load_model, resolve_model
+
+if TYPE_CHECKING:
+    import keras
 
 LABELS = "labels.txt"
 
@@ -104,12 +106,15 @@ class TfliteScorer:
 
 
 def load_scorer(path, threads: int | None = None):
-    """A scorer for `--model`: a `.tflite` file, a `.keras` file, or a run folder."""
+    """A scorer for `--model`: a `.tflite` file (LiteRT only: TensorFlow is not imported), a `.keras` file,
+    or a run folder."""
     path = Path(path)
     if path.suffix == ".tflite":
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such TFLite model")
         return TfliteScorer(path, threads=threads)
+    from audioprep.runs import load_model, resolve_model
+
     model = load_model(path)
     file = resolve_model(path)
     classes = int(model.outputs[0].shape[-1])

@@ -1,42 +1,65 @@
 """Tag a recording of any length: 1 s windows with 50 % overlap, streamed in batches, top labels over time.
 
-Windows and their times are `audioprep.segment`'s (`stream_windows`, `window_bounds`), the ones
-evaluation scores; only one batch of them is in memory at a time.
+Windows and their times are `audioprep.segment`'s (`batched_windows`, `window_bounds`), the ones
+evaluation scores. A file is decoded block by block in a thread while the model scores the previous
+batch, and only each window's top labels are kept, so memory does not grow with the recording's
+length beyond the rows returned.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
+
 import numpy as np
 
-from audioprep.io import load_audio
-from audioprep.segment import stream_windows, window_bounds, window_count, window_hop
+from audioprep.segment import batched_windows, window_bounds, window_hop
+from audioprep.stream import AudioStream, prefetch
 from lean.params import LeanParams
 
 
-def tag_audio(scorer, audio: np.ndarray, params: LeanParams = LeanParams(), top: int = 5) -> list[dict]:
-    """One entry per window: start/end seconds and the `top` labels with their scores."""
-    length, overlap = params.patch_samples, params.chunk_overlap
-    hop = window_hop(length, overlap)
+def tag_blocks(scorer, blocks: Iterable[np.ndarray], params: LeanParams = LeanParams(), top: int = 5) -> list[dict]:
+    """One entry per window of the concatenated mono blocks: start/end seconds and the `top` labels with their scores."""
+    length = params.patch_samples
+    hop = window_hop(length, params.chunk_overlap)
+    total = 0
+
+    def counted():
+        nonlocal total
+        for block in blocks:
+            total += len(block)
+            yield block
+
+    best, scores = [], []
+    for _, windows in prefetch(batched_windows(counted(), length, hop)):
+        rows = scorer(windows)
+        picks = np.argsort(rows, axis=1)[:, ::-1][:, :top]
+        best.append(picks)
+        scores.append(np.take_along_axis(rows, picks, axis=1))
+    best, scores = np.concatenate(best), np.concatenate(scores)
     # a clip shorter than a window is tagged as one whole window, its end one window after the start
-    starts, ends = window_bounds(window_count(len(audio), length, hop), length, hop, params.sample_rate,
-                                 total=max(len(audio), length))
-    rows = []
-    for first, windows in stream_windows(audio, length, overlap):
-        for i, row in enumerate(scorer(windows), start=first):
-            best = np.argsort(row)[::-1][:top]
-            rows.append(
-                {
-                    "start": round(float(starts[i]), 3),
-                    "end": round(float(ends[i]), 3),
-                    "labels": [{"label": scorer.labels[j], "score": round(float(row[j]), 4)} for j in best],
-                }
-            )
-    return rows
+    starts, ends = window_bounds(len(best), length, hop, params.sample_rate, total=max(total, length))
+    return [
+        {
+            "start": round(float(start), 3),
+            "end": round(float(end), 3),
+            "labels": [{"label": scorer.labels[j], "score": round(float(s), 4)} for j, s in zip(picks, row, strict=True)],
+        }
+        for start, end, picks, row in zip(starts, ends, best, scores, strict=True)
+    ]
+
+
+def tag_audio(scorer, audio: np.ndarray, params: LeanParams = LeanParams(), top: int = 5) -> list[dict]:
+    return tag_blocks(scorer, (audio,), params, top)
 
 
 def tag_file(scorer, path, params: LeanParams = LeanParams(), top: int = 5) -> list[dict]:
-    audio, _ = load_audio(path, sr=params.sample_rate)
-    return tag_audio(scorer, audio, params, top)
+    """The file's rows, decoded as a stream; a file cut short is tagged as far as it goes and said so on stderr."""
+    stream = AudioStream(path, sr=params.sample_rate)
+    rows = tag_blocks(scorer, stream, params, top)
+    if stream.status.truncated:
+        print(f"warning: {stream.status.note()}", file=sys.stderr)
+    return rows
 
 
 def format_rows(rows: list[dict]) -> str:

@@ -128,26 +128,27 @@ def test_catalog_is_idempotent_detects_changes_and_survives_interruption(run, fi
     shutil.copy(files["corrupt"], folder / "corrupt.wav")
     db = tmp_path / "catalog.sqlite"
 
-    real = catalog.classify_file
+    real = catalog.timeline_of
     calls = []
 
-    def dies_on_second(clf, path, overlap=0.0):
+    def dies_on_second(clf, path, overlap=0.0, clock=None):
         calls.append(path)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(clf, path, overlap)
+        return real(clf, path, overlap, clock)
 
-    monkeypatch.setattr(catalog, "classify_file", dies_on_second)
+    monkeypatch.setattr(catalog, "timeline_of", dies_on_second)
     with pytest.raises(KeyboardInterrupt):
         catalog.build_catalog(folder, run[0], db, progress=False)
-    monkeypatch.setattr(catalog, "classify_file", real)
+    monkeypatch.setattr(catalog, "timeline_of", real)
     first = catalog.query(db)
     assert {r[0] for r in first} == {str(calls[0].resolve())}  # the finished recording was kept
 
     counts = catalog.build_catalog(folder, run[0], db, progress=False)
-    assert counts == {"added": 2, "updated": 0, "skipped": 1, "bad": 1}
+    assert counts == {"added": 2, "updated": 0, "remerged": 0, "skipped": 1, "bad": 1}
     assert "corrupt.wav" in capsys.readouterr().err
-    assert catalog.build_catalog(folder, run[0], db, progress=False) == {"added": 0, "updated": 0, "skipped": 3, "bad": 1}
+    again = catalog.build_catalog(folder, run[0], db, progress=False)
+    assert again == {"added": 0, "updated": 0, "remerged": 0, "skipped": 3, "bad": 1}
 
     audio, sr = load_audio(folder / "long.flac")
     write_audio(folder / "long.flac", audio[: 3 * sr], sr)  # the recording changed

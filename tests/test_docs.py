@@ -125,6 +125,7 @@ def test_glance_rows_are_computed_from_results_json(tiny_repo):
 @pytest.mark.parametrize("case, message", [
     ("missing", "render_docs: results/table3/results.json: missing; run `python experiments/table3.py` to write it"),
     ("not json", "render_docs: results/table3/results.json: not valid JSON"),
+    ("not an object", "render_docs: results/table3/results.json: not a JSON object"),
     ("no key", "render_docs: results/table3/results.json: the glance row of table3 cannot read it (KeyError 'scores')"),
     ("unclosed", "render_docs: docs/page.md: <!-- results:table5 --> has no closing <!-- /results:table5 -->"),
     ("stray", "render_docs: docs/page.md: <!-- /results:table6 --> closes no open block"),
@@ -136,6 +137,8 @@ def test_bad_input_is_one_line_and_writes_nothing(tiny_repo, capsys, case, messa
         results.unlink()
     elif case == "not json":
         results.write_text("{")
+    elif case == "not an object":
+        results.write_text("[]")
     elif case == "no key":
         _edit_json(results, lambda d: d.pop("scores"))
     elif case == "unclosed":

@@ -42,20 +42,20 @@ def test_store_holds_the_decoded_clips_and_names_the_bad_file(recordings, tmp_pa
 
 def test_interrupted_decoding_resumes_from_its_checkpoint(recordings, tmp_path, monkeypatch):
     examples = recordings
-    real_load, calls = pcm_store.load_audio, []
+    real_open, calls = pcm_store.AudioStream, []
 
-    def load_then_fail(path, **kwargs):
+    def open_then_fail(path, **kwargs):
         calls.append(path)
         if len(calls) == 4:
             raise KeyboardInterrupt  # the user stops the job during the 4th file
-        return real_load(path, **kwargs)
+        return real_open(path, **kwargs)
 
-    monkeypatch.setattr(pcm_store, "load_audio", load_then_fail)
+    monkeypatch.setattr(pcm_store, "AudioStream", open_then_fail)
     with pytest.raises(KeyboardInterrupt):
         pcm_store.decode(examples, 16000, tmp_path / "store", progress=False, checkpoint_every=2)
     progress = json.loads((tmp_path / "store" / pcm_store.PROGRESS).read_text())
     assert progress["done"] == 2
-    monkeypatch.setattr(pcm_store, "load_audio", real_load)
+    monkeypatch.setattr(pcm_store, "AudioStream", real_open)
     resumed = pcm_store.decode(examples, 16000, tmp_path / "store", progress=False, checkpoint_every=2)
     fresh = pcm_store.decode(examples, 16000, tmp_path / "fresh", progress=False)
     assert resumed.kept == fresh.kept and resumed.bad == fresh.bad

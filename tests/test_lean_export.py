@@ -63,6 +63,23 @@ def test_tag_cli_runs_the_export(exported, tmp_path, capsys):
     assert "broken.tflite" in capsys.readouterr().err
 
 
+def test_tagging_with_a_tflite_model_does_not_import_tensorflow(exported, tmp_path):
+    import subprocess
+    import sys
+
+    from audioprep.io import write_audio
+
+    _, folder, _ = exported
+    wav = write_audio(tmp_path / "clip.wav", np.zeros(16000, np.float32), 16000)
+    code = (
+        "import sys; from lean.__main__ import main; code = main(sys.argv[1:]); "
+        "print(code, sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))"
+    )
+    args = ["tag", str(wav), "--model", str(folder / "lean.tflite"), "--top", "1"]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
+
+
 def test_int8_export_keeps_the_log_mel_front_end_float(exported, tmp_path):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 

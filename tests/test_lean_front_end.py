@@ -101,10 +101,12 @@ def test_front_end_and_wave_encoder_follow_the_sample_rate(model_at_22khz, tmp_p
 def test_export_at_the_rate_takes_its_window_and_frames_it_the_same(model_at_22khz, tmp_path):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    from lean.export import export_tflite
+    from lean.export import export_model, export_tflite
     from lean.scoring import TfliteScorer
 
     params, model = model_at_22khz
+    with pytest.raises(UsageError, match=rf"^LeanParams.sample_rate=16000: the model takes {RATE}-sample windows"):
+        export_model(model, LeanParams())
     report = export_tflite(model, tmp_path / "lean.tflite", ["a", "b", "c"], "none", params=params)
     assert report["parity_ok"], report["max_abs_diff_vs_keras"]
     assert TfliteScorer(tmp_path / "lean.tflite").window == params.patch_samples == RATE

@@ -9,8 +9,8 @@ import soundfile as sf
 
 from audioprep.errors import AudioError
 from audioprep.io import load_audio, write_audio
-from audioprep.segment import fixed_clips, sliding_windows, window_count, window_hop
-from audioprep.stream import AudioStream, batched_windows, scan_audio
+from audioprep.segment import batched_windows, fixed_clips, sliding_windows, window_count, window_hop
+from audioprep.stream import AudioStream, scan_audio
 
 SR_IN = 44100
 

@@ -27,11 +27,14 @@ def slug(text: str) -> str:
 
 
 def recording_slices(path, seconds: float, params: GenerateParams = GenerateParams()) -> np.ndarray:
-    """(k, frames, n_mels): up to `seconds` of a recording as consecutive slices (a short one is tiled to one slice)."""
+    """(k, frames, n_mels): up to `seconds` of a recording as consecutive slices (a short one is tiled to one slice).
+
+    Only the start the slices need is decoded, so an hours-long recording costs no more than a short one.
+    """
     mel = params.mel
-    audio, _ = load_audio(path, sr=mel.sample_rate)
     k = max(1, int(seconds / mel.slice_seconds))
-    audio = audio[: k * mel.frames * mel.hop_length + mel.n_fft]
+    needed = k * mel.frames * mel.hop_length + mel.n_fft
+    audio, _ = load_audio(path, sr=mel.sample_rate, duration=needed / mel.sample_rate)
     if len(audio) < mel.slice_samples:
         audio = repeat_pad(audio, mel.slice_samples)
     slices = mel_slices(audio, mel, hop=mel.frames * mel.hop_length)
