@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments import harness, table1, table2, table6, table7
+from experiments import harness, table1, table2, table3, table4, table5, table6, table7
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = [table1, table2, table6, table7]
+TABLES = [table1, table2, table3, table4, table5, table6, table7]
 
 
 @dataclass(frozen=True)
