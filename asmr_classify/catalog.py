@@ -96,9 +96,11 @@ def connect(db, create: bool = True) -> sqlite3.Connection:
         raise UsageError(f"{db}: no such catalogue")
     if create and not db.parent.is_dir():
         raise UsageError(f"{db}: no such folder {db.parent}")
+    conn = None
     try:
         conn = sqlite3.connect(str(db), timeout=BUSY_SECONDS, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master")  # a file that is no database fails here
         if create:
             conn.execute("PRAGMA journal_mode = WAL")
             with write(conn):
@@ -110,9 +112,13 @@ def connect(db, create: bool = True) -> sqlite3.Connection:
                 for statement in SCHEMA:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except sqlite3.DatabaseError as err:
-        raise UsageError(f"{db}: not a usable catalogue ({err})") from err
-    return conn
+        return conn
+    except BaseException as err:
+        if conn is not None:
+            conn.close()
+        if isinstance(err, sqlite3.DatabaseError):
+            raise UsageError(f"{db}: not a usable catalogue ({err})") from err
+        raise
 
 
 @contextmanager

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -44,7 +44,7 @@ class Classifier:
     sample_rate: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Window:
     start: float
     end: float
@@ -154,7 +154,12 @@ def _infer_kind(input_shape) -> tuple[str, int]:
 
 
 def load_classifier(path) -> Classifier:
-    """`path` is a run folder or a .keras file; classes and windowing come from the run's params.json."""
+    """`path` is a run folder or a .keras file (classes and windowing from the run's params.json), or an
+    exported .tflite (from its metadata)."""
+    if Path(path).suffix == ".tflite":
+        from asmr_classify.tflite_classifier import load_tflite_classifier
+
+        return load_tflite_classifier(path)
     file = resolve_model(path)
     model = load_model(file)
     meta_file = file.parent / PARAMS
@@ -196,8 +201,8 @@ def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = 0.5,
     hop = window_hop(clf.window_samples, overlap)
     cut = (windows for _, windows in batched_windows(stream, clf.window_samples, hop, BATCH))
     windows = prefetch(clock.timed("decode", cut))
-    inputs = prefetch(clock.map("features", partial(features, clf), windows))
-    probs = list(clock.map("model", partial(predict_batch, clf), inputs))
+    with closing(prefetch(clock.map("features", partial(features, clf), windows))) as inputs:
+        probs = list(clock.map("model", partial(predict_batch, clf), inputs))  # closing: the threads stop on an error
     return Timeline(np.concatenate(probs), clf.classes, clf.sample_rate, clf.window_samples, hop, stream.samples,
                     stream.status)
 
@@ -257,7 +262,7 @@ def check_overlap(overlap: float) -> float:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, help="run folder or .keras file")
+    parser.add_argument("--model", required=True, help="run folder, .keras file or exported .tflite")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--overlap", type=float, default=0.5, help="window overlap in [0, 1) (default 0.5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file instead of text")

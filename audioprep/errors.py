@@ -1,13 +1,17 @@
 """Errors that reach the user as one line naming the file or flag at fault."""
 
 
-class AudioError(ValueError):
-    """A file that cannot be used as audio; the message starts with the path."""
+class BadFileError(ValueError):
+    """A file the tools read (metadata, index, checkpoint, audio) that cannot be used; the message starts with the path."""
 
     def __init__(self, path, reason: str):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class AudioError(BadFileError):
+    """A file that cannot be used as audio."""
 
 
 class UsageError(ValueError):

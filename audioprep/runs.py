@@ -1,28 +1,42 @@
-"""Run folders shared by every trainer: best/last checkpoints, one continuous history, params and resume.
+"""Run folders shared by every trainer: atomic checkpoints, one continuous history, params and exact resume.
 
-A run folder holds `best.keras`, `last.keras`, `history.csv`, `params.json` and `state.json`
-(the next epoch and the best monitored value so far), so an interrupted run continues with no
-epoch lost or repeated.
+A run folder holds `best.keras`, `last.keras`, `history.csv`, `params.json` and `state.json`, plus
+the resume checkpoint `resume-EPOCH.keras` with its `resume-EPOCH.seeds.npz` (the model's random
+generator states, which a `.keras` file does not keep); `last.keras` is a copy of that checkpoint. Every file is written to a temporary file
+beside it, flushed to disk and renamed over the old one, so a kill at any moment leaves either the
+old or the new complete file. `state.json` is written last and is the commit point: it names the
+checkpoint of the last finished epoch, and carries the next epoch, the best monitored value and the
+history rows, so `history.csv` can be rebuilt from it. A checkpoint for a later epoch that
+`state.json` does not name yet (a kill between the two writes) is removed when the run is reopened.
+
+Resume is exact when the trainer's data order is a function of (seed, epoch) (`audioprep.batches`)
+and its global seed is set as in the first run: the resumed run then ends bit for bit where an
+uninterrupted one would.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
+import os
 import platform
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import keras
-
-from audioprep.errors import UsageError
+from audioprep.errors import BadFileError, UsageError
 
 BEST, LAST, HISTORY, PARAMS, STATE = "best.keras", "last.keras", "history.csv", "params.json", "state.json"
+CHECKPOINT = "resume-{epoch:04d}.keras"
+PARTIAL = ".partial"  # marks temporary files; a kill can leave one behind, the next open removes it
 
 
 def environment() -> dict:
     """Versions and machine facts written beside every result."""
+    import keras
     import librosa
     import numpy
     import tensorflow as tf
@@ -46,11 +60,56 @@ def to_jsonable(params) -> dict:
     return json.loads(json.dumps(params, default=str))
 
 
-def write_json(path, payload) -> Path:
+def _commit(tmp: Path, path: Path) -> None:
+    """Flush `tmp` to disk and rename it over `path` (then flush the folder entry)."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    if hasattr(os, "O_DIRECTORY"):  # POSIX: make the rename itself durable
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def atomic_write(path, write: Callable[[Path], object]) -> Path:
+    """`write(tmp)` into a temporary file beside `path`, then commit it over `path` in one rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    tmp = path.with_name(f".{path.stem}{PARTIAL}{path.suffix}")  # Keras insists on the .keras suffix
+    tmp.unlink(missing_ok=True)
+    try:
+        write(tmp)
+        _commit(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def write_text(path, text: str) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(path, payload) -> Path:
+    return write_text(path, json.dumps(payload, indent=2, default=str) + "\n")
+
+
+def read_json(path) -> dict:
+    """A JSON object from `path`; BadFileError naming the file if it is missing, unreadable or not JSON."""
+    path = Path(path)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadFileError(path, "missing") from None
+    except UnicodeDecodeError as err:
+        raise BadFileError(path, f"not UTF-8 text (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        what = "empty" if not err.doc.strip() else f"not valid JSON ({err.msg} at line {err.lineno})"
+        raise BadFileError(path, what) from None
+    if not isinstance(value, dict):
+        raise BadFileError(path, f"expected a JSON object, found {type(value).__name__}")
+    return value
 
 
 def resolve_model(path) -> Path:
@@ -66,28 +125,67 @@ def resolve_model(path) -> Path:
     return path
 
 
-def load_model(path, **kwargs) -> keras.Model:
-    """Load a `.keras` model from a file or run folder, with a one-line error if it is not one."""
+def load_model(path, **kwargs):
+    """Load a `.keras` model from a file or run folder, with a one-line error naming the file if it is not one."""
+    import keras
+
     file = resolve_model(path)
+    size = file.stat().st_size
+    if size == 0:
+        raise BadFileError(file, "empty (0 bytes), not a Keras model")
     try:
         return keras.models.load_model(file, **kwargs)
     except Exception as err:  # noqa: BLE001 - any decoding failure is reported as the file's fault
-        raise UsageError(f"{file}: not a loadable Keras model ({type(err).__name__}: {err})") from err
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise BadFileError(file, f"truncated or not a Keras model ({size} bytes; {reason})") from err
+
+
+def seed_states(model) -> list:
+    """The model's random generator state variables (Dropout, sampling layers), in a stable order."""
+    weights = {id(v) for v in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
+def _write_seeds(path: Path, model) -> None:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, *[np.asarray(v.numpy()) for v in seed_states(model)])
+    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+
+
+def _read_seeds(path: Path, model) -> None:
+    import numpy as np
+
+    states = seed_states(model)
+    try:
+        with np.load(path) as stored:
+            values = [stored[f"arr_{i}"] for i in range(len(stored.files))]
+    except FileNotFoundError:
+        raise BadFileError(path, "missing; the run cannot resume exactly") from None
+    except Exception as err:  # noqa: BLE001 - any decoding failure is the file's fault
+        raise BadFileError(path, f"damaged ({type(err).__name__}: {err})") from None
+    if len(values) != len(states):
+        raise BadFileError(path, f"holds {len(values)} generator states, the model has {len(states)}")
+    for variable, value in zip(states, values, strict=True):
+        variable.assign(value)
 
 
 class RunDir:
-    """One training run's folder; `resume=True` picks up from `state.json` and `last.keras`."""
+    """One training run's folder; `resume=True` picks up from `state.json` and the checkpoint it names."""
 
     def __init__(self, out, resume: bool = False, monitor: str = "val_loss", mode: str = "min"):
         self.path = Path(out)
         self.monitor, self.mode = monitor, mode
         self.resume = resume
-        if resume and not (self.path / STATE).exists():
+        state = self.path / STATE
+        if resume and not state.exists():
             raise UsageError(f"{self.path}: nothing to resume (no {STATE}); drop --resume to start fresh")
-        if not resume and (self.path / STATE).exists():
+        if not resume and state.exists():
             raise UsageError(f"{self.path}: holds a run already; pass --resume to continue it or pick another --out")
         self.path.mkdir(parents=True, exist_ok=True)
-        self.state = json.loads((self.path / STATE).read_text()) if resume else {"epoch": 0, "best": None}
+        self.state = self._read_state() if resume else {"epoch": 0, "best": None, "history": []}
+        self._tidy()
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -100,8 +198,61 @@ class RunDir:
     def best_value(self):
         return self.state["best"]
 
+    def _fresh_start(self) -> str:
+        return f"move {self.path} aside (or pick another --out) and train afresh without --resume"
+
+    def _read_state(self) -> dict:
+        path = self.file(STATE)
+        try:
+            state = read_json(path)
+        except BadFileError as err:
+            raise BadFileError(path, f"{err.reason}; the run cannot resume: {self._fresh_start()}") from None
+        epoch, history = state.get("epoch"), state.get("history")
+        if not isinstance(epoch, int) or epoch < 0 or not isinstance(history, list) or len(history) != epoch:
+            raise BadFileError(path, f"not a run state (needs 'epoch' and one 'history' row per epoch): "
+                                     f"{self._fresh_start()}")
+        if epoch and not isinstance(state.get("checkpoint"), str):
+            raise BadFileError(path, f"names no checkpoint: {self._fresh_start()}")
+        return state
+
+    def _tidy(self) -> None:
+        """Remove what a kill left behind: temporary files and checkpoints `state.json` does not name."""
+        named = {self.state.get("checkpoint"), self.state.get("seeds")}
+        for leftover in [*self.path.glob(f".*{PARTIAL}*"), *self.path.glob("resume-*")]:
+            if leftover.name not in named:
+                leftover.unlink()
+        if self.resume and self.initial_epoch and self.file(self.state["checkpoint"]).exists():
+            self._copy_last()  # a kill between the commit and the copy, or a damaged last.keras
+        if self.resume:
+            self._check_history()
+
+    def _check_history(self) -> None:
+        """history.csv must equal the state's record; a missing or damaged one is rebuilt from it, with a note."""
+        path = self.file(HISTORY)
+        try:
+            same = json.dumps(self._read_csv(path), sort_keys=True) == json.dumps(self.history(), sort_keys=True)
+            problem = None if same else f"differs from {STATE}'s record"
+        except FileNotFoundError:
+            problem = "missing"
+        except (ValueError, KeyError, TypeError, csv.Error, UnicodeDecodeError) as err:
+            problem = f"damaged ({type(err).__name__})"
+        if problem:
+            self._write_history()
+            print(f"note: {path}: {problem}; rebuilt from {self.file(STATE)}", file=sys.stderr)
+
+    @staticmethod
+    def _read_csv(path: Path) -> list[dict]:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = [{k: float(v) for k, v in r.items() if v not in ("", None)} for r in csv.DictReader(fh)]
+        for row in rows:
+            row["epoch"] = int(row["epoch"])
+        return rows
+
     def write_params(self, params, **extra) -> None:
         write_json(self.file(PARAMS), {"params": to_jsonable(params), **extra, "environment": environment()})
+
+    def read_params(self) -> dict:
+        return read_json(self.file(PARAMS))
 
     def is_better(self, value: float) -> bool:
         best = self.state["best"]
@@ -109,47 +260,67 @@ class RunDir:
             return True
         return value < best if self.mode == "min" else value > best
 
-    def end_epoch(self, epoch: int, logs: dict, model: keras.Model | None = None, save=None) -> bool:
-        """Record one finished epoch: append history, save last (and best), then advance the state.
+    def restore(self, model=None):
+        """The model to continue from: the checkpoint with its generator states when resuming, else `model`."""
+        if not self.initial_epoch:
+            return model
+        file = self.file(self.state["checkpoint"])
+        if not file.exists():
+            raise BadFileError(file, f"missing, though {STATE} names it: {self._fresh_start()}")
+        try:
+            restored = load_model(file)
+        except BadFileError as err:
+            raise BadFileError(file, f"{err.reason}; {self._fresh_start()}") from None
+        _read_seeds(self.file(self.state["seeds"]), restored)
+        return restored
 
-        `save(path)` overrides how the model is written (for multi-model trainers such as a GAN).
-        Returns whether this epoch became the best. The state file is written last, so a crash
-        mid-epoch leaves the previous epoch's consistent state behind.
+    def end_epoch(self, epoch: int, logs: dict, model) -> bool:
+        """Record one finished epoch: checkpoint, best model, history, then commit it in `state.json`.
+
+        Returns whether this epoch became the best.
         """
-        save = save or (lambda p: model.save(p))
-        self._append_history(epoch, logs)
+        save = model.save
+        row = {"epoch": epoch, **{k: float(v) for k, v in logs.items()}}
+        history = [r for r in self.history() if r["epoch"] < epoch] + [row]
         improved = self.monitor in logs and self.is_better(float(logs[self.monitor]))
-        save(self.file(LAST))
+        checkpoint = CHECKPOINT.format(epoch=epoch + 1)
+        seeds = checkpoint.replace(".keras", ".seeds.npz")
+        atomic_write(self.file(checkpoint), save)
+        _write_seeds(self.file(seeds), model)
         if improved:
-            save(self.file(BEST))
-            self.state["best"] = float(logs[self.monitor])
-        self.state["epoch"] = epoch + 1
-        write_json(self.file(STATE), self.state)
+            atomic_write(self.file(BEST), save)
+        old = self.state
+        self.state = {"epoch": epoch + 1, "best": float(logs[self.monitor]) if improved else old["best"],
+                      "checkpoint": checkpoint, "seeds": seeds, "history": history}
+        self._write_history()
+        write_json(self.file(STATE), self.state)  # the commit point
+        self._copy_last()
+        for name in (old.get("checkpoint"), old.get("seeds")):
+            if name and name not in (checkpoint, seeds):
+                self.file(name).unlink(missing_ok=True)
         return improved
 
-    def _append_history(self, epoch: int, logs: dict) -> None:
-        path = self.file(HISTORY)
+    def _copy_last(self) -> None:
+        """`last.keras`, the user's copy of the latest checkpoint (damage to it never touches the resume file)."""
+        atomic_write(self.file(LAST), lambda tmp: shutil.copyfile(self.file(self.state["checkpoint"]), tmp))
+
+    def _write_history(self) -> None:
         rows = self.history()
-        rows = [r for r in rows if int(r["epoch"]) < epoch]  # drop any row of an epoch being redone
-        rows.append({"epoch": epoch, **{k: float(v) for k, v in logs.items()}})
         keys = ["epoch"] + sorted({k for r in rows for k in r if k != "epoch"})
-        with path.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(rows)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=keys, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(self.file(HISTORY), text.getvalue())
 
     def history(self) -> list[dict]:
-        path = self.file(HISTORY)
-        if not path.exists():
-            return []
-        with path.open() as fh:
-            rows = [{k: (float(v) if v not in ("", None) else None) for k, v in r.items()} for r in csv.DictReader(fh)]
-        for row in rows:
-            row["epoch"] = int(row["epoch"])
-        return rows
+        """One row per finished epoch, from `state.json` (history.csv is its export)."""
+        return [dict(row) for row in self.state["history"]]
 
-    def callback(self) -> keras.callbacks.Callback:
+    def callback(self):
         """Keras callback doing `end_epoch` after every epoch of `model.fit`."""
+        import keras
+
         run = self
 
         class _RunCheckpoint(keras.callbacks.Callback):
@@ -158,10 +329,9 @@ class RunDir:
 
         return _RunCheckpoint()
 
-    def fit(self, model: keras.Model, train, epochs: int, validation_data=None, callbacks=(), **kwargs):
-        """`model.fit` from the saved epoch on (weights and optimizer restored from last.keras)."""
-        if self.resume and self.file(LAST).exists():
-            model = keras.models.load_model(self.file(LAST))
+    def fit(self, model, train, epochs: int, validation_data=None, callbacks=(), **kwargs):
+        """`model.fit` from the saved epoch on, continuing from the checkpoint when resuming."""
+        model = self.restore(model)
         if self.initial_epoch >= epochs:
             return model
         model.fit(
@@ -173,3 +343,4 @@ class RunDir:
             **kwargs,
         )
         return model
+

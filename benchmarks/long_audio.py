@@ -1,9 +1,9 @@
 """Hours-long recordings: peak memory and throughput of `asmr_classify predict` and `catalog`, streaming,
 against the whole-file path they replaced.
 
-Generates in a temporary folder, deterministically (seed 0), and deletes afterwards: a 10-hour 44.1 kHz
-stereo wav, a 1-hour 44.1 kHz stereo mp3 and a 20-minute 44.1 kHz stereo wav (`--hours H` scales all
-three by H / 10), and DeepASMR's (f) trigger classifier (`deepasmr`, 9 classes) built untrained with
+Generates in a temporary folder, deterministically, and deletes afterwards: a 10-hour 44.1 kHz stereo
+wav (`--hours`), a 1-hour 44.1 kHz stereo mp3 (`--mp3-hours`) and a 20-minute 44.1 kHz stereo wav
+(`--whole-minutes`), and DeepASMR's (f) trigger classifier (`deepasmr`, 9 classes) built untrained with
 seed 0: throughput and memory do not depend on its weights. Every measurement is a child process
 (`python -m asmr_classify ... --timing`); its peak resident memory comes from `os.wait4`, its stage
 times from the `time per stage` line it prints.
@@ -134,16 +134,19 @@ def goal(text: str, met: bool) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hours", type=float, default=10.0, help="length of the long wav (default 10); "
-                        "the mp3 is a tenth of it, the whole-file comparison a thirtieth")
+    parser.add_argument("--hours", type=float, default=10.0, help="length of the long wav (default 10)")
+    parser.add_argument("--mp3-hours", type=float, default=1.0, help="length of the mp3 (default 1)")
+    parser.add_argument("--whole-minutes", type=float, default=20.0,
+                        help="length of the file both paths predict (default 20)")
     parser.add_argument("--whole-file", nargs=2, metavar=("MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.whole_file:
         whole_file(*args.whole_file)
         return
-    if args.hours <= 0:
-        parser.error(f"--hours {args.hours:g}: must be > 0")
-    long_s, mp3_s, short_s = args.hours * 3600, args.hours * 360, args.hours * 120
+    for flag in ("hours", "mp3_hours", "whole_minutes"):
+        if getattr(args, flag) <= 0:
+            parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag):g}: must be > 0")
+    long_s, mp3_s, short_s = args.hours * 3600, args.mp3_hours * 3600, args.whole_minutes * 60
     with tempfile.TemporaryDirectory(prefix="long_audio_") as tmp:
         tmp = Path(tmp)
         start = time.perf_counter()

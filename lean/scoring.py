@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from audioprep.errors import UsageError
+from audioprep.tflite_model import TfliteModel
 
 if TYPE_CHECKING:
     import keras
@@ -64,45 +65,12 @@ class KerasScorer:
         return np.concatenate(out) if out else np.zeros((0, self.classes), np.float32)
 
 
-class TfliteScorer:
-    """A `.tflite` model on the LiteRT interpreter, one window per invoke (the phone's way)."""
+class TfliteScorer(TfliteModel):
+    """A LEAN `.tflite` export: labels from its metadata, else (older exports) from the labels file beside it."""
 
     def __init__(self, path, labels: list[str] | None = None, threads: int | None = None):
-        from ai_edge_litert.interpreter import Interpreter
-
-        self.path = Path(path)
-        try:
-            self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
-        except (ValueError, RuntimeError) as err:
-            raise UsageError(f"{path}: not a loadable TFLite model ({err})") from err
-        self.interpreter.allocate_tensors()
-        self.input = self.interpreter.get_input_details()[0]
-        self.output = self.interpreter.get_output_details()[0]
-        self.window = int(self.input["shape"][-1])
-        self.classes = int(self.output["shape"][-1])
-        self.labels = labels or read_labels(self.path, self.classes)
-
-    def score_one(self, window: np.ndarray) -> np.ndarray:
-        self.interpreter.set_tensor(self.input["index"], np.asarray(window, np.float32).reshape(self.input["shape"]))
-        self.interpreter.invoke()
-        return self.interpreter.get_tensor(self.output["index"])[0].copy()
-
-    def __call__(self, windows: np.ndarray) -> np.ndarray:
-        out = [self.score_one(w) for w in windows]
-        return np.stack(out) if out else np.zeros((0, self.classes), np.float32)
-
-    def op_names(self) -> list[str]:
-        """Names of every operator stored in the model file (builtin names, or FlexXxx / custom names).
-
-        Read with default delegates off, so XNNPACK's runtime DELEGATE nodes do not hide them.
-        """
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-        plain = Interpreter(
-            model_path=str(self.path), experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        )
-        plain.allocate_tensors()
-        return sorted({op["op_name"] for op in plain._get_ops_details()})
+        super().__init__(path, threads)
+        self.labels = labels or self.labels or read_labels(self.path, self.classes)
 
 
 def load_scorer(path, threads: int | None = None):
@@ -110,8 +78,6 @@ def load_scorer(path, threads: int | None = None):
     or a run folder."""
     path = Path(path)
     if path.suffix == ".tflite":
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such TFLite model")
         return TfliteScorer(path, threads=threads)
     from audioprep.runs import load_model, resolve_model
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from contextlib import closing
 
 import numpy as np
 
@@ -31,11 +32,12 @@ def tag_blocks(scorer, blocks: Iterable[np.ndarray], params: LeanParams = LeanPa
             yield block
 
     best, scores = [], []
-    for _, windows in prefetch(batched_windows(counted(), length, hop)):
-        rows = scorer(windows)
-        picks = np.argsort(rows, axis=1)[:, ::-1][:, :top]
-        best.append(picks)
-        scores.append(np.take_along_axis(rows, picks, axis=1))
+    with closing(prefetch(batched_windows(counted(), length, hop))) as batches:  # the thread stops on an error
+        for _, windows in batches:
+            rows = scorer(windows)
+            picks = np.argsort(rows, axis=1)[:, ::-1][:, :top]
+            best.append(picks)
+            scores.append(np.take_along_axis(rows, picks, axis=1))
     best, scores = np.concatenate(best), np.concatenate(scores)
     # a clip shorter than a window is tagged as one whole window, its end one window after the start
     starts, ends = window_bounds(len(best), length, hop, params.sample_rate, total=max(total, length))

@@ -227,6 +227,9 @@ def test_wrong_input_creates_nothing_and_says_so_in_one_line(model, tmp_path, ca
     old.close()
     assert cli(["catalog", str(tmp_path), "--model", str(model), "--db", str(db)]) == 2
     assert "a catalogue of an older format (version 0)" in capsys.readouterr().err
+    db.write_bytes(b"not a database at all" * 10)
+    assert cli(["catalog", "query", "--db", str(db)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {db}: not a usable catalogue (file is not a database)"
 
 
 def test_workers_catalogue_files_at_once_with_the_same_result(model, clips, tmp_path):

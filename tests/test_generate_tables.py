@@ -49,7 +49,7 @@ def test_table4_then_table3_quick(moon_parent, tmp_path, capsys):
     assert table3.main([*common, "--out", str(tmp_path / "t3")]) == 0
     assert sorted(p.name for p in runs.iterdir()) == before
     t3 = json.loads((tmp_path / "t3" / "results.json").read_text())
-    assert t3["scale"] == t4["scale"] and t3["glass"].endswith(".wav") and "glass" in t3["glass"]
+    assert (t3["scale"]["slices"], t3["scale"]["vae_epochs"]) == (2, 1) and "glass" in t3["glass"]
     assert list(t3["scores"]) == ["Glass (input)", "Wood (input)", "Glass, mel -> Griffin-Lim only",
                                   "Wood, mel -> Griffin-Lim only", "VAE blend", "Linear interpolation"]
     assert all(set(s) == set(ATTRIBUTES) and all(np.isfinite(list(s.values()))) for s in t3["scores"].values())

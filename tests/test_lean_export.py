@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from lean.__main__ import main
-from lean.export import export_tflite, flex_ops
+from audioprep.tflite_export import flex_ops
+from lean.export import export_tflite
 from lean.model import build_model
 from lean.scoring import TfliteScorer, labels_path
 

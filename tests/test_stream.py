@@ -1,6 +1,7 @@
 """audioprep.stream: block-wise decoding equals whole-file loading, windows equal sliding_windows /
 fixed_clips, truncated and broken files, and memory that does not grow with the file."""
 
+import threading
 import tracemalloc
 
 import numpy as np
@@ -10,7 +11,7 @@ import soundfile as sf
 from audioprep.errors import AudioError
 from audioprep.io import load_audio, write_audio
 from audioprep.segment import batched_windows, fixed_clips, sliding_windows, window_count, window_hop
-from audioprep.stream import AudioStream, scan_audio
+from audioprep.stream import AudioStream, prefetch, scan_audio
 
 SR_IN = 44100
 
@@ -215,3 +216,33 @@ def test_streaming_memory_does_not_grow_with_the_file(tmp_path):
         tracemalloc.stop()
     assert count == len(sliding_windows(audio, 16000, 0.5)) == 2 * 60 * minutes - 1
     assert streamed_peak < bound < whole_peak
+
+
+def test_prefetch_computes_ahead_in_a_thread_and_hands_over_its_error():
+    made, consumer = [], threading.get_ident()
+
+    def items():
+        for i in range(5):
+            made.append(threading.get_ident())
+            yield i
+        raise AudioError("x.wav", "cannot decode audio after 0:03.0")
+
+    got = []
+    with pytest.raises(AudioError, match="x.wav: cannot decode audio after 0:03.0"):
+        for item in prefetch(items(), depth=2):
+            got.append(item)
+    assert got == [0, 1, 2, 3, 4] and consumer not in made and len(set(made)) == 1
+
+
+def test_leaving_a_prefetch_early_stops_its_thread():
+    made, before = [], threading.active_count()
+
+    def endless():
+        while True:
+            made.append(len(made))
+            yield made[-1]
+
+    ahead = prefetch(endless(), depth=3)
+    assert [next(ahead) for _ in range(4)] == [0, 1, 2, 3]
+    ahead.close()
+    assert threading.active_count() == before and 4 <= len(made) <= 4 + 3 + 1  # consumed, queued, in hand

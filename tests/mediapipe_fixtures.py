@@ -1,0 +1,43 @@
+"""MediaPipe Tasks' AudioClassifier (the engine Android apps run) on our exports, clip and stream mode."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _options(model_path, mode, **extra):
+    from mediapipe.tasks.python import audio
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+
+    return audio.AudioClassifierOptions(base_options=BaseOptions(model_asset_path=str(model_path)), max_results=1,
+                                        running_mode=mode, **extra)
+
+
+def _top(result) -> tuple[int, str, float]:
+    best = result.classifications[0].categories[0]
+    return result.timestamp_ms, best.category_name, best.score
+
+
+def clip_results(model_path, audio: np.ndarray, sample_rate: int) -> list[tuple[int, str, float]]:
+    """(timestamp_ms, top label, score) per window of `audio` ((n,) mono or (n, channels))."""
+    from mediapipe.tasks.python import audio as mp_audio
+    from mediapipe.tasks.python.components.containers.audio_data import AudioData
+
+    options = _options(model_path, mp_audio.RunningMode.AUDIO_CLIPS)
+    with mp_audio.AudioClassifier.create_from_options(options) as classifier:
+        return [_top(r) for r in classifier.classify(AudioData.create_from_array(audio, sample_rate))]
+
+
+def stream_results(model_path, audio: np.ndarray, sample_rate: int, block_ms: int = 100) -> list[tuple[int, str, float]]:
+    """The same, fed to `classify_async` in `block_ms` blocks as a microphone would; one entry per callback."""
+    from mediapipe.tasks.python import audio as mp_audio
+    from mediapipe.tasks.python.components.containers.audio_data import AudioData
+
+    results = []
+    options = _options(model_path, mp_audio.RunningMode.AUDIO_STREAM,
+                       result_callback=lambda result, timestamp_ms: results.append(_top(result)))
+    block = sample_rate * block_ms // 1000
+    with mp_audio.AudioClassifier.create_from_options(options) as classifier:
+        for i, start in enumerate(range(0, len(audio) - block + 1, block)):
+            classifier.classify_async(AudioData.create_from_array(audio[start:start + block], sample_rate), i * block_ms)
+    return results
