@@ -42,6 +42,7 @@ from asmr_classify.predict import (
     merge_windows,
     timeline_of,
 )
+from audioprep.cli import fraction, int_at_least, unit_interval
 from audioprep.errors import AudioError, UsageError
 from audioprep.io import is_audio_file
 from audioprep.runs import resolve_model
@@ -347,7 +348,7 @@ def main(argv: list[str]) -> int:
         parser = argparse.ArgumentParser(prog="asmr_classify catalog query")
         parser.add_argument("--db", required=True, type=Path)
         parser.add_argument("--label")
-        parser.add_argument("--min-confidence", type=float, default=0.0)
+        parser.add_argument("--min-confidence", type=unit_interval, default=0.0)
         args = parser.parse_args(argv[1:])
         rows = query(args.db, args.label, args.min_confidence)
         for path, start, end, label, conf in rows:
@@ -365,7 +366,7 @@ def main(argv: list[str]) -> int:
         parser = argparse.ArgumentParser(prog="asmr_classify catalog remerge",
                                          description="redo every recording's segments from its stored probabilities")
         parser.add_argument("--db", required=True, type=Path)
-        parser.add_argument("--threshold", required=True, type=float,
+        parser.add_argument("--threshold", required=True, type=unit_interval,
                             help="leave out windows whose top probability is under this")
         args = parser.parse_args(argv[1:])
         print(f"{remerge(args.db, args.threshold)} recordings re-merged at threshold {args.threshold:g}")
@@ -376,10 +377,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("folder", type=Path, metavar="DIR")
     parser.add_argument("--model", required=True, help="run folder or .keras file")
     parser.add_argument("--db", required=True, type=Path)
-    parser.add_argument("--overlap", type=float, default=0.0, help="window overlap (default 0: back-to-back)")
-    parser.add_argument("--threshold", type=float, default=0.0,
+    parser.add_argument("--overlap", type=fraction, default=0.0, help="window overlap (default 0: back-to-back)")
+    parser.add_argument("--threshold", type=unit_interval, default=0.0,
                         help="leave out windows whose top probability is under this (default 0: none)")
-    parser.add_argument("--workers", type=int, default=1, help="files classified at once, in processes (default 1)")
+    parser.add_argument("--workers", type=int_at_least(1), default=1, help="files classified at once, in processes (default 1)")
     parser.add_argument("--timing", action="store_true", help="print the seconds spent per stage on stderr")
     args = parser.parse_args(argv)
     clock = StageClock()

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from audioprep.features import _mfcc_constants, mel_basis
+from audioprep.features import mel_basis, mfcc_constants
 from audioprep.params import MelSliceParams, MfccParams
 
 FRONT_END = "front_end"
@@ -36,7 +36,7 @@ def log_mel(waveforms, params: MelSliceParams) -> tf.Tensor:
 
 def mfcc_mean(waveforms, params: MfccParams) -> tf.Tensor:
     """(k, n) -> (k, n_mfcc), `audioprep.features.mfcc_mean` in graph ops (centred, zero-padded frames)."""
-    _, mel, dct = _mfcc_constants(params)
+    _, mel, dct = mfcc_constants(params)
     half = params.n_fft // 2
     padded = tf.pad(waveforms, [[0, 0], [half, half]])
     power = tf.maximum(tf.matmul(_power_spectra(padded, params.n_fft, params.hop_length), tf.constant(mel)),

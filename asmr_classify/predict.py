@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audioprep.cli import fraction
 from audioprep.errors import AudioError, UsageError
 from audioprep.features import log_mel, mfcc_mean
 from audioprep.params import MelSliceParams, MfccParams
@@ -30,7 +31,7 @@ from audioprep.runs import PARAMS, load_model, resolve_model
 from audioprep.segment import batched_windows, window_bounds, window_hop
 from audioprep.stream import AudioStream, DecodeStatus, prefetch
 
-BATCH = 64  # windows per model call: 66 s of audio for a DeepASMR slice, 1.5 MB of log-mels
+BATCH = 32  # windows per model call: 33 s of audio for a DeepASMR slice; 45 MB of pipeline at most
 
 
 @dataclass
@@ -264,13 +265,12 @@ def check_overlap(overlap: float) -> float:
 def add_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="run folder, .keras file or exported .tflite")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--overlap", type=float, default=0.5, help="window overlap in [0, 1) (default 0.5)")
+    parser.add_argument("--overlap", type=fraction, default=0.5, help="window overlap in [0, 1) (default 0.5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file instead of text")
     parser.add_argument("--timing", action="store_true", help="print the seconds spent per stage on stderr")
 
 
 def main(args) -> int:
-    check_overlap(args.overlap)
     clock = StageClock()
     with clock.stage("load"):
         clf = load_classifier(args.model)

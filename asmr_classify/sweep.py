@@ -103,14 +103,14 @@ def _plain(value):
 
 
 def add_arguments(parser) -> None:
-    from audioprep.cli import existing_path
+    from audioprep.cli import existing_path, int_at_least
 
     parser.add_argument("--model", default="deepasmr", choices=models.NAMES)
-    parser.add_argument("--params", type=Path, default=DEFAULT_GRID, help="YAML grid (default: sweep_default.yaml)")
+    parser.add_argument("--params", type=existing_path, default=DEFAULT_GRID, help="YAML grid (default: sweep_default.yaml)")
     parser.add_argument("--data", type=existing_path, help="dataset folder (default: the generated corpus)")
     parser.add_argument("--out", type=Path, help="results folder (default: runs/sweep-<model>)")
-    parser.add_argument("--epochs", type=int, help="epochs per trial (default: the YAML's)")
-    parser.add_argument("--round-limit", type=int, help="trials to sample from the grid (default: the YAML's)")
+    parser.add_argument("--epochs", type=int_at_least(1), help="epochs per trial (default: the YAML's)")
+    parser.add_argument("--round-limit", type=int_at_least(1), help="trials to sample from the grid (default: the YAML's)")
     parser.add_argument("--seed", type=int, help="sampling and weights seed (default: the YAML's)")
 
 

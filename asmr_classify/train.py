@@ -15,6 +15,7 @@ import keras
 from asmr_classify import models, report
 from asmr_classify.data import Corpus, load_corpus, tf_dataset
 from asmr_classify.params import model_kwargs, params_for
+from audioprep.batches import ShuffledBatches
 from audioprep.errors import UsageError
 from audioprep.runs import RunDir, load_model, write_json
 
@@ -37,28 +38,31 @@ def train_classifier(
     """Train model `name` on `data_root` (None: the generated default corpus) into the folder `out`.
 
     `overrides` replace `ClassifierParams` fields (filters, dropout, optimizer, batch_size, ...).
-    `seed` seeds weights and shuffling; `split_seed` the source-grouped split. Returns the run folder.
+    `seed` seeds weights and the per-epoch shuffle (so `resume` continues exactly); `split_seed` the
+    source-grouped split. Returns the run folder.
     """
-    params = params_for(name, **overrides, **({"epochs": epochs} if epochs else {}))
+    params = params_for(name, **overrides, **({"epochs": epochs} if epochs is not None else {}))
+    run = RunDir(out, resume=resume, monitor="val_loss", mode="min")  # a bad run folder stops us before any work
     keras.utils.set_random_seed(seed)
     corpus = corpus or load_corpus(name, data_root, seed=split_seed, max_slices_per_file=max_slices_per_file)
     train, val = corpus.splits["train"], corpus.splits["val"]
     if len(train) == 0:
         raise UsageError(f"{corpus.root}: no training inputs could be made for --model {name}")
-    monitor = "val_loss" if len(val) else "loss"
-    run = RunDir(out, resume=resume, monitor=monitor, mode="min")
+    if not len(val):
+        run.monitor = "loss"
     model = models.build(name, input_shape=train.x.shape[1:], num_classes=len(corpus.classes), **model_kwargs(params))
     models.adapt(model, train.x)
     run.write_params(params, model=name, seed=seed, split_seed=split_seed, **corpus.describe())
-    extra = [keras.callbacks.EarlyStopping(monitor=monitor, patience=params.patience)] if params.patience else []
+    extra = [keras.callbacks.EarlyStopping(monitor=run.monitor, patience=params.patience)] if params.patience else []
+    batches = ShuffledBatches(len(train), params.batch_size, lambda i: (train.x[i], train.y[i]), seed=seed,
+                              initial_epoch=run.initial_epoch)
     run.fit(
         model,
-        tf_dataset(train.x, train.y, params.batch_size, shuffle=True, seed=seed),
+        batches,
         params.epochs,
         validation_data=tf_dataset(val.x, val.y, params.batch_size) if len(val) else None,
         callbacks=[*extra, *callbacks],
         verbose=verbose,
-        shuffle=False,  # the tf.data pipeline shuffles
     )
     evaluate_run(run.path, corpus, title=name, show=verbose != 0)
     return run.path
@@ -81,9 +85,17 @@ def evaluate_run(run_path, corpus: Corpus, title: str = "", show: bool = True) -
     return result
 
 
+def _flag_types() -> dict:
+    """The argparse type of each ClassifierParams field's flag: its allowed range is checked while parsing."""
+    from audioprep.cli import fraction, int_at_least, positive_float
+
+    counts = {name: int_at_least(1) for name in ("filters", "kernel_size", "dense_units", "batch_size", "epochs")}
+    return {**counts, "patience": int_at_least(0), "dropout": fraction, "learning_rate": positive_float}
+
+
 def add_arguments(parser) -> None:
     """`train` flags: the DESIGN.md conventions plus one flag per ClassifierParams field."""
-    from audioprep.cli import existing_path
+    from audioprep.cli import existing_path, int_at_least
 
     parser.add_argument("--model", required=True, choices=models.NAMES)
     parser.add_argument("--data", type=existing_path, help="dataset folder (default: the generated corpus)")
@@ -91,9 +103,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     parser.add_argument("--seed", type=int, default=0, help="weights and shuffling seed")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the source-grouped split")
-    parser.add_argument("--max-slices-per-file", type=int, help="cap on ~1 s slices taken from one recording")
+    parser.add_argument("--max-slices-per-file", type=int_at_least(1), help="cap on ~1 s slices taken from one recording")
+    types = _flag_types()
     for field in dataclasses.fields(params_for("deepasmr")):
-        parser.add_argument(f"--{field.name.replace('_', '-')}", type={"int": int, "float": float, "str": str}[field.type], dest=field.name,
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=types.get(field.name, str), dest=field.name,
                             help=f"(default: the model's, e.g. {field.default})")
 
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from audioprep.cli import existing_path, run_cli
+from audioprep.cli import existing_path, int_at_least, run_cli
 from audioprep.datasets import (
     LAYOUTS,
     check_examples,
@@ -85,7 +85,7 @@ def _main(argv: list[str] | None) -> int:
     synth.add_argument("--out", required=True, type=Path, help="parent folder; writes OUT/<layout>/")
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--size", choices=["small", "default"], default="default")
-    synth.add_argument("--workers", type=int, default=None,
+    synth.add_argument("--workers", type=int_at_least(1), default=None,
                        help="worker processes (default 2; small: none); the files do not depend on it")
     look = sub.add_parser("inspect", help="describe a dataset folder and name its unreadable files")
     look.add_argument("folder", type=existing_path)

@@ -25,7 +25,7 @@ def _as_batch(clips) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _mfcc_constants(params: MfccParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mfcc_constants(params: MfccParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """librosa's Hann window, mel filterbank (frequencies x mels) and orthonormal DCT-II (mels x MFCCs)."""
     window = librosa.filters.get_window("hann", params.n_fft, fftbins=True).astype(np.float32)
     mel = librosa.filters.mel(sr=params.sample_rate, n_fft=params.n_fft, n_mels=params.n_mels).T
@@ -42,7 +42,7 @@ def _power_spectra(frames: np.ndarray, window: np.ndarray, fft_length: int) -> n
 
 
 def _mfcc_mean_tile(clips: np.ndarray, params: MfccParams) -> np.ndarray:
-    window, mel, dct = _mfcc_constants(params)
+    window, mel, dct = mfcc_constants(params)
     half = params.n_fft // 2
     padded = np.pad(clips, [(0, 0), (half, half)])
     frames = sliding_window_view(padded, params.n_fft, axis=-1)[:, :: params.hop_length]

@@ -24,6 +24,7 @@ import os
 import platform
 import shutil
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -133,6 +134,8 @@ def load_model(path, **kwargs):
     size = file.stat().st_size
     if size == 0:
         raise BadFileError(file, "empty (0 bytes), not a Keras model")
+    if file.suffix == ".keras" and not zipfile.is_zipfile(file):  # Keras would say "File not found"
+        raise BadFileError(file, f"truncated or not a Keras model ({size} bytes, not a .keras zip archive)")
     try:
         return keras.models.load_model(file, **kwargs)
     except Exception as err:  # noqa: BLE001 - any decoding failure is reported as the file's fault

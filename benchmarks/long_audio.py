@@ -8,9 +8,9 @@ seed 0: throughput and memory do not depend on its weights. Every measurement is
 (`python -m asmr_classify ... --timing`); its peak resident memory comes from `os.wait4`, its stage
 times from the `time per stage` line it prints.
 
-Prints per run: wall seconds and hours of audio per minute of wall time, end to end (with the
-TensorFlow import) and after start-up (from the model's loading on), peak RSS and each stage's share
-of the time (stages overlap in threads, so shares are of their sum). The old path is kept here as
+Prints per run: wall seconds and hours of audio per minute of wall time, end to end and after
+start-up (without the interpreter's start and the model's loading, which imports TensorFlow), peak
+RSS and each stage's share of the time (stages overlap in threads, so shares are of their sum). The old path is kept here as
 `--whole-file`: decode the whole file (`load_audio`), cut every window, featurise them all, one
 `predict` call. Goals on 2 cores: peak RSS <= 1 GB for the 10-hour file, and the mp3 catalogued at
 >= 300x real time. Last line: `ratio: <streaming predict / whole-file predict throughput after start-up>`
@@ -74,7 +74,7 @@ class Run:
     audio_seconds: float
     wall: float  # the child's whole life
     rss_mb: float
-    after_start: float  # wall seconds from the model's loading on, as the child measured them
+    after_start: float  # wall seconds after the model (and TensorFlow with it) was loaded, as the child measured
     stages: dict[str, float]
 
     def line(self) -> str:
@@ -104,7 +104,7 @@ def child(name: str, args: list[str], audio_seconds: float, log: Path) -> Run:
     if code != 0 or match is None:
         raise SystemExit(f"{name}: exit {code}; its stderr ends:\n{text[-2000:]}")
     stages = {m["name"]: float(m["seconds"]) for m in STAGE.finditer(match["stages"])}
-    return Run(name, audio_seconds, wall, rss, float(match["wall"]), stages)
+    return Run(name, audio_seconds, wall, rss, float(match["wall"]) - stages.get("load", 0.0), stages)
 
 
 def whole_file(model_path: str, path: str) -> None:

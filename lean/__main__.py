@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from audioprep.cli import existing_path, run_cli
+from audioprep.cli import check_top, existing_path, int_at_least, positive_float, run_cli
 from audioprep.corpus import layout_dir
 from audioprep.errors import UsageError
 from lean.params import LeanParams
@@ -79,7 +79,7 @@ def cmd_export(args) -> int:
         data = _data(args, params, ("train",))
         representative = calibration_windows(data.splits["train"].clips, params, args.calibration)
     report = export_tflite(model, args.out, labels, args.quantize, representative, params)
-    print(f"wrote {report['path']} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}), labels beside it")
+    print(f"wrote {report['path']} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}), labels and rate in its metadata")
     print(f"builtin ops only: {', '.join(report['ops'])}")
     print(f"max |TFLite - Keras| score on 4 probe windows: {report['max_abs_diff_vs_keras']:.2e}")
     if not report["parity_ok"]:
@@ -92,7 +92,9 @@ def cmd_tag(args) -> int:
     from lean.tag import format_rows, tag_file
 
     scorer = load_scorer(args.model, threads=args.threads)
-    rows = tag_file(scorer, args.file, LeanParams(), args.top)
+    check_top(args.top, len(scorer.labels))
+    rate = getattr(scorer, "sample_rate", None)  # an export's metadata carries its rate
+    rows = tag_file(scorer, args.file, LeanParams(sample_rate=rate) if rate else LeanParams(), args.top)
     print(json.dumps({"file": str(args.file), "windows": rows}, indent=1) if args.json else format_rows(rows))
     return 0
 
@@ -102,14 +104,14 @@ def train_arguments(train: argparse.ArgumentParser) -> None:
 
     train.add_argument("--variant", choices=VARIANTS, default="lean")
     train.add_argument("--data", type=existing_path, help="FSD50K folder (default: the generated corpus)")
-    train.add_argument("--epochs", type=int, help="default: the paper's 40")
+    train.add_argument("--epochs", type=int_at_least(1), help="default: the paper's 40")
     train.add_argument("--out", type=Path, help="run folder (default: runs/VARIANT)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--yamnet", help="yamnet.h5 weights, a hub handle or a SavedModel folder (default: pretrain a stand-in)")
-    train.add_argument("--pretrain-epochs", type=int, default=10, help="epochs of the stand-in YAMNet pretraining")
-    train.add_argument("--max-patches-per-clip", type=int, help="cap 1 s patches taken from one clip")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--pretrain-epochs", type=int_at_least(1), default=10, help="epochs of the stand-in YAMNet pretraining")
+    train.add_argument("--max-patches-per-clip", type=int_at_least(1), help="cap 1 s patches taken from one clip")
+    train.add_argument("--batch-size", type=int_at_least(1))
+    train.add_argument("--learning-rate", type=positive_float)
 
 
 def evaluate_arguments(ev: argparse.ArgumentParser) -> None:
@@ -122,27 +124,27 @@ def evaluate_arguments(ev: argparse.ArgumentParser) -> None:
 
 
 def export_arguments(ex: argparse.ArgumentParser) -> None:
-    from lean.export import QUANTIZE
+    from audioprep.tflite_export import QUANTIZE
 
     ex.add_argument("--model", type=existing_path, required=True)
     ex.add_argument("--quantize", choices=QUANTIZE, default="none")
     ex.add_argument("--out", type=Path, default=Path("lean.tflite"))
     ex.add_argument("--data", type=existing_path, help="calibration data for int8 (default: the generated corpus)")
-    ex.add_argument("--calibration", type=int, default=200, help="int8 calibration windows")
+    ex.add_argument("--calibration", type=int_at_least(1), default=200, help="int8 calibration windows")
 
 
 def tag_arguments(tag: argparse.ArgumentParser) -> None:
     tag.add_argument("file", type=existing_path)
     tag.add_argument("--model", type=existing_path, default=Path("lean.tflite"))
-    tag.add_argument("--top", type=int, default=5)
-    tag.add_argument("--threads", type=int, default=None)
+    tag.add_argument("--top", type=int_at_least(1), default=5, help="labels per window, 1..the model's classes")
+    tag.add_argument("--threads", type=int_at_least(1), default=None)
     tag.add_argument("--json", action="store_true")
 
 
 COMMANDS = {  # name: (help, its arguments, what it runs)
     "train": ("train one Table III model", train_arguments, cmd_train),
     "evaluate": ("chunked evaluation: mAP, mAUC, d-prime, per-class AP", evaluate_arguments, cmd_evaluate),
-    "export": ("TFLite export, builtin ops only, labels beside it", export_arguments, cmd_export),
+    "export": ("TFLite export, builtin ops only, labels and rate in its metadata", export_arguments, cmd_export),
     "tag": ("top labels over time for a recording", tag_arguments, cmd_tag),
 }
 

@@ -1,7 +1,9 @@
 """Training one Table III model: multi-label BCE on 1 s patches, batch 64, Adam 1e-4, best validation PR-AUC kept.
 
 The run folder (audioprep.runs.RunDir) holds best.keras / last.keras / history.csv / params.json and
-the labels file, and an interrupted run continues with `resume=True`.
+the labels file. The training patches come in a per-(seed, epoch) order, so a run killed at any
+point and continued with `resume=True` ends where an uninterrupted one would (a kill mid-epoch
+repeats that epoch from its start, with the same batches).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from pathlib import Path
 
 import keras
 
-from audioprep.runs import RunDir
-from lean.data import LeanData, patch_dataset
+from audioprep.batches import ShuffledBatches
+from audioprep.runs import BEST, RunDir, load_model
+from lean.data import LeanData, patch_dataset, patch_index, read_patches
 from lean.model import build_model
 from lean.params import LeanParams
 from lean.scoring import LABELS, write_labels
@@ -63,7 +66,10 @@ def train_variant(
         bad_files=data.report,
     )
     write_labels(run.file(LABELS), data.vocabulary)
-    train = patch_dataset(data.splits["train"], params, max_patches_per_clip, shuffle=True)
+    clips = data.splits["train"]
+    index = patch_index(clips, params, max_patches_per_clip)
+    train = ShuffledBatches(len(index), params.batch_size, lambda rows: read_patches(clips, index[rows], params),
+                            seed=params.seed, initial_epoch=run.initial_epoch)
     val = patch_dataset(data.splits["val"], params, max_patches_per_clip)
-    run.fit(model, train, epochs, validation_data=val, verbose=verbose, shuffle=False)  # tf.data shuffles
-    return keras.models.load_model(run.file("best.keras"))
+    run.fit(model, train, epochs, validation_data=val, verbose=verbose)
+    return load_model(run.file(BEST))

@@ -14,6 +14,7 @@ from streaming_fixtures import recording, tiny_model
 
 from asmr_classify import catalog, predict
 from asmr_classify.__main__ import main as cli
+from audioprep.errors import UsageError
 from audioprep.io import load_audio, write_audio
 from audioprep.segment import sliding_windows, window_hop
 
@@ -217,8 +218,8 @@ def test_wrong_input_creates_nothing_and_says_so_in_one_line(model, tmp_path, ca
     assert cli(["catalog", str(tmp_path / "nowhere"), "--model", str(model), "--db", str(db)]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'nowhere'}: not a folder of recordings"
     assert not db.exists()
-    assert cli(["catalog", str(tmp_path), "--model", str(model), "--db", str(db), "--workers", "0"]) == 2
-    assert capsys.readouterr().err.strip() == "error: --workers 0: must be >= 1"
+    with pytest.raises(UsageError, match="--workers 0: must be >= 1"):
+        catalog.build_catalog(tmp_path, model, db, workers=0)
     assert cli(["catalog", "remerge", "--db", str(db), "--threshold", "0.5"]) == 2
     assert capsys.readouterr().err.strip() == f"error: {db}: no such catalogue"
     assert not db.exists()

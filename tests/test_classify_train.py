@@ -15,6 +15,7 @@ from asmr_classify.__main__ import main as cli
 from asmr_classify.train import train_classifier
 from audioprep.io import load_audio, write_audio
 from audioprep.params import MelSliceParams
+from audioprep.runs import load_model
 
 SMALL = dict(filters=8, dense_units=16, batch_size=16, max_slices_per_file=3)
 SR = MelSliceParams().sample_rate
@@ -57,6 +58,28 @@ def test_resume_continues_without_losing_or_repeating_epochs(run):
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["accuracy"] <= 1.0
     assert np.asarray(metrics["confusion"]).sum() == sum(m["support"] for m in metrics["per_class"].values())
+
+
+def test_resume_ends_bit_for_bit_where_an_uninterrupted_run_does(run, tmp_path):
+    out, root = run
+    whole = train_classifier("deepasmr", root, tmp_path / "whole", epochs=3, verbose=0, **SMALL)
+    assert (whole / "history.csv").read_text() == (out / "history.csv").read_text()
+    resumed, uninterrupted = load_model(out / "last.keras"), load_model(whole / "last.keras")
+    for a, b in zip(resumed.weights, uninterrupted.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert json.loads((whole / "metrics.json").read_text()) == json.loads((out / "metrics.json").read_text())
+
+
+def test_a_damaged_run_folder_is_named_in_one_line(run, tmp_path, capsys):
+    out, root = run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    state = copy / "state.json"
+    state.write_text(state.read_text()[:40])
+    argv = ["train", "--model", "deepasmr", "--data", str(root), "--out", str(copy), "--resume", "--epochs", "4"]
+    assert cli(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {state}: not valid JSON") and "afresh" in err[0]
 
 
 def test_fresh_run_refuses_a_used_folder_and_resume_needs_one(run, tmp_path, capsys):

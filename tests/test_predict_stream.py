@@ -112,7 +112,7 @@ def test_windows_go_to_the_model_a_batch_per_call_while_other_threads_decode_and
     stream = ThreadedBlocks(AudioStream(path, sr=sr, block_frames=3000))
     timeline = predict.classify_stream(clf, stream, overlap=0.5)
     count = window_count(30 * sr, 1000, 500)
-    assert count == 479 and [n for _, n in clf.model.calls] == [64] * 7 + [31]
+    assert count == 479 and [n for _, n in clf.model.calls] == [predict.BATCH] * 14 + [31]
     model_threads = {thread for thread, _ in clf.model.calls}
     assert model_threads == {threading.get_ident()}
     assert len(stream.threads) == len(feature_threads) == 1 and len(stream.threads | feature_threads | model_threads) == 3
@@ -165,6 +165,8 @@ def test_cut_and_broken_long_files_are_reported_in_one_line_each(made, capfd):
     assert "1 of 4 files could not be classified" in err
 
 
-def test_bad_overlap_is_one_line(made, capsys):
-    assert cli(["predict", "--model", str(made["model"]), "--overlap", "1", str(made[".wav"])]) == 2
-    assert capsys.readouterr().err.strip() == "error: --overlap 1: must be in [0, 1)"
+def test_bad_overlap_is_refused_in_one_line(made, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli(["predict", "--model", str(made["model"]), "--overlap", "1", str(made[".wav"])])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("--overlap: must be in [0, 1), not 1")

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from audioprep.errors import UsageError
+from audioprep.errors import BadFileError, UsageError
 from audioprep.runs import RunDir, load_model, resolve_model
 
 
@@ -53,5 +53,5 @@ def test_model_paths_fail_with_the_name(tmp_path):
         resolve_model(tmp_path / "nothing")
     bad = tmp_path / "bad.keras"
     bad.write_text("not a model")
-    with pytest.raises(UsageError, match="bad.keras"):
+    with pytest.raises(BadFileError, match=f"^{bad}: truncated or not a Keras model \\(11 bytes, not a .keras zip"):
         load_model(bad)

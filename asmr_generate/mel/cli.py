@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audioprep.cli import existing_path
+from audioprep.cli import existing_path, int_at_least, positive_float, unit_interval
 from audioprep.errors import UsageError
 
 QUICK_SLICES_PER_FILE = 8
@@ -15,13 +15,13 @@ QUICK_SLICES_PER_FILE = 8
 
 def _add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--data", type=existing_path, help="deepasmr-layout folder (default: the generated corpus)")
-    train.add_argument("--epochs", type=int)
+    train.add_argument("--epochs", type=int_at_least(1))
     train.add_argument("--out", type=Path, required=True, help="run folder")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--quick", action="store_true", help=f"{QUICK_SLICES_PER_FILE} slices per recording")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--latent-dim", type=int, help="AE/VAE latent size (paper: 256)")
-    train.add_argument("--decoder-depth", type=int, help="AE/VAE decoder conv layers (paper: 5)")
+    train.add_argument("--batch-size", type=int_at_least(1))
+    train.add_argument("--latent-dim", type=int_at_least(1), help="AE/VAE latent size (paper: 256)")
+    train.add_argument("--decoder-depth", type=int_at_least(2), help="AE/VAE decoder conv layers (paper: 5)")
     train.add_argument("--no-collapse-remedy", action="store_true",
                        help="VAE: plain ELBO (no KL warm-up, no free bits) for the collapse comparison")
     train.add_argument("--seed", type=int, default=0)
@@ -39,33 +39,29 @@ def add_commands(commands) -> None:
     """`vary`, `blend` and `sample`: use a trained AE / VAE / cGAN."""
     vary = commands.add_parser("vary", help="variations of one recording (AE / VAE)")
     vary.add_argument("file", type=existing_path)
-    vary.add_argument("--n", type=int, default=5)
+    vary.add_argument("--n", type=int_at_least(1), default=5)
     blend = commands.add_parser("blend", help="latent interpolation between two recordings (AE / VAE)")
     blend.add_argument("a", type=existing_path)
     blend.add_argument("b", type=existing_path)
-    blend.add_argument("--alpha", type=float, default=0.5, help="0 = A, 1 = B")
-    blend.add_argument("--steps", type=int, help="write the whole path A -> B in this many steps")
+    blend.add_argument("--alpha", type=unit_interval, default=0.5, help="0 = A, 1 = B")
+    blend.add_argument("--steps", type=int_at_least(2), help="write the whole path A -> B in this many steps")
     sample = commands.add_parser("sample", help="label-conditioned samples (cGAN)")
     sample.add_argument("--label", required=True)
     sample.add_argument("--blend-with", help="second label: condition on the mean of the two embeddings")
-    sample.add_argument("--n", type=int, default=10)
+    sample.add_argument("--n", type=int_at_least(1), default=10)
     for p in (vary, blend, sample):
         p.add_argument("--model", type=existing_path, required=True, help="run folder or .keras file")
         p.add_argument("--out", type=Path, required=True)
         p.add_argument("--seed", type=int, default=0)
         p.set_defaults(run=_generate)
     for p in (vary, blend):
-        p.add_argument("--seconds", type=float, default=4.0, help="how much of each recording to use")
+        p.add_argument("--seconds", type=positive_float, default=4.0, help="how much of each recording to use")
 
 
 def _train(args) -> int:
     from asmr_generate.mel.params import MODEL_PARAMS
     from asmr_generate.mel.train import load_slice_sets, train, with_overrides
 
-    for flag, value, least in (("--epochs", args.epochs, 1), ("--batch-size", args.batch_size, 1),
-                               ("--latent-dim", args.latent_dim, 1), ("--decoder-depth", args.decoder_depth, 2)):
-        if value is not None and value < least:
-            raise UsageError(f"{flag} {value}: must be at least {least}")
     params = with_overrides(MODEL_PARAMS[args.model](), epochs=args.epochs, batch_size=args.batch_size)
     if args.model != "cgan":
         params = with_overrides(params, latent_dim=args.latent_dim, decoder_depth=args.decoder_depth)
@@ -86,14 +82,8 @@ def _generate(args) -> int:
 
     model = load_model(args.model)
     if args.command == "vary":
-        if args.n < 1:
-            raise UsageError("--n: must be at least 1")
         files = generate.vary(model, args.file, args.n, args.out, args.seconds, seed=args.seed)
     elif args.command == "blend":
-        if args.steps is not None and args.steps < 2:
-            raise UsageError("--steps: must be at least 2")
-        if not 0.0 <= args.alpha <= 1.0:
-            raise UsageError("--alpha: must be between 0 and 1")
         alphas = np.linspace(0.0, 1.0, args.steps) if args.steps else [args.alpha]
         files = generate.blend(model, args.a, args.b, alphas, args.out, args.seconds)
     else:

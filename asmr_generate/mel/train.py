@@ -2,7 +2,8 @@
 
 Both paths write `best.keras`, `last.keras`, `history.csv`, `params.json`, and a sample grid
 `samples/epoch_XXX.png` every `grid_every` epochs (fixed validation inputs and their
-reconstructions, or one row of samples per label), and both resume from `last.keras`.
+reconstructions, or one row of samples per label), and both resume exactly from the run's checkpoint
+(audioprep.runs): batches come in a per-(seed, epoch) order.
 """
 
 from __future__ import annotations
@@ -17,17 +18,16 @@ import tensorflow as tf
 from asmr_generate.mel.models import KLWarmup, MelCGAN, build, mel_range
 from asmr_generate.mel.params import CGANParams, GenerateParams, VAEParams
 from asmr_generate.mel.plots import save_mel_grid
-from audioprep.runs import LAST, RunDir
+from audioprep.batches import ShuffledBatches
+from audioprep.runs import RunDir
 from audioprep.slices import SliceSet
 
 GRID_INPUTS = 6
+RECIPE = 2  # part of cached_run's key: bump when the training order or the run folder's format changes
 
 
-def _dataset(x: np.ndarray, batch: int, shuffle: bool, seed: int) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices(x.astype(np.float32))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch)
+def _dataset(x: np.ndarray, batch: int) -> tf.data.Dataset:
+    return tf.data.Dataset.from_tensor_slices(x.astype(np.float32)).batch(batch)
 
 
 def _grid_inputs(val: SliceSet) -> np.ndarray:
@@ -67,10 +67,10 @@ def train_autoencoder(name: str, params, sets: dict[str, SliceSet], out, resume:
     callbacks = [ReconstructionGrid(run.path / "samples", _grid_inputs(val), params.grid_every)]
     if isinstance(params, VAEParams):
         callbacks.append(KLWarmup(params.beta, params.kl_warmup_epochs))
-    return run.fit(
-        model, _dataset(train.x, params.batch_size, True, seed), params.epochs,
-        validation_data=_dataset(val.x, params.batch_size, False, seed), callbacks=callbacks, verbose=verbose, shuffle=False,
-    )
+    x = train.x.astype(np.float32)
+    batches = ShuffledBatches(len(x), params.batch_size, lambda i: x[i], seed=seed, initial_epoch=run.initial_epoch)
+    return run.fit(model, batches, params.epochs, validation_data=_dataset(val.x, params.batch_size),
+                   callbacks=callbacks, verbose=verbose)
 
 
 def _spectrum_gap(model: MelCGAN, val: SliceSet, per_class: int, seed: int) -> float:
@@ -96,8 +96,8 @@ def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool 
     keras.utils.set_random_seed(seed)
     run = RunDir(out, resume=resume, monitor="val_spectrum_gap")
     train, val = sets["train"], sets["val"]
-    if resume:
-        model = keras.models.load_model(run.file(LAST))
+    if run.initial_epoch:
+        model = run.restore()
     else:
         low, high = mel_range(train.x)
         model = build("cgan", params, *train.x.shape[1:], low, high, classes=train.classes, seed=seed)
@@ -116,7 +116,7 @@ def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool 
             bar.update(step + 1, list(zip(("d_loss", "g_loss"), values[:2], strict=True)))
         logs = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), sums / steps, strict=True))
         logs["val_spectrum_gap"] = _spectrum_gap(model, val, per_class=16, seed=seed)
-        run.end_epoch(epoch, logs, save=model.save)
+        run.end_epoch(epoch, logs, model)
         if verbose:
             print(f"epoch {epoch + 1}/{params.epochs} " + " ".join(f"{k} {v:.4f}" for k, v in logs.items()), flush=True)
         if (epoch + 1) % max(1, params.grid_every) == 0:
@@ -153,7 +153,7 @@ def cached_run(name: str, params, sets: dict[str, SliceSet], folder, key: dict, 
     from audioprep.cache import settings_key
     from audioprep.runs import STATE, load_model
 
-    digest = settings_key({"name": name, "params": dataclasses.asdict(params), "seed": seed, **key}, length=10)
+    digest = settings_key({"recipe": RECIPE, "name": name, "params": dataclasses.asdict(params), "seed": seed, **key}, length=10)
     out = Path(folder) / f"{name}-{digest}"
     resume = (out / STATE).exists()
     train(name, params, sets, out, resume=resume, seed=seed, verbose=verbose)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from audioprep.cli import existing_path
+from audioprep.cli import existing_path, int_at_least, positive_float
 from audioprep.errors import UsageError
 
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=existing_path, help="adell-layout folder (default: the generated corpus)")
-    p.add_argument("--epochs", type=int, help="epochs to train in all (default: the config's)")
+    p.add_argument("--epochs", type=int_at_least(1), help="epochs to train in all (default: the config's)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--trigger", help='the one trigger of an unconditioned model, e.g. "tapping/glass"')
     group.add_argument("--conditioned", action="store_true", help="one model for every trigger (global conditioning)")
@@ -23,9 +23,9 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                    help="default: small CPU config; paper: Adell et al. Table 1 (WaveNet)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override one hyper-parameter of the config, e.g. --set residual_channels=16 (repeatable)")
-    p.add_argument("--sample-every", type=int, default=250, metavar="N",
+    p.add_argument("--sample-every", type=int_at_least(0), default=250, metavar="N",
                    help="write audio samples into OUT/samples every N training steps (0: never)")
-    p.add_argument("--sample-seconds", type=float, default=0.5, help="length of those samples")
+    p.add_argument("--sample-seconds", type=positive_float, default=0.5, help="length of those samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder (best.keras, last.keras, history.csv, params.json)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -45,8 +45,8 @@ def add_commands(commands) -> None:
                             description="Sample audio from a trained WaveNet / WaveRNN.")
     p.add_argument("--model", type=existing_path, required=True, help="run folder or model file beside its params.json")
     p.add_argument("--trigger", help="trigger to generate (required for a conditioned model)")
-    p.add_argument("--seconds", type=float, default=2.0)
-    p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (< 1: more conservative)")
+    p.add_argument("--seconds", type=positive_float, default=2.0)
+    p.add_argument("--temperature", type=positive_float, default=1.0, help="softmax temperature (< 1: more conservative)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="audio file to write (.wav, .flac, .ogg)")
     p.set_defaults(run=_synth)
@@ -100,10 +100,6 @@ def synthesize(model_path, seconds: float, trigger: str | None = None, temperatu
     from audioprep.runs import load_model
 
     setup, params = read_run(model_path)
-    if seconds <= 0:
-        raise UsageError(f"--seconds {seconds}: must be positive")
-    if temperature <= 0:
-        raise UsageError(f"--temperature {temperature}: must be positive")
     index = None
     if setup.conditioned:
         if trigger not in setup.triggers:

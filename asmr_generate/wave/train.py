@@ -10,7 +10,6 @@ trigger names, sample rate, channels.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +24,9 @@ from asmr_generate.wave.wavenet import trigger_embeddings as wavenet_embeddings
 from asmr_generate.wave.wavernn import build_wavernn, compile_wavernn
 from asmr_generate.wave.wavernn import trigger_embeddings as wavernn_embeddings
 from audioprep.corpus import layout_dir
-from audioprep.errors import UsageError
+from audioprep.errors import BadFileError, UsageError
 from audioprep.io import write_audio
-from audioprep.runs import PARAMS, RunDir
+from audioprep.runs import PARAMS, RunDir, read_json
 
 KINDS = ("wavenet", "wavernn")
 
@@ -72,12 +71,13 @@ def read_run(path) -> tuple[WaveSetup, WaveNetParams | WaveRNNParams]:
     file = folder / PARAMS
     if not file.exists():
         raise UsageError(f"{file}: missing; --model needs a run folder from `train` (or a model file beside its params.json)")
-    stored = json.loads(file.read_text())
-    if "setup" not in stored:
-        raise UsageError(f"{file}: not a WaveNet / WaveRNN run")
-    setup = WaveSetup(**{**stored["setup"], "triggers": tuple(stored["setup"]["triggers"])})
-    cls = WaveNetParams if setup.kind == "wavenet" else WaveRNNParams
-    return setup, cls(**stored["params"])
+    stored = read_json(file)
+    try:
+        setup = WaveSetup(**{**stored["setup"], "triggers": tuple(stored["setup"]["triggers"])})
+        cls = WaveNetParams if setup.kind == "wavenet" else WaveRNNParams
+        return setup, cls(**stored["params"])
+    except (KeyError, TypeError) as err:
+        raise BadFileError(file, f"not a WaveNet / WaveRNN run ({type(err).__name__}: {err})") from None
 
 
 class SampleWriter(keras.callbacks.Callback):
