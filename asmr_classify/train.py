@@ -54,8 +54,7 @@ def train_classifier(
     models.adapt(model, train.x)
     run.write_params(params, model=name, seed=seed, split_seed=split_seed, **corpus.describe())
     extra = [keras.callbacks.EarlyStopping(monitor=run.monitor, patience=params.patience)] if params.patience else []
-    batches = ShuffledBatches(len(train), params.batch_size, lambda i: (train.x[i], train.y[i]), seed=seed,
-                              initial_epoch=run.initial_epoch)
+    batches = ShuffledBatches(len(train), params.batch_size, lambda i: (train.x[i], train.y[i]), seed=seed)
     run.fit(
         model,
         batches,

@@ -2,8 +2,9 @@
 
 A `tf.data` shuffle draws each epoch's order from a generator that restarts with the pipeline, so a
 run resumed at epoch k would see epoch 0's order again. Here epoch e's order is a permutation drawn
-from `numpy.random.default_rng([seed, e])`; the trainer passes the run's first epoch and Keras
-advances the counter after every epoch.
+from `numpy.random.default_rng([seed, e])`. `audioprep.runs.RunDir.fit` sets `epoch` as each epoch
+begins (Keras's own count of `on_epoch_end` calls starts one ahead) and turns Keras's batch
+shuffle off (it draws from Python's global generator).
 """
 
 from __future__ import annotations
@@ -17,18 +18,14 @@ import numpy as np
 class ShuffledBatches(keras.utils.PyDataset):
     """`load(indices)` of `count` examples in batches of `batch_size`, reshuffled per (seed, epoch)."""
 
-    def __init__(self, count: int, batch_size: int, load: Callable[[np.ndarray], object], seed: int = 0,
-                 initial_epoch: int = 0):
+    def __init__(self, count: int, batch_size: int, load: Callable[[np.ndarray], object], seed: int = 0):
         super().__init__()
         self.count, self.batch_size, self.load, self.seed = count, batch_size, load, seed
-        self.epoch = initial_epoch
+        self.epoch = 0
         self._order = (None, None)
 
     def __len__(self) -> int:
         return -(-self.count // self.batch_size)
-
-    def on_epoch_end(self):
-        self.epoch += 1
 
     def order(self, epoch: int) -> np.ndarray:
         if self._order[0] != epoch:

@@ -320,20 +320,32 @@ class RunDir:
         """One row per finished epoch, from `state.json` (history.csv is its export)."""
         return [dict(row) for row in self.state["history"]]
 
-    def callback(self):
-        """Keras callback doing `end_epoch` after every epoch of `model.fit`."""
+    def callback(self, data=None):
+        """Keras callback doing `end_epoch` after every epoch of `model.fit`.
+
+        Training `data` with an `epoch` attribute (audioprep.batches) is told each epoch as it begins,
+        so its order depends on the epoch alone, not on how many epochs this process has run.
+        """
         import keras
 
         run = self
 
         class _RunCheckpoint(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                if hasattr(data, "epoch"):
+                    data.epoch = epoch
+
             def on_epoch_end(self, epoch, logs=None):
                 run.end_epoch(epoch, logs or {}, self.model)
 
         return _RunCheckpoint()
 
     def fit(self, model, train, epochs: int, validation_data=None, callbacks=(), **kwargs):
-        """`model.fit` from the saved epoch on, continuing from the checkpoint when resuming."""
+        """`model.fit` from the saved epoch on, continuing from the checkpoint when resuming.
+
+        Keras's batch shuffle is off unless asked for: it draws from Python's global generator, which a
+        resumed process does not share; the order comes from the data itself (audioprep.batches).
+        """
         model = self.restore(model)
         if self.initial_epoch >= epochs:
             return model
@@ -342,8 +354,7 @@ class RunDir:
             epochs=epochs,
             initial_epoch=self.initial_epoch,
             validation_data=validation_data,
-            callbacks=[self.callback(), *callbacks],
-            **kwargs,
+            callbacks=[self.callback(train), *callbacks],
+            **{"shuffle": False, **kwargs},
         )
         return model
-

@@ -9,10 +9,11 @@ seed 0: throughput and memory do not depend on its weights. Every measurement is
 times from the `time per stage` line it prints.
 
 Prints per run: wall seconds and hours of audio per minute of wall time, end to end and after
-start-up (without the interpreter's start and the model's loading, which imports TensorFlow), peak
-RSS and each stage's share of the time (stages overlap in threads, so shares are of their sum). The old path is kept here as
-`--whole-file`: decode the whole file (`load_audio`), cut every window, featurise them all, one
-`predict` call. Goals on 2 cores: peak RSS <= 1 GB for the 10-hour file, and the mp3 catalogued at
+start-up (without the interpreter's start and the model's loading, which imports TensorFlow), the
+child's CPU seconds (on shared cores the wall time depends on the other jobs; CPU time much less),
+peak RSS and each stage's share of the time (stages overlap in threads, so shares are of their sum).
+The old path is kept here as `--whole-file`: decode the whole file (`load_audio`), cut every window,
+featurise them all, one `predict` call. Goals on 2 cores: peak RSS <= 1 GB for the 10-hour file, and the mp3 catalogued at
 >= 300x real time. Last line: `ratio: <streaming predict / whole-file predict throughput after start-up>`
 on the 20-minute file.
 """
@@ -74,6 +75,7 @@ class Run:
     audio_seconds: float
     wall: float  # the child's whole life
     rss_mb: float
+    cpu: float  # user + system seconds
     after_start: float  # wall seconds after the model (and TensorFlow with it) was loaded, as the child measured
     stages: dict[str, float]
 
@@ -84,27 +86,30 @@ class Run:
         total = sum(self.stages.values()) or 1.0
         shares = ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f} %)" for k, v in self.stages.items())
         return (f"{self.name}: peak RSS {self.rss_mb:.0f} MB; {self.wall:.1f} s end to end, {speed(self.wall)}; "
-                f"{self.after_start:.1f} s after start-up, {speed(self.after_start)}\n    stages: {shares}")
+                f"{self.after_start:.1f} s after start-up, {speed(self.after_start)}; CPU {self.cpu:.1f} s\n"
+                f"    stages: {shares}")
 
 
-def spawn(args: list[str], log: Path) -> tuple[int, float, float, str]:
-    """Run `python ARGS` to its end: (exit code, wall seconds, peak RSS in MB from wait4, its stderr)."""
+def spawn(args: list[str], log: Path) -> tuple[int, float, float, float, str]:
+    """Run `python ARGS` to its end: (exit code, wall seconds, peak RSS in MB and CPU seconds from
+    wait4, its stderr)."""
     start = time.perf_counter()
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
                                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
         _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, time.perf_counter() - start, usage.ru_maxrss / 1024, log.read_text()
+    cpu = usage.ru_utime + usage.ru_stime
+    return proc.returncode, time.perf_counter() - start, usage.ru_maxrss / 1024, cpu, log.read_text()
 
 
 def child(name: str, args: list[str], audio_seconds: float, log: Path) -> Run:
-    code, wall, rss, text = spawn(args, log)
+    code, wall, rss, cpu, text = spawn(args, log)
     match = STAGE_LINE.search(text)
     if code != 0 or match is None:
         raise SystemExit(f"{name}: exit {code}; its stderr ends:\n{text[-2000:]}")
     stages = {m["name"]: float(m["seconds"]) for m in STAGE.finditer(match["stages"])}
-    return Run(name, audio_seconds, wall, rss, float(match["wall"]) - stages.get("load", 0.0), stages)
+    return Run(name, audio_seconds, wall, rss, cpu, float(match["wall"]) - stages.get("load", 0.0), stages)
 
 
 def whole_file(model_path: str, path: str) -> None:
@@ -164,8 +169,9 @@ def main(argv=None) -> None:
             return ["-m", "asmr_classify", "catalog", str(path.parent), "--model", str(model),
                     "--db", str(tmp / f"{path.stem}.sqlite"), "--timing"]
 
-        _, wall, rss, _ = spawn([*predict, str(tmp / "none.wav")], tmp / "start.log")  # exits 1: no such file
-        print(f"start-up only (import, model load, one missing file): peak RSS {rss:.0f} MB; {wall:.1f} s", flush=True)
+        _, wall, rss, cpu, _ = spawn([*predict, str(tmp / "none.wav")], tmp / "start.log")  # exits 1: no such file
+        print(f"start-up only (import, model load, one missing file): peak RSS {rss:.0f} MB; {wall:.1f} s; "
+              f"CPU {cpu:.1f} s", flush=True)
         runs = {}
         for key, name, cmd, seconds in [
             ("predict wav", f"predict {wav.name} ({long_s / 3600:g} h, overlap 0.5)", [*predict, str(wav)], long_s),

@@ -146,13 +146,13 @@ def nll_bits(model, kind: str, sequences, segment_limit: int, trigger_index: int
 
 
 # ---------------------------------------------------------------- generation and judging
-def generate_clips(model, sample_rate: int, budget: Budget, trigger_index: int | None, seed: int) -> np.ndarray:
+def generate_clips(sampler, sample_rate: int, budget: Budget, trigger_index: int | None, seed: int) -> np.ndarray:
     """`budget.clips` clips (clips, channels, n) at 22.05 kHz, one mel slice long, warm-up dropped."""
     mel = MelSliceParams()
     seconds = mel.slice_samples / mel.sample_rate
     warm = int(budget.warmup_seconds * sample_rate)
     n = warm + int(np.ceil(seconds * sample_rate)) + 8
-    audio = sampler_for(model).generate(n, batch=budget.clips, trigger=trigger_index, seed=seed, progress=False)
+    audio = sampler.generate(n, batch=budget.clips, trigger=trigger_index, seed=seed, progress=False)
     audio = resample(audio[..., warm:].reshape(-1, n - warm), sample_rate, mel.sample_rate)
     return audio.reshape(budget.clips, -1, audio.shape[-1])[..., : mel.slice_samples]
 
@@ -252,7 +252,7 @@ def family_rows(kind: str, root, budget: Budget, runs_dir: Path, out: Path, clas
         model, _, _, params, audio = train(kind, path, epochs=budget.epochs, trigger=trigger, **common, **_resume(path))
         quant = getattr(params, "quantization", 256)
         test_audio[trigger] = [(0, encode(kind, a, quant)) for a in audio.audio("test")]
-        clips = generate_clips(model, params.sample_rate, budget, None, seed=i)
+        clips = generate_clips(sampler_for(model), params.sample_rate, budget, None, seed=i)
         write_audio(out / f"example_{kind}_{slug(trigger)}.wav", clips[0], 22050)
         rows["per_trigger"][trigger] = {"nll_bits": nll_bits(model, kind, test_audio[trigger], budget.eval_windows, None),
                                         **judge(clips, i, classifier, real[trigger])}
@@ -260,8 +260,9 @@ def family_rows(kind: str, root, budget: Budget, runs_dir: Path, out: Path, clas
     log(f"{kind}: training the conditioned model on {len(budget.triggers)} triggers")
     model, run, setup, params, _ = train(kind, path, epochs=budget.epochs * len(budget.triggers), conditioned=True,
                                          triggers=list(budget.triggers), **common, **_resume(path))
+    sampler = sampler_for(model)  # compiled once for every trigger
     for i, trigger in enumerate(budget.triggers):
-        clips = generate_clips(model, params.sample_rate, budget, i, seed=100 + i)
+        clips = generate_clips(sampler, params.sample_rate, budget, i, seed=100 + i)
         write_audio(out / f"example_{kind}_conditioned_{slug(trigger)}.wav", clips[0], 22050)
         rows["conditioned"][trigger] = {"nll_bits": nll_bits(model, kind, test_audio[trigger], budget.eval_windows, i),
                                         **judge(clips, i, classifier, real[trigger])}

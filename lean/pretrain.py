@@ -15,6 +15,7 @@ import keras
 
 from audioprep.cache import settings_key
 from audioprep.corpus import data_root
+from audioprep.runs import atomic_write
 from lean.data import LeanData, patch_dataset
 from lean.params import LeanParams
 from lean.yamnet import embedding_model, save_yamnet_h5, yamnet
@@ -73,7 +74,4 @@ def standin_yamnet(
     train = patch_dataset(data.splits["train"], params, max_patches_per_clip, shuffle=True)
     model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)  # tf.data shuffles
     recalibrate_batch_norm(net, train)
-    tmp = path.with_suffix(".partial")
-    save_yamnet_h5(net, tmp)
-    tmp.rename(path)
-    return path
+    return atomic_write(path, lambda tmp: save_yamnet_h5(net, tmp))

@@ -69,7 +69,7 @@ def train_variant(
     clips = data.splits["train"]
     index = patch_index(clips, params, max_patches_per_clip)
     train = ShuffledBatches(len(index), params.batch_size, lambda rows: read_patches(clips, index[rows], params),
-                            seed=params.seed, initial_epoch=run.initial_epoch)
+                            seed=params.seed)
     val = patch_dataset(data.splits["val"], params, max_patches_per_clip)
     run.fit(model, train, epochs, validation_data=val, verbose=verbose)
     return load_model(run.file(BEST))

@@ -40,8 +40,8 @@ def train(out, resume: bool = False, epochs: int = EPOCHS):
     run = runs.RunDir(out, resume=resume, monitor="val_loss")
     if not resume:
         runs.write_json(run.file(runs.PARAMS), {"params": {"epochs": epochs}})
-    batches = ShuffledBatches(len(x), 8, lambda i: (x[i], y[i]), seed=0, initial_epoch=run.initial_epoch)
-    model = run.fit(model, batches, epochs, validation_data=(x[:16], y[:16]), verbose=0, shuffle=False)
+    batches = ShuffledBatches(len(x), 8, lambda i: (x[i], y[i]), seed=0)
+    model = run.fit(model, batches, epochs, validation_data=(x[:16], y[:16]), verbose=0)
     return [w.numpy() for w in model.weights], (Path(out) / runs.HISTORY).read_text()
 
 
@@ -177,6 +177,25 @@ def test_a_damaged_last_keras_or_history_is_rebuilt_from_the_checkpoint(finished
     assert len(runs.RunDir(finished, resume=True).history()) == EPOCHS
     assert "differs from state.json's record" in capsys.readouterr().err
     assert len((finished / runs.HISTORY).read_text().splitlines()) == EPOCHS + 1
+
+
+def test_each_epoch_reads_its_own_order_batch_by_batch(tmp_path):
+    """Keras counts epochs one ahead and shuffles batches from a global generator; RunDir.fit undoes both."""
+    import keras
+
+    from audioprep.batches import ShuffledBatches
+
+    seen = []
+    x = np.arange(20, dtype="float32").reshape(10, 2)
+    batches = ShuffledBatches(10, 4, lambda i: seen.append((batches.epoch, i.tolist())) or (x[i], x[i]), seed=3)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    run = runs.RunDir(tmp_path / "run")
+    run.fit(model, batches, 3, verbose=0)
+    fetched = [item for item in seen if item[1] != []][-9:]  # Keras reads two batches once ahead to learn shapes
+    want = [(e, np.random.default_rng([3, e]).permutation(10)[b * 4 : b * 4 + 4].tolist()) for e in range(3)
+            for b in range(3)]
+    assert fetched == want
 
 
 def test_read_json_names_the_file(tmp_path):

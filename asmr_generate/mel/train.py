@@ -68,7 +68,7 @@ def train_autoencoder(name: str, params, sets: dict[str, SliceSet], out, resume:
     if isinstance(params, VAEParams):
         callbacks.append(KLWarmup(params.beta, params.kl_warmup_epochs))
     x = train.x.astype(np.float32)
-    batches = ShuffledBatches(len(x), params.batch_size, lambda i: x[i], seed=seed, initial_epoch=run.initial_epoch)
+    batches = ShuffledBatches(len(x), params.batch_size, lambda i: x[i], seed=seed)
     return run.fit(model, batches, params.epochs, validation_data=_dataset(val.x, params.batch_size),
                    callbacks=callbacks, verbose=verbose)
 
