@@ -11,6 +11,7 @@ difference (ILD) of generated vs real. The paper reports listening impressions o
 ran for far longer; numbers on the generated corpus are not the paper's.
 
     python experiments/table5.py [--data DIR] [--quick] [--out results/table5] [--runs runs/table5]
+    python experiments/table5.py --quick --families wavernn    # one family only (no stereo row without WaveNet)
 
 Runs go to <--runs>/full or <--runs>/quick and are resumed when present (the quick ones are redone).
 """
@@ -48,6 +49,7 @@ from experiments import harness
 FIGURE8 = ("tapping/glass", "tapping/plastic", "tapping/wood", "tapping/metal",
            "brushing/cork", "brushing/microphone", "brushing/sponge microphone")
 QUICK_TRIGGERS = ("tapping/glass", "brushing/microphone")
+FAMILIES = {"wavenet": "WaveNet", "wavernn": "WaveRNN"}
 PAPER_TABLE1 = {"layers per stack": 10, "stacks": 5, "input channels": 256, "residual channels": 512,
                 "sample rate (Hz)": 16000, "time steps per example": 32000}
 DB = 10.0 / np.log(10.0)  # natural-log power -> dB
@@ -301,7 +303,8 @@ def table_md(results: dict, budget: Budget, quick: bool) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     paper = {"per_trigger": "sounds better (listening)", "conditioned": "noisier, triggers poorly separated"}
-    for kind, label in (("wavenet", "WaveNet"), ("wavernn", "WaveRNN")):
+    families = {kind: label for kind, label in FAMILIES.items() if kind in results}
+    for kind, label in families.items():
         for variant in ("per_trigger", "conditioned"):
             s = results[kind]["summary"][variant]
             name = "one model per trigger (mean)" if variant == "per_trigger" else "one conditioned model"
@@ -316,25 +319,28 @@ def table_md(results: dict, budget: Budget, quick: bool) -> str:
         "",
         "Paper's finding (per-trigger models sound better than one conditioned model):",
     ]
-    for kind, label in (("wavenet", "WaveNet"), ("wavernn", "WaveRNN")):
+    for kind, label in families.items():
         word, wins = results[kind]["verdict"]
         lines.append(f"- {label}: **{word}** by our measurements (per-trigger better on: {', '.join(wins) or 'none'}).")
     lines += ["", "## Per trigger", "", "| model | trigger | NLL per-trigger / conditioned | share per-trigger / conditioned "
               "| distance dB per-trigger / conditioned |", "| --- | --- | --- | --- | --- |"]
-    for kind in ("wavenet", "wavernn"):
+    for kind in families:
         for t in budget.triggers:
             p, c = results[kind]["per_trigger"][t], results[kind]["conditioned"][t]
             lines.append(f"| {kind} | {t} | {p['nll_bits']:.3f} / {c['nll_bits']:.3f} | {p['share']:.0%} / {c['share']:.0%} "
                          f"| {p['distance_db']:.2f} / {c['distance_db']:.2f} |")
-    ours = results["wavenet"]["params"]
     lines += ["", "## WaveNet hyper-parameters (paper Table 1 vs ours)", "", "| hyper-parameter | paper | ours (default) |",
               "| --- | --- | --- |"]
-    mine = {"layers per stack": ours["layers_per_stack"], "stacks": ours["stacks"], "input channels": ours["quantization"],
-            "residual channels": ours["residual_channels"], "sample rate (Hz)": ours["sample_rate"],
-            "time steps per example": ours["segment_samples"]}
-    lines += [f"| {k} | {v} | {mine[k]} |" for k, v in PAPER_TABLE1.items()]
-    rnn = results["wavernn"]["params"]
-    lines += [f"| (WaveRNN) hidden units / rate | not given / 22050 | {rnn['hidden']} / {rnn['sample_rate']} |", ""]
+    if "wavenet" in results:
+        ours = results["wavenet"]["params"]
+        mine = {"layers per stack": ours["layers_per_stack"], "stacks": ours["stacks"], "input channels": ours["quantization"],
+                "residual channels": ours["residual_channels"], "sample rate (Hz)": ours["sample_rate"],
+                "time steps per example": ours["segment_samples"]}
+        lines += [f"| {k} | {v} | {mine[k]} |" for k, v in PAPER_TABLE1.items()]
+    if "wavernn" in results:
+        rnn = results["wavernn"]["params"]
+        lines += [f"| (WaveRNN) hidden units / rate | not given / 22050 | {rnn['hidden']} / {rnn['sample_rate']} |"]
+    lines.append("")
     f8 = results["figure8"]
     lines += ["## Figure 8: trigger embeddings (MDS)", "", "![MDS](figure8_mds.png)", "",
               "Between-technique / within-technique mean embedding distance (paper: tapping and brushing form two far "
@@ -342,20 +348,23 @@ def table_md(results: dict, budget: Budget, quick: bool) -> str:
     lines += [f"- {k.replace('_', ' ')} (epoch {v['epoch']}): " + (
         "n/a (needs two triggers of one technique)" if np.isnan(v["separation"]) else f"{v['separation']:.2f}")
         for k, v in f8.items()]
-    st = results["stereo"]
-    lines += ["", "## Beyond the paper: stereo WaveNet", "",
-              f"Two-channel WaveNet on {st['trigger']}, ILD = 20 log10(rms L / rms R) per 0.5 s window:", "",
-              "| | ILD mean (dB) | ILD std (dB) | L/R correlation |", "| --- | --- | --- | --- |",
-              f"| real held-out sessions | {st['real_ild_db'][0]:.2f} | {st['real_ild_db'][1]:.2f} | "
-              f"{st['real_channel_correlation']:.2f} |",
-              f"| generated | {st['generated_ild_db'][0]:.2f} | {st['generated_ild_db'][1]:.2f} | "
-              f"{st['generated_channel_correlation']:.2f} |", "",
-              f"Total time: {results['seconds'] / 60:.1f} min.", ""]
+    if "stereo" in results:
+        st = results["stereo"]
+        lines += ["", "## Beyond the paper: stereo WaveNet", "",
+                  f"Two-channel WaveNet on {st['trigger']}, ILD = 20 log10(rms L / rms R) per 0.5 s window:", "",
+                  "| | ILD mean (dB) | ILD std (dB) | L/R correlation |", "| --- | --- | --- | --- |",
+                  f"| real held-out sessions | {st['real_ild_db'][0]:.2f} | {st['real_ild_db'][1]:.2f} | "
+                  f"{st['real_channel_correlation']:.2f} |",
+                  f"| generated | {st['generated_ild_db'][0]:.2f} | {st['generated_ild_db'][1]:.2f} | "
+                  f"{st['generated_channel_correlation']:.2f} |"]
+    lines += ["", f"Total time: {results['seconds'] / 60:.1f} min.", ""]
     return "\n".join(lines)
 
 
 def _main(argv=None) -> int:
     parser = harness.parser(__doc__, "table5", "adell-layout folder")
+    parser.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES),
+                        help="only these model families (default: both; the stereo row is WaveNet's)")
     args = parser.parse_args(argv)
     start = time.time()
     budget = harness.budget(args, FULL, QUICK)
@@ -372,16 +381,17 @@ def _main(argv=None) -> int:
                "reference": {"classifier_test_accuracy": accuracy,
                              "real_train_vs_test_db": float(np.mean([spectral_distance(train_real[t], real[t])
                                                                      for t in budget.triggers]))}}
-    for kind in ("wavenet", "wavernn"):
+    for kind in [k for k in FAMILIES if k in args.families]:
         rows = family_rows(kind, root, budget, runs_dir, out, classifier, real)
         rows["summary"] = summarize(rows)
         rows["verdict"] = verdict(rows["summary"])
         results[kind] = rows
     log("figure 8")
-    results["figure8"] = figure8({"WaveNet": Path(results["wavenet"]["embedding_run"]),
-                                  "WaveRNN": Path(results["wavernn"]["embedding_run"])}, budget.triggers, out)
-    log("stereo WaveNet")
-    results["stereo"] = stereo_row(root, budget, runs_dir, out)
+    results["figure8"] = figure8({label: Path(results[kind]["embedding_run"]) for kind, label in FAMILIES.items()
+                                  if kind in results}, budget.triggers, out)
+    if "wavenet" in results:
+        log("stereo WaveNet")
+        results["stereo"] = stereo_row(root, budget, runs_dir, out)
     results["seconds"] = time.time() - start
     results["default_params"] = {"wavenet": dataclasses.asdict(WaveNetParams()),
                                  "wavernn": dataclasses.asdict(WaveRNNParams())}

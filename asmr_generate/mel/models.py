@@ -150,15 +150,16 @@ class MelAE(_MelScaled):
         recon = reconstruction_loss(unit, self.decoder(self.encoder(unit, training=training), training=training))
         return recon, {"loss": recon}
 
-    def train_step(self, x):
+    def train_step(self, data):
+        x = keras.utils.unpack_x_y_sample_weight(data)[0]  # a PyDataset yields (x,)
         with tf.GradientTape() as tape:
             loss, logs = self._loss_terms(x, training=True)
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
         return self._track(logs)
 
-    def test_step(self, x):
-        return self._track(self._loss_terms(x, training=False)[1])
+    def test_step(self, data):
+        return self._track(self._loss_terms(keras.utils.unpack_x_y_sample_weight(data)[0], training=False)[1])
 
     def _track(self, logs):
         for metric in self.metrics:
