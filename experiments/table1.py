@@ -22,7 +22,7 @@ import numpy as np
 from asmr_classify import models
 from asmr_classify.data import lin_corpus, lin_parent
 from asmr_classify.train import train_classifier
-from audioprep.cli import run_cli
+from audioprep.cli import int_at_least, run_cli
 from audioprep.params import MfccParams
 from audioprep.report import markdown_table, pyplot
 from audioprep.runs import RunDir
@@ -139,10 +139,10 @@ def plot_history(history: list[dict], key: str, number: int, path: Path) -> Path
 
 def _main(argv=None) -> int:
     parser = harness.parser(__doc__, "table1", "folder holding asmr85/ and commonvoice/")
-    parser.add_argument("--epochs", type=int, help=f"training epochs (default {FULL.epochs}; --quick: {QUICK.epochs})")
-    parser.add_argument("--max-clips-per-recording", type=int, help="10 s clips taken from each ASMR recording, "
+    parser.add_argument("--epochs", type=int_at_least(1), help=f"training epochs (default {FULL.epochs}; --quick: {QUICK.epochs})")
+    parser.add_argument("--max-clips-per-recording", type=int_at_least(1), help="10 s clips taken from each ASMR recording, "
                         f"evenly spaced (default {FULL.max_clips_per_recording}; --quick: {QUICK.max_clips_per_recording})")
-    parser.add_argument("--max-speech-clips", type=int, help="speech clips used, evenly spread "
+    parser.add_argument("--max-speech-clips", type=int_at_least(1), help="speech clips used, evenly spread "
                         f"(default {FULL.max_speech_clips}; --quick: {QUICK.max_speech_clips})")
     parser.add_argument("--seed", type=int, default=0, help="weights and shuffling seed")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --runs")

@@ -29,7 +29,7 @@ import numpy as np
 from asmr_classify import models, report
 from asmr_classify.data import load_corpus, trigger_root
 from asmr_classify.train import train_classifier
-from audioprep.cli import run_cli
+from audioprep.cli import int_at_least, run_cli
 from audioprep.report import markdown_table
 from audioprep.runs import load_model
 from audioprep.synth.separability import mfcc_logreg_accuracy
@@ -72,9 +72,9 @@ def _main(argv=None) -> int:
     import keras
 
     parser = harness.parser(__doc__, "table2", "trigger-folder dataset (or a folder holding deepasmr/)")
-    parser.add_argument("--epochs", type=int, help=f"epochs per model (default: each model's, 30; --quick: {QUICK.epochs})")
-    parser.add_argument("--seeds", type=int, help=f"seeds per model (default {FULL.seeds}; --quick: {QUICK.seeds})")
-    parser.add_argument("--max-slices-per-file", type=int, help="evenly spaced ~1 s slices taken per recording "
+    parser.add_argument("--epochs", type=int_at_least(1), help=f"epochs per model (default: each model's, 30; --quick: {QUICK.epochs})")
+    parser.add_argument("--seeds", type=int_at_least(1), help=f"seeds per model (default {FULL.seeds}; --quick: {QUICK.seeds})")
+    parser.add_argument("--max-slices-per-file", type=int_at_least(1), help="evenly spaced ~1 s slices taken per recording "
                         f"(default {FULL.max_slices_per_file}; --quick: {QUICK.max_slices_per_file})")
     parser.add_argument("--models", nargs="+", choices=[m for m, _, _ in DEEPASMR_ROWS] + [m for m, _ in OWN_ROWS],
                         help="only these rows (default: all)")

@@ -27,7 +27,7 @@ from asmr_generate.mel.params import GenerateParams, VAEParams
 from asmr_generate.mel.plots import save_mel_grid
 from asmr_generate.mel.timbral import ATTRIBUTES, timbral_attributes
 from asmr_generate.mel.train import cached_run, load_slice_sets
-from audioprep.cli import existing_path, run_cli
+from audioprep.cli import existing_path, int_at_least, run_cli
 from audioprep.errors import UsageError
 from audioprep.features import log_mel
 from audioprep.invert import mel_to_audio
@@ -144,8 +144,8 @@ def _main(argv=None) -> int:
     parser = harness.parser(__doc__, "table3", "folder with deepasmr/ (and adell/)", runs=RUNS)
     parser.add_argument("--glass", type=existing_path, help="a glass-like tapping recording")
     parser.add_argument("--wood", type=existing_path, help="a wood-like tapping recording")
-    parser.add_argument("--slices", type=int, help=f"slices per recording (default {FULL.slices}; --quick: {QUICK.slices})")
-    parser.add_argument("--epochs", type=int, help=f"VAE epochs (default {FULL.vae_epochs}; --quick: {QUICK.vae_epochs})")
+    parser.add_argument("--slices", type=int_at_least(1), help=f"slices per recording (default {FULL.slices}; --quick: {QUICK.slices})")
+    parser.add_argument("--epochs", type=int_at_least(1), help=f"VAE epochs (default {FULL.vae_epochs}; --quick: {QUICK.vae_epochs})")
     parser.add_argument("--seed", type=int, default=0, help="weights and sampling seed")
     args = parser.parse_args(argv)
     budget = harness.budget(args, FULL, QUICK, slices=args.slices, vae_epochs=args.epochs)

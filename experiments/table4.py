@@ -31,7 +31,7 @@ from asmr_generate.mel.params import CGANParams, VAEParams
 from asmr_generate.mel.plots import save_mel_grid
 from asmr_generate.mel.train import cached_run, load_slice_sets
 from audioprep.cache import settings_key
-from audioprep.cli import run_cli
+from audioprep.cli import int_at_least, run_cli
 from audioprep.errors import UsageError
 from audioprep.report import markdown_table
 from experiments import harness
@@ -249,8 +249,8 @@ def _examples(out: Path, test, classes, vae, gan, seed: int) -> None:
 
 def _main(argv=None) -> int:
     parser = harness.parser(__doc__, "table4", "deepasmr-layout folder", runs=RUNS)
-    parser.add_argument("--slices", type=int, help=f"slices per recording (default {FULL.slices}; --quick: {QUICK.slices})")
-    parser.add_argument("--epochs", type=int, help="epochs of every VAE, the cGAN and the judge "
+    parser.add_argument("--slices", type=int_at_least(1), help=f"slices per recording (default {FULL.slices}; --quick: {QUICK.slices})")
+    parser.add_argument("--epochs", type=int_at_least(1), help="epochs of every VAE, the cGAN and the judge "
                         f"(default {FULL.vae_epochs}; --quick: {QUICK.vae_epochs})")
     parser.add_argument("--seed", type=int, default=0, help="weights and sampling seed")
     args = parser.parse_args(argv)

@@ -17,11 +17,12 @@ from __future__ import annotations
 import sys
 import time
 
-from audioprep.cli import run_cli
+from audioprep.cli import int_at_least, run_cli
 from audioprep.report import markdown_table
+from audioprep.tflite_export import QUANTIZE
 from experiments import harness, lean_setup
 from lean.evaluate import evaluate
-from lean.export import QUANTIZE, calibration_windows, export_tflite
+from lean.export import calibration_windows, export_tflite
 from lean.scoring import KerasScorer, TfliteScorer
 from lean.timing import busy_window, median_latency_ms
 
@@ -32,7 +33,7 @@ NAMES = {"none": "float32", "dynamic": "dynamic-range int8", "int8": "full int8"
 def _main(argv=None) -> int:
     parser = harness.parser(__doc__, "table7", lean_setup.DATA_HELP, runs=lean_setup.RUNS)
     lean_setup.add_arguments(parser)
-    parser.add_argument("--repeats", type=int, default=100, help="timed invokes per latency figure")
+    parser.add_argument("--repeats", type=int_at_least(1), default=100, help="timed invokes per latency figure")
     args = parser.parse_args(argv)
     started = time.time()
     s = lean_setup.setup(args)

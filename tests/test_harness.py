@@ -62,6 +62,13 @@ def test_a_table_runs_as_a_script_from_anywhere(tmp_path):
 
 def test_a_table_runs_as_a_module(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["table7", "--help"])
+    monkeypatch.delitem(sys.modules, "experiments.table7")  # run it afresh as __main__, as `-m` does
     with pytest.raises(SystemExit) as exit_:
         runpy.run_module("experiments.table7", run_name="__main__")
     assert exit_.value.code == 0 and "--repeats" in capsys.readouterr().out
+
+
+def test_a_budget_flag_out_of_range_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        table4.main(["--quick", "--epochs", "0"])
+    assert exit_.value.code == 2 and "--epochs: must be an integer >= 1, not 0" in capsys.readouterr().err
