@@ -7,7 +7,7 @@
 Trains the five models (yamnet_frozen, yamnet_finetune, joint, joint_affinity, lean) on the dev
 train split, keeps each one's best validation PR-AUC checkpoint, evaluates on the eval split in
 1 s chunks with 50 % overlap, and writes results/table6/{table.md, results.json, map.png}; the
-models stay in runs/lean/ for table7 and benchmarks/lean.py.
+models stay in runs/lean/ for table7 and benchmarks/lean_device.py. `--variants` trains only some of them.
 Without --yamnet the native YAMNet is pretrained on the corpus (a stand-in for AudioSet; every
 table says so). Numbers on the generated corpus are not the paper's.
 """

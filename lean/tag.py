@@ -45,9 +45,10 @@ def tag_blocks(scorer, blocks: Iterable[np.ndarray], params: LeanParams = LeanPa
         {
             "start": round(float(start), 3),
             "end": round(float(end), 3),
-            "labels": [{"label": scorer.labels[j], "score": round(float(s), 4)} for j, s in zip(picks, row, strict=True)],
+            "labels": [{"label": scorer.labels[j], "score": round(float(s), 4)}
+                       for j, s in zip(labels, values, strict=True)],
         }
-        for start, end, picks, row in zip(starts, ends, best, scores, strict=True)
+        for start, end, labels, values in zip(starts, ends, best, scores, strict=True)
     ]
 
 

@@ -81,7 +81,7 @@ def test_table5_quick_wavernn(small_layout, tmp_path, capsys):
     for variant in ("per_trigger", "conditioned"):
         assert list(rnn[variant]) == triggers
         for row in rnn[variant].values():
-            assert 0 < row["nll_bits"] < 24  # bits per 16-bit sample (coarse + fine); uniform is 16
+            assert 0 < row["nll_bits"] < 14  # bits per 16-bit sample: the quick steps learn (uniform is 16)
             assert 0 <= row["share"] <= 1 and row["distance_db"] >= 0 and row["rms"] > 0
     summary = rnn["summary"]["conditioned"]
     assert summary["share"] == pytest.approx(np.mean([r["share"] for r in rnn["conditioned"].values()]))
