@@ -60,7 +60,7 @@ class Budget:
 
 # Full: 30 slices per recording keeps the whole table within about 90 minutes on 2 CPU cores.
 FULL = Budget(epochs=None, seeds=3, max_slices_per_file=30)
-# Quick: at 5 epochs (d)-(f) reach 61-64 % (3 epochs: 45-56 %), near the full run's 62-67 %.
+# Quick: at 5 epochs (d)-(f) reach 61-64 % (3 epochs: 43-56 %), near the full run's 62-67 %.
 QUICK = Budget(epochs=5, seeds=2, max_slices_per_file=8)
 
 
