@@ -5,7 +5,9 @@ probabilities (float16, 18 bytes a window for nine classes) with the windowing t
 time; `segments(recording, start, end, label, confidence)` merges adjacent windows of one label,
 leaving out windows whose top probability is under the recording's threshold, so `catalog remerge
 --threshold T` redoes the segments without the model. Segments come from the stored float16 values,
-so a re-merge at the same threshold gives the same segments.
+so a re-merge at the same threshold gives the same segments. `segment_embeddings` keeps each segment's
+mean penultimate-layer vector (unit length, float16) for the app's "more like this"; a re-merge, which
+runs without the model, leaves the new segments without one.
 
 Each recording is written in one transaction, an upsert, so an interrupted run keeps every finished
 recording, a recording whose decoding fails keeps nothing, and two catalogues of one folder never
@@ -39,7 +41,7 @@ from asmr_classify.predict import (
     Timeline,
     check_overlap,
     load_classifier,
-    merge_windows,
+    segment_embeddings,
     timeline_of,
 )
 from audioprep.cli import fraction, int_at_least, unit_interval
@@ -47,7 +49,8 @@ from audioprep.errors import AudioError, UsageError
 from audioprep.io import is_audio_file
 from audioprep.runs import resolve_model
 
-SCHEMA_VERSION = 2  # 1: segments only, no stored probabilities
+SCHEMA_VERSION = 3  # 1: segments only, no stored probabilities; 2: no short/silent flags
+MIGRATE = {2: ["ALTER TABLE recordings ADD COLUMN short INTEGER", "ALTER TABLE recordings ADD COLUMN silent INTEGER"]}
 BUSY_SECONDS = 60.0  # how long a writer waits for another to finish its recording's transaction
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS recordings (
@@ -63,7 +66,9 @@ SCHEMA = [
         samples INTEGER NOT NULL,
         probabilities BLOB NOT NULL,
         threshold REAL NOT NULL,
-        truncated TEXT
+        truncated TEXT,
+        short INTEGER,  -- audioprep.quality flags, 0/1; NULL for rows catalogued before version 3
+        silent INTEGER
     )""",
     """CREATE TABLE IF NOT EXISTS segments (
         id INTEGER PRIMARY KEY,
@@ -75,15 +80,23 @@ SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS segments_label ON segments(label, confidence)",
     "CREATE INDEX IF NOT EXISTS segments_recording ON segments(recording_id)",
+    # the app's filters and sort orders (asmr_classify.serve.find): one index behind each
+    "CREATE INDEX IF NOT EXISTS segments_confidence ON segments(confidence)",
+    "CREATE INDEX IF NOT EXISTS segments_length ON segments(end - start)",
+    # "more like this": each segment's unit-length mean window embedding, float16
+    """CREATE TABLE IF NOT EXISTS segment_embeddings (
+        segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
+        vector BLOB NOT NULL
+    )""",
 ]
 UPSERT = """
 INSERT INTO recordings (path, duration, sha256, model, classes, sample_rate, window_samples, hop_samples,
-                        samples, probabilities, threshold, truncated)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        samples, probabilities, threshold, truncated, short, silent)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(path) DO UPDATE SET duration = excluded.duration, sha256 = excluded.sha256, model = excluded.model,
     classes = excluded.classes, sample_rate = excluded.sample_rate, window_samples = excluded.window_samples,
     hop_samples = excluded.hop_samples, samples = excluded.samples, probabilities = excluded.probabilities,
-    threshold = excluded.threshold, truncated = excluded.truncated
+    threshold = excluded.threshold, truncated = excluded.truncated, short = excluded.short, silent = excluded.silent
 RETURNING id
 """
 STORED = "SELECT classes, sample_rate, window_samples, hop_samples, samples, probabilities FROM recordings WHERE id = ?"
@@ -107,9 +120,12 @@ def connect(db, create: bool = True) -> sqlite3.Connection:
             with write(conn):
                 tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'recordings'").fetchone()[0]
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if tables and version != SCHEMA_VERSION:
-                    raise UsageError(f"{db}: a catalogue of an older format (version {version}); "
-                                     f"catalogue into a new --db")
+                if tables and version in MIGRATE:
+                    for statement in MIGRATE[version]:
+                        conn.execute(statement)
+                elif tables and version != SCHEMA_VERSION:
+                    raise UsageError(f"{db}: a catalogue of an {'older' if version < SCHEMA_VERSION else 'newer'} "
+                                     f"format (version {version}); catalogue into a new --db")
                 for statement in SCHEMA:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -151,11 +167,17 @@ def audio_files(folder) -> list[Path]:
 
 
 def _segments(conn: sqlite3.Connection, recording_id: int, timeline: Timeline, threshold: float) -> None:
+    """The recording's segments, and their embeddings when the timeline has them (a re-merge from
+    stored probabilities has none, so its segments have no "more like this")."""
     conn.execute("DELETE FROM segments WHERE recording_id = ?", (recording_id,))
-    conn.executemany(
-        "INSERT INTO segments (recording_id, start, end, label, confidence) VALUES (?, ?, ?, ?, ?)",
-        [(recording_id, s.start, s.end, s.label, s.confidence) for s in merge_windows(timeline.windows(threshold))],
-    )
+    segments, vectors = segment_embeddings(timeline, threshold)
+    for i, s in enumerate(segments):
+        segment_id = conn.execute(
+            "INSERT INTO segments (recording_id, start, end, label, confidence) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (recording_id, s.start, s.end, s.label, s.confidence)).fetchone()[0]
+        if vectors is not None:
+            conn.execute("INSERT INTO segment_embeddings (segment_id, vector) VALUES (?, ?)",
+                         (segment_id, vectors[i].astype("<f2").tobytes()))
 
 
 def store(conn: sqlite3.Connection, key: str, digest: str, model_id: str, timeline: Timeline, threshold: float) -> str:
@@ -163,7 +185,8 @@ def store(conn: sqlite3.Connection, key: str, digest: str, model_id: str, timeli
     "updated", or "skipped" when another catalogue stored this very content meanwhile."""
     probs = timeline.probs.astype("<f2")
     timeline = dataclasses.replace(timeline, probs=probs)
-    status = timeline.status
+    quality = timeline.quality  # None for a timeline not decoded here: nothing known about it
+    flags = (None, None, None) if quality is None else (quality.truncated_note, int(quality.short), int(quality.silent))
     with write(conn):
         row = conn.execute("SELECT sha256, model, threshold FROM recordings WHERE path = ?", (key,)).fetchone()
         if row == (digest, model_id, threshold):
@@ -171,7 +194,7 @@ def store(conn: sqlite3.Connection, key: str, digest: str, model_id: str, timeli
         recording_id = conn.execute(UPSERT, (
             key, timeline.samples / timeline.sample_rate, digest, model_id, json.dumps(timeline.classes),
             timeline.sample_rate, timeline.window_samples, timeline.hop_samples, timeline.samples, probs.tobytes(),
-            threshold, status.note() if status and status.truncated else None,
+            threshold, *flags,
         )).fetchone()[0]
         _segments(conn, recording_id, timeline, threshold)
     return "updated" if row else "added"
@@ -307,8 +330,8 @@ def build_catalog(folder, model_path, db, overlap: float = 0.0, progress: bool =
                     with write(conn):  # what was stored for the file's earlier content no longer describes it
                         conn.execute("DELETE FROM recordings WHERE path = ?", (key,))
                 else:
-                    if timeline.status.truncated:
-                        problem(f"warning: {timeline.status.note()}", bad=False)
+                    for line in timeline.quality.warnings:
+                        problem(f"warning: {line}", bad=False)
                     counts[store(conn, key, digest, model_id, timeline, threshold)] += 1
             bar.update()
     finally:

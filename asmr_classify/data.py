@@ -5,9 +5,9 @@ cuts and caches. Two kinds of corpus:
 - Lin 2024: a parent folder holding `asmr85/` (long ASMR recordings, cut into 10 s clips) and
   `commonvoice/` (read-speech clips, used whole); each clip becomes its 128-value mean MFCC.
   Splits are grouped by recording / speaker.
-- DeepASMR: a trigger-folder layout (`<label>/<session>.wav`), cut into ~1 s slices: log-mels for
-  the mel models, raw audio for (a), and the mean MFCC of each raw slice when `lin_conv1d` runs
-  on it (Table 2's extra row).
+- DeepASMR: a trigger-folder layout (`<label>/<session>.wav`) or ESC-50, cut into ~1 s slices:
+  log-mels for the mel models, raw audio for (a), and the mean MFCC of each raw slice when
+  `lin_conv1d` runs on it (Table 2's extra row). ESC-50 is split by its published folds.
 """
 
 from __future__ import annotations
@@ -18,11 +18,21 @@ from pathlib import Path
 import numpy as np
 
 from audioprep.corpus import data_root, layout_dir
-from audioprep.datasets import read_asmr85, read_commonvoice
+from audioprep.datasets import ReadOptions, detect_layout, read_asmr85, read_commonvoice
 from audioprep.errors import UsageError
 from audioprep.features import mfcc_mean
+from audioprep.grouping import find_duplicates, merge_duplicate_sources
 from audioprep.params import MelSliceParams, MfccParams
-from audioprep.slices import SliceSet, audio_slice_sets, build_sets, clips, evenly, mel_slice_sets
+from audioprep.slices import (
+    SliceSet,
+    audio_slice_sets,
+    build_sets,
+    check_split,
+    clips,
+    evenly,
+    mel_slice_sets,
+)
+from audioprep.synth.writer import is_generated
 
 LIN_LAYOUTS = ("asmr85", "commonvoice")
 LIN_CLASSES = ("asmr", "speech")
@@ -38,11 +48,19 @@ class Corpus:
     window_samples: int  # samples (at sample_rate) behind one model input
     sample_rate: int
     root: Path
+    generated: bool  # the package's generated stand-in corpus, not real recordings
+    need_val: bool = True  # False: a published-fold protocol without a validation fold (ESC-50)
 
     def describe(self) -> dict:
-        counts = {s: np.bincount(v.y, minlength=len(self.classes)).tolist() for s, v in self.splits.items()}
+        counts = {s: v.counts() for s, v in self.splits.items()}
+        clips = {s: len(set(v.files)) for s, v in self.splits.items()}
         return {"root": str(self.root), "classes": self.classes, "kind": self.kind,
-                "window_samples": self.window_samples, "sample_rate": self.sample_rate, "counts": counts}
+                "window_samples": self.window_samples, "sample_rate": self.sample_rate, "counts": counts,
+                "clips": clips, "generated_corpus": self.generated}
+
+    def check(self, allow_degenerate: bool = False) -> str | None:
+        """`check_split` of this corpus: refuses a degenerate split, or (allowed) the warning to print."""
+        return check_split(self.splits, self.need_val, allow_degenerate)
 
 
 def is_lin_parent(root) -> bool:
@@ -65,8 +83,11 @@ def trigger_root(data=None) -> Path:
     return layout_dir("deepasmr", data)
 
 
-def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | None = None) -> Corpus:
-    """Inputs for model `name` from `data` (see the module docstring for the layouts)."""
+def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | None = None,
+                options: ReadOptions = ReadOptions(), test_fold: int | None = None,
+                val_fold: int | None = None) -> Corpus:
+    """Inputs for model `name` from `data` (see the module docstring for the layouts); `options` say how
+    a labelled folder is read, `test_fold`/`val_fold` pick ESC-50's folds (default: test 1, no validation)."""
     from asmr_classify.models import INPUT_KIND  # Keras: loaded only by callers that build models
 
     kind = INPUT_KIND[name]
@@ -76,15 +97,19 @@ def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | 
     if data is not None and is_lin_parent(data) and not (Path(data) / "deepasmr").is_dir():
         raise UsageError(f"{data}: holds Lin's asmr85/commonvoice corpus; --model {name} needs trigger folders")
     root = trigger_root(data)
+    folds = {"test_fold": test_fold, "val_fold": val_fold, "options": options}
+    need_val = not (detect_layout(root) == "esc50" and val_fold is None)
     if kind == "mel":
-        splits = mel_slice_sets(root, mel, seed=seed, max_slices_per_file=max_slices_per_file)
-        return Corpus(splits, splits["train"].classes, kind, mel.slice_samples, mel.sample_rate, root)
+        splits = mel_slice_sets(root, mel, seed=seed, max_slices_per_file=max_slices_per_file, **folds)
+        return Corpus(splits, splits["train"].classes, kind, mel.slice_samples, mel.sample_rate, root,
+                      is_generated(root), need_val)
     splits = audio_slice_sets(root, mel.sample_rate, mel.slice_samples / mel.sample_rate, seed=seed,
-                              max_slices_per_file=max_slices_per_file)
+                              max_slices_per_file=max_slices_per_file, **folds)
     if kind == "mfcc":
         mfcc = MfccParams(sample_rate=mel.sample_rate)
-        splits = {s: SliceSet(_mfcc_input(v.x, mfcc), v.y, v.sources, v.classes) for s, v in splits.items()}
-    return Corpus(splits, splits["train"].classes, kind, mel.slice_samples, mel.sample_rate, root)
+        splits = {s: SliceSet(_mfcc_input(v.x, mfcc), v.y, v.sources, v.classes, v.files) for s, v in splits.items()}
+    return Corpus(splits, splits["train"].classes, kind, mel.slice_samples, mel.sample_rate, root,
+                  is_generated(root), need_val)
 
 
 def _mfcc_input(batch: np.ndarray, params: MfccParams) -> np.ndarray:
@@ -99,10 +124,12 @@ def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_cli
     """ASMR 10 s clips vs speech clips as (k, 128, 1) mean-MFCC inputs, classes ["asmr", "speech"].
 
     `max_clips_per_recording` takes that many evenly spaced 10 s clips from each ASMR recording and
-    `max_speech_clips` that many evenly spread speech clips (both: all when None).
+    `max_speech_clips` that many evenly spread speech clips (both: all when None). An ASMR recording
+    shorter than one clip is repeat-padded to one; byte-identical files become one source.
     """
     parent = Path(parent)
     speech = evenly(read_commonvoice(parent / "commonvoice"), max_speech_clips)
+    examples = read_asmr85(parent / "asmr85") + speech
     clip = int(round(params.clip_seconds * params.sample_rate))
 
     def inputs(example, audio: np.ndarray) -> np.ndarray:
@@ -112,10 +139,12 @@ def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_cli
 
     classes = list(LIN_CLASSES)
     splits = build_sets(
-        read_asmr85(parent / "asmr85") + speech, classes, params.sample_rate, inputs, shape=(params.n_mfcc, 1),
-        name="lin", settings={**asdict(params), "per_recording": max_clips_per_recording}, seed=seed, cache=cache,
+        merge_duplicate_sources(examples, find_duplicates(ex.path for ex in examples)), classes, params.sample_rate,
+        inputs, shape=(params.n_mfcc, 1), name="lin", settings={**asdict(params), "per_recording": max_clips_per_recording},
+        seed=seed, cache=cache, min_samples=lambda ex: clip if ex.label == "asmr" else 0,
     )
-    return Corpus(splits, classes, "mfcc", clip, params.sample_rate, parent)
+    generated = all(is_generated(parent / layout) for layout in LIN_LAYOUTS)
+    return Corpus(splits, classes, "mfcc", clip, params.sample_rate, parent, generated)
 
 
 def tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False, seed: int = 0):

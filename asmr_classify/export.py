@@ -3,60 +3,117 @@
 The feature front end (log-mel slices, or Lin's clip-mean MFCC) goes inside the model as builtin
 ops (`asmr_classify.graph_front_end`), so the file takes one raw window at the model's rate, and
 the class names and rate are written in as TFLite Model Metadata (MediaPipe's AudioClassifier
-reads them). Conversion is `audioprep.tflite_export`'s, shared with LEAN. With a trigger-folder
-corpus (--data, else the run's own), `int8` is calibrated on training windows and the exported
-file's test-split accuracy is printed beside the Keras model's on the same windows.
+reads them). Conversion is `audioprep.tflite_export`'s, shared with LEAN.
+
+Given the corpus (--data, else the run's own: a trigger-folder layout or Lin's asmr85/commonvoice
+parent), recordings are split as training split them and cut into the model's windows: fixed
+windows of each recording, and for Lin's corpus the 10 s clips of each ASMR recording and each
+speech clip repeat-padded to 10 s (as `predict` pads a short file). `int8` is calibrated on
+training windows spread evenly over every class's recordings, and the exported file's test-split
+accuracy is printed beside the Keras model's on the same windows, one recording in memory at a time.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
-from asmr_classify.predict import Classifier, features, load_classifier, predict_proba
+from asmr_classify.predict import Classifier, features, load_classifier, predict_batch
+from audioprep.datasets import Example, load_examples, split_by_source
 from audioprep.errors import UsageError
+from audioprep.segment import repeat_pad
+from audioprep.slices import FRACTIONS, clips, evenly
 from audioprep.tflite_export import QUANTIZE, convert, parity, write_export
 from audioprep.tflite_metadata import AudioModelInfo
 from audioprep.tflite_model import TfliteModel
 
-CALIBRATION = 200  # int8 calibration windows drawn from the training split
+CALIBRATION = 200  # int8 calibration windows drawn from the training split, as evenly over the classes as it allows
 DESCRIPTION = {"mel": "log-mel slices", "mfcc": "clip-mean MFCC", "audio": "raw waveform"}
 
 
-def raw_windows(clf: Classifier, data, split_seed: int = 0) -> dict:
-    """{"train","val","test"} raw audio windows of a trigger-folder corpus, split as training split it."""
-    from asmr_classify.data import is_lin_parent, trigger_root
-    from audioprep.slices import audio_slice_sets
+@dataclass(frozen=True)
+class WindowCorpus:
+    """A corpus's recordings, split as training split them, and how each becomes model windows."""
 
+    splits: dict[str, list[Example]]
+    classes: list[str]
+    window_samples: int
+    sample_rate: int
+    pad_short: frozenset[str] = frozenset()  # labels whose clips are one repeat-padded window each (Lin's speech)
+
+    def windows(self, example: Example, audio: np.ndarray) -> np.ndarray:
+        if example.label in self.pad_short:
+            return repeat_pad(audio, self.window_samples)[None]
+        return clips(audio, self.window_samples)
+
+    def recordings(self, examples: list[Example], desc: str = "") -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(windows, labels) of each readable recording in turn (unreadable ones are skipped)."""
+        for ex in tqdm(examples, desc=desc, unit="file", leave=False, disable=not desc):
+            for _, audio in load_examples([ex], sr=self.sample_rate, progress=False).loaded:
+                x = self.windows(ex, audio)
+                yield x, np.full(len(x), self.classes.index(ex.label))
+
+
+def window_corpus(clf: Classifier, data, split_seed: int = 0) -> WindowCorpus:
+    """`data` (a trigger-folder layout or Lin's parent folder) cut into `clf`'s windows."""
+    from asmr_classify.data import LIN_CLASSES, LIN_LAYOUTS, is_lin_parent, trigger_root
+    from audioprep.datasets import read_asmr85, read_commonvoice, read_trigger_folders
+
+    pad_short = frozenset()
     if is_lin_parent(data) and not (Path(data) / "deepasmr").is_dir():
-        raise UsageError(f"--data {data}: Lin's asmr85/commonvoice corpus holds no fixed windows; "
-                         "calibrate and score on a trigger-folder corpus")
-    sets = audio_slice_sets(trigger_root(data), clf.sample_rate, clf.window_samples / clf.sample_rate, seed=split_seed)
-    if sets["train"].classes != clf.classes:
-        raise UsageError(f"--data {data}: classes {sets['train'].classes} are not the model's {clf.classes}")
-    return sets
+        asmr, speech = (Path(data) / name for name in LIN_LAYOUTS)
+        examples, classes, pad_short = read_asmr85(asmr) + read_commonvoice(speech), list(LIN_CLASSES), frozenset({"speech"})
+    else:
+        examples = read_trigger_folders(trigger_root(data))
+        classes = sorted({ex.label for ex in examples})
+    if classes != list(clf.classes):
+        raise UsageError(f"--data {data}: classes {classes} are not the model's {list(clf.classes)}")
+    return WindowCorpus(split_by_source(examples, FRACTIONS, split_seed), classes, clf.window_samples,
+                        clf.sample_rate, pad_short)
 
 
-def accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean(scores.argmax(axis=1) == labels)) if len(labels) else float("nan")
+def calibration_windows(corpus: WindowCorpus, count: int = CALIBRATION) -> np.ndarray:
+    """About `count` training windows, the same number per class, spread evenly over each class's recordings."""
+    per_class = -(-count // len(corpus.classes))
+    out = []
+    for label in corpus.classes:
+        files = evenly([ex for ex in corpus.splits["train"] if ex.label == label], per_class)
+        take = -(-per_class // max(1, len(files)))
+        picked = [w for x, _ in corpus.recordings(files, f"calibration ({label})") for w in evenly(x, take)]
+        out += picked[:per_class]
+    if not out:
+        raise UsageError("--quantize int8: the training split gave no windows to calibrate on")
+    return np.stack(out).astype(np.float32)
 
 
-def export_classifier(clf: Classifier, out, quantize: str = "none", sets: dict | None = None, name: str = "") -> dict:
-    """Write `out`; report its size, ops, score parity with Keras and, given `sets`, test accuracies."""
+def split_accuracy(corpus: WindowCorpus, scorers: dict) -> dict:
+    """Test-split accuracy of each scorer ((k, window) -> (k, classes)) on the same windows."""
+    right, total = dict.fromkeys(scorers, 0), 0
+    for x, y in corpus.recordings(corpus.splits["test"], "test split"):
+        total += len(y)
+        for name, score in scorers.items():
+            right[name] += int(np.sum(np.asarray(score(x)).argmax(axis=1) == y)) if len(y) else 0
+    return {"test_windows": total, **{f"{name}_accuracy": right[name] / total if total else float("nan")
+                                      for name in scorers}}
+
+
+def export_classifier(clf: Classifier, out, quantize: str = "none", corpus: WindowCorpus | None = None,
+                      name: str = "") -> dict:
+    """Write `out`; report its size, ops, score parity with Keras and, given `corpus`, test accuracies."""
     from asmr_classify.graph_front_end import FRONT_END
     from asmr_classify.graph_front_end import features as graph_features
 
     def forward(wave):
         return clf.model(graph_features(wave, clf.kind, clf.sample_rate), training=False)
 
-    representative = None
-    if quantize == "int8":
-        if sets is None:
-            raise UsageError("--quantize int8 needs training windows for calibration: give --data")
-        train = sets["train"].x
-        representative = train[np.random.default_rng(0).permutation(len(train))[:CALIBRATION]]
+    if quantize == "int8" and corpus is None:
+        raise UsageError("--quantize int8 needs training windows for calibration: give --data")
+    representative = calibration_windows(corpus) if quantize == "int8" else None
     flatbuffer = convert(forward, clf.window_samples, quantize, representative, float_scope=FRONT_END)
     info = AudioModelInfo(
         name=name or "asmr_classify classifier", labels=tuple(clf.classes), sample_rate=clf.sample_rate,
@@ -68,16 +125,13 @@ def export_classifier(clf: Classifier, out, quantize: str = "none", sets: dict |
     exported = TfliteModel(out)
 
     def keras_scores(windows):
-        return predict_proba(clf, features(clf, windows))
+        return predict_batch(clf, features(clf, windows))
 
-    probe = (sets["test"].x[:4] if sets and len(sets["test"]) else
+    probe = (representative[:4] if representative is not None else
              np.random.default_rng(0).uniform(-0.5, 0.5, (4, clf.window_samples)).astype(np.float32))
     report.update(parity(exported, keras_scores, probe, quantize))
-    if sets is not None:
-        test = sets["test"]
-        report["test_windows"] = len(test)
-        report["keras_accuracy"] = accuracy(keras_scores(test.x), test.y)
-        report["tflite_accuracy"] = accuracy(exported(test.x), test.y)
+    if corpus is not None:
+        report.update(split_accuracy(corpus, {"keras": keras_scores, "tflite": exported}))
     return report
 
 
@@ -88,29 +142,26 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quantize", choices=QUANTIZE, default="none")
     parser.add_argument("--out", required=True, type=Path, help="the .tflite file to write")
     parser.add_argument("--data", type=existing_path,
-                        help="trigger-folder corpus for int8 calibration and test accuracy (default: the run's own)")
+                        help="the corpus for int8 calibration and test accuracy: a trigger-folder layout or Lin's "
+                             "asmr85/commonvoice parent (default: the run's own, if it is still there)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
 def _corpus_root(model_path: Path, data) -> tuple[Path | None, int]:
     """--data, else the corpus the run was trained on if it is still there; and the run's split seed."""
-    from audioprep.runs import PARAMS, resolve_model
+    from audioprep.runs import PARAMS, read_json, resolve_model
 
     meta_file = resolve_model(model_path).parent / PARAMS
-    meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+    meta = read_json(meta_file) if meta_file.exists() else {}
     root = data or (Path(meta["root"]) if meta.get("root") and Path(meta["root"]).is_dir() else None)
     return root, int(meta.get("split_seed", 0))
 
 
 def main(args) -> int:
-    from asmr_classify.data import is_lin_parent
-
     clf = load_classifier(args.model)
     root, split_seed = _corpus_root(args.model, args.data)
-    if root is not None and args.data is None and is_lin_parent(root):
-        root = None  # Lin's own corpus: no fixed windows to score, nothing to calibrate on
-    sets = raw_windows(clf, root, split_seed) if root is not None else None
-    report = export_classifier(clf, args.out, args.quantize, sets, name=getattr(clf.model, "name", ""))
+    corpus = window_corpus(clf, root, split_seed) if root is not None else None
+    report = export_classifier(clf, args.out, args.quantize, corpus, name=getattr(clf.model, "name", ""))
     if args.json:
         print(json.dumps(report))
         return 0

@@ -27,7 +27,8 @@ from audioprep.cli import fraction
 from audioprep.errors import AudioError, UsageError
 from audioprep.features import log_mel, mfcc_mean
 from audioprep.params import MelSliceParams, MfccParams
-from audioprep.runs import PARAMS, load_model, resolve_model
+from audioprep.quality import Quality, check_quality
+from audioprep.runs import PARAMS, load_model, read_json, resolve_model
 from audioprep.segment import batched_windows, window_bounds, window_hop
 from audioprep.stream import AudioStream, DecodeStatus, prefetch
 
@@ -43,6 +44,7 @@ class Classifier:
     kind: str
     window_samples: int
     sample_rate: int
+    embedder: object | None = None  # the model with its "embedding" layer as a second output, if it has one
 
 
 @dataclass(slots=True)
@@ -61,6 +63,7 @@ class FileResult:
     majority: str  # most frequent window label
     windows: list[Window] = field(default_factory=list)
     truncated: str | None = None  # DecodeStatus.note() when the file stopped before its header's end
+    warnings: list[str] = field(default_factory=list)  # audioprep.quality: short, silent, truncated
 
 
 @dataclass
@@ -75,6 +78,12 @@ class Timeline:
     hop_samples: int
     samples: int
     status: DecodeStatus | None = None
+    embeddings: np.ndarray | None = None  # (windows, dim) float16 penultimate-layer outputs, when the model has them
+
+    @property
+    def quality(self) -> Quality | None:
+        """Whether the recording is too short, silent or cut short for its labels to mean much."""
+        return None if self.status is None else check_quality(self.status, self.window_samples / self.sample_rate)
 
     def windows(self, threshold: float = 0.0) -> list[Window]:
         """Each window's most probable label; windows whose top probability is under `threshold` are left out."""
@@ -164,11 +173,23 @@ def load_classifier(path) -> Classifier:
     file = resolve_model(path)
     model = load_model(file)
     meta_file = file.parent / PARAMS
-    meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+    meta = read_json(meta_file) if meta_file.exists() else {}
     kind, window = _infer_kind(model.input_shape)
     classes = meta.get("classes") or [f"class_{i}" for i in range(model.output_shape[-1])]
     return Classifier(model, list(classes), meta.get("kind", kind), int(meta.get("window_samples", window)),
-                      int(meta.get("sample_rate", MelSliceParams().sample_rate)))
+                      int(meta.get("sample_rate", MelSliceParams().sample_rate)), _with_embedding(model))
+
+
+def _with_embedding(model):
+    """The model with its penultimate "embedding" layer as a second output (None if it has none): one
+    forward pass gives the probabilities and what the catalogue keeps for "more like this"."""
+    import keras
+
+    try:
+        layer = model.get_layer("embedding")
+    except ValueError:
+        return None
+    return keras.Model(model.inputs, [model.output, layer.output])
 
 
 def predict_proba(model, x, batch_size: int = 256) -> np.ndarray:
@@ -183,6 +204,13 @@ def predict_proba(model, x, batch_size: int = 256) -> np.ndarray:
 def predict_batch(clf: Classifier, x: np.ndarray) -> np.ndarray:
     """One call of the model's compiled predict function on one batch (no per-call dataset set-up)."""
     return np.asarray(clf.model.predict_on_batch(np.asarray(x, np.float32)), np.float32)
+
+
+def _probs_and_embeddings(clf: Classifier, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    if clf.embedder is None:
+        return predict_batch(clf, x), None
+    probs, embeddings = clf.embedder.predict_on_batch(np.asarray(x, np.float32))
+    return np.asarray(probs, np.float32), np.asarray(embeddings, np.float16)
 
 
 def features(clf: Classifier, windows: np.ndarray) -> np.ndarray:
@@ -203,9 +231,10 @@ def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = 0.5,
     cut = (windows for _, windows in batched_windows(stream, clf.window_samples, hop, BATCH))
     windows = prefetch(clock.timed("decode", cut))
     with closing(prefetch(clock.map("features", partial(features, clf), windows))) as inputs:
-        probs = list(clock.map("model", partial(predict_batch, clf), inputs))  # closing: the threads stop on an error
+        # closing: the threads stop on an error
+        probs, embeddings = zip(*clock.map("model", partial(_probs_and_embeddings, clf), inputs), strict=True)
     return Timeline(np.concatenate(probs), clf.classes, clf.sample_rate, clf.window_samples, hop, stream.samples,
-                    stream.status)
+                    stream.status, None if embeddings[0] is None else np.concatenate(embeddings))
 
 
 def timeline_of(clf: Classifier, path, overlap: float = 0.5, clock: StageClock | None = None) -> Timeline:
@@ -222,9 +251,10 @@ def file_result(path, timeline: Timeline) -> FileResult:
     # A tie between window labels goes to the one with the higher mean probability.
     majority = max((i for i, c in counts.items() if c == top), key=lambda i: mean[i])
     classes = timeline.classes
-    status = timeline.status
+    quality = timeline.quality
     return FileResult(str(path), classes[int(mean.argmax())], {c: float(v) for c, v in zip(classes, mean, strict=True)},
-                      classes[majority], timeline.windows(), status.note() if status and status.truncated else None)
+                      classes[majority], timeline.windows(), quality and quality.truncated_note,
+                      quality.warnings if quality else [])
 
 
 def classify_file(clf: Classifier, path, overlap: float = 0.5, clock: StageClock | None = None) -> FileResult:
@@ -245,6 +275,24 @@ def merge_windows(windows: list[Window]) -> list[Window]:
         end = group[-1].end if i + 1 == len(segments) else min(group[-1].end, segments[i + 1][0].start)
         merged.append(Window(group[0].start, end, group[0].label, float(np.mean([w.confidence for w in group]))))
     return merged
+
+
+def segment_embeddings(timeline: Timeline, threshold: float = 0.0) -> tuple[list[Window], np.ndarray | None]:
+    """merge_windows(timeline.windows(threshold)) and, when the timeline has window embeddings, each
+    segment's mean embedding scaled to unit length (float16), so cosine similarity is a dot product."""
+    segments = merge_windows(timeline.windows(threshold))
+    if timeline.embeddings is None or not segments:
+        return segments, None
+    probs = np.asarray(timeline.probs, np.float32)
+    kept = np.flatnonzero(probs.max(axis=1) >= threshold)  # the windows `windows(threshold)` keeps
+    starts, _ = window_bounds(len(probs), timeline.window_samples, timeline.hop_samples, timeline.sample_rate,
+                              total=timeline.samples)
+    # a kept window lies in the segment whose [start, end) holds its start
+    owner = np.searchsorted([s.start for s in segments], starts[kept], side="right") - 1
+    sums = np.zeros((len(segments), timeline.embeddings.shape[1]), np.float64)
+    np.add.at(sums, owner, timeline.embeddings[kept].astype(np.float64))
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return segments, (sums / np.where(norms > 0, norms, 1.0)).astype(np.float16)
 
 
 def format_result(result: FileResult) -> str:
@@ -283,8 +331,8 @@ def main(args) -> int:
             failed += 1
             continue
         print(json.dumps(asdict(result)) if args.json else format_result(result), flush=True)
-        if result.truncated:
-            print(f"warning: {result.truncated}", file=sys.stderr)
+        for line in result.warnings:
+            print(f"warning: {line}", file=sys.stderr)
     if args.timing:
         print(clock.report(), file=sys.stderr)
     if failed:

@@ -8,6 +8,7 @@ flag's range while the command line is parsed, so a bad value stops the command 
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
 from collections.abc import Callable
@@ -18,11 +19,19 @@ from audioprep.errors import BadFileError, UsageError
 DEBUG = "--debug"
 
 
+def _not_retracing(record: logging.LogRecord) -> bool:
+    """TensorFlow warns "triggered tf.function retracing" when several freshly built or loaded models
+    predict in one process (table 2 evaluates eighteen), or a last batch has another size: one trace
+    per model or shape, which is the intended cost, not a fault the user can act on."""
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
 def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
     """Run `main(argv)`; a user-facing error becomes one stderr line and exit code 2 (1 if unexpected)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = DEBUG in argv
     argv = [a for a in argv if a != DEBUG]
+    logging.getLogger("tensorflow").addFilter(_not_retracing)  # TensorFlow's logger; adding it twice is a no-op
     try:
         code = main(argv)
     except KeyboardInterrupt:

@@ -8,7 +8,11 @@ span arithmetic, reads and checks here.
 from __future__ import annotations
 
 import math
+import os
 import struct
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +49,10 @@ def _check_path(path: Path) -> None:
         raise AudioError(path, "is a folder, not an audio file")
     if path.stat().st_size == 0:
         raise AudioError(path, "empty file (0 bytes)")
+    try:  # libsndfile would call an unreadable file a "System error"
+        open(path, "rb").close()
+    except PermissionError:
+        raise AudioError(path, "permission denied") from None
 
 
 class AudioFile(sf.SoundFile):
@@ -62,12 +70,39 @@ class AudioFile(sf.SoundFile):
         return super().seekable() and self.format != "MP3"
 
 
+_STDERR = threading.Lock()  # one redirection of file descriptor 2 at a time (prefetch threads open files too)
+
+
+@contextmanager
+def _quiet_stderr():
+    """Send what C libraries write straight to file descriptor 2 to /dev/null for the duration."""
+    with _STDERR:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def open_audio(path) -> AudioFile:
-    """An open handle (use it as a context manager); AudioError naming the file if unusable."""
+    """An open handle (use it as a context manager); AudioError naming the file if unusable.
+
+    mpg123 writes notes to file descriptor 2 while it opens an mp3: "No extra frame text" for an
+    ID3 frame without text (common in tagged files that decode fine), "Xing stream size off" for a
+    cut file. Neither is an error for the user: a truncation is reported once, by
+    `audioprep.stream.DecodeStatus.note()`, and a real decoder error still raises AudioError.
+    """
     path = Path(path)
     _check_path(path)
     try:
-        return AudioFile(str(path))
+        if path.suffix.lower() != ".mp3":
+            return AudioFile(str(path))
+        with _quiet_stderr():
+            return AudioFile(str(path))
     except Exception as err:  # noqa: BLE001 - libsndfile raises several types for bad input
         raise _undecodable(path, err) from err
 
@@ -240,10 +275,5 @@ def write_audio(path, audio: np.ndarray, sr: int, subtype: str | None = None) ->
 
 def duration_seconds(path) -> float:
     """Duration from the header, without decoding; AudioError if unreadable."""
-    path = Path(path)
-    _check_path(path)
-    try:
-        info = sf.info(str(path))
-    except Exception as err:  # noqa: BLE001
-        raise _undecodable(path, err) from err
-    return float(info.frames) / float(info.samplerate)
+    with open_audio(path) as fh:
+        return float(fh.frames) / float(fh.samplerate)

@@ -5,9 +5,14 @@ the resume checkpoint `resume-EPOCH.keras` with its `resume-EPOCH.seeds.npz` (th
 generator states, which a `.keras` file does not keep); `last.keras` is a copy of that checkpoint. Every file is written to a temporary file
 beside it, flushed to disk and renamed over the old one, so a kill at any moment leaves either the
 old or the new complete file. `state.json` is written last and is the commit point: it names the
-checkpoint of the last finished epoch, and carries the next epoch, the best monitored value and the
-history rows, so `history.csv` can be rebuilt from it. A checkpoint for a later epoch that
-`state.json` does not name yet (a kill between the two writes) is removed when the run is reopened.
+checkpoint of the last finished epoch and the one before it (`previous`), and carries the next epoch,
+the best monitored value and the history rows, so `history.csv` can be rebuilt from it. A checkpoint
+for a later epoch that `state.json` does not name yet (a kill between the two writes) is removed when
+the run is reopened. If the newest checkpoint is damaged after all (a disk error, a hand edit),
+resume falls back to the previous one with a warning and redoes that epoch.
+
+Early stopping (a `keras.callbacks.EarlyStopping` passed to `fit`) is carried across a resume: its
+patience count and best value are replayed from the history, and a run it stopped stays stopped.
 
 Resume is exact when the trainer's data order is a function of (seed, epoch) (`audioprep.batches`)
 and its global seed is set as in the first run: the resumed run then ends bit for bit where an
@@ -174,18 +179,26 @@ def _read_seeds(path: Path, model) -> None:
         variable.assign(value)
 
 
+def check_run_folder(out, resume: bool) -> Path:
+    """`--out` / `--resume` agree with what the folder holds; a CLI calls this before loading any data."""
+    path = Path(out)
+    state = path / STATE
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path}: not a folder (--out names a run folder)")
+    if resume and not state.exists():
+        raise UsageError(f"{path}: nothing to resume (no {STATE}); drop --resume to start fresh")
+    if not resume and state.exists():
+        raise UsageError(f"{path}: holds a run already; pass --resume to continue it or pick another --out")
+    return path
+
+
 class RunDir:
     """One training run's folder; `resume=True` picks up from `state.json` and the checkpoint it names."""
 
     def __init__(self, out, resume: bool = False, monitor: str = "val_loss", mode: str = "min"):
-        self.path = Path(out)
+        self.path = check_run_folder(out, resume)
         self.monitor, self.mode = monitor, mode
         self.resume = resume
-        state = self.path / STATE
-        if resume and not state.exists():
-            raise UsageError(f"{self.path}: nothing to resume (no {STATE}); drop --resume to start fresh")
-        if not resume and state.exists():
-            raise UsageError(f"{self.path}: holds a run already; pass --resume to continue it or pick another --out")
         self.path.mkdir(parents=True, exist_ok=True)
         self.state = self._read_state() if resume else {"epoch": 0, "best": None, "history": []}
         self._tidy()
@@ -220,7 +233,8 @@ class RunDir:
 
     def _tidy(self) -> None:
         """Remove what a kill left behind: temporary files and checkpoints `state.json` does not name."""
-        named = {self.state.get("checkpoint"), self.state.get("seeds")}
+        previous = self.state.get("previous") or {}
+        named = {self.state.get("checkpoint"), self.state.get("seeds"), previous.get("checkpoint"), previous.get("seeds")}
         for leftover in [*self.path.glob(f".*{PARTIAL}*"), *self.path.glob("resume-*")]:
             if leftover.name not in named:
                 leftover.unlink()
@@ -264,18 +278,49 @@ class RunDir:
         return value < best if self.mode == "min" else value > best
 
     def restore(self, model=None):
-        """The model to continue from: the checkpoint with its generator states when resuming, else `model`."""
+        """The model to continue from: the checkpoint with its generator states when resuming, else `model`
+        (the freshly built one, which is also what a damaged first checkpoint falls back to).
+
+        A damaged newest checkpoint falls back to the previous one (one warning line; that epoch is
+        redone); if that one is damaged too, BadFileError names the file in one line.
+        """
+        try:
+            return self._load_checkpoint(model)
+        except BadFileError as err:
+            previous = self.state.get("previous")
+            if previous is None or (not previous["epoch"] and model is None):  # no fallback, or no fresh model
+                raise BadFileError(err.path, f"{err.reason}; {self._fresh_start()}") from None
+            print(f"warning: {err}; resuming from the checkpoint of epoch {previous['epoch']} instead",
+                  file=sys.stderr)
+        self._rewind(previous)
+        try:
+            return self._load_checkpoint(model)
+        except BadFileError as err:
+            raise BadFileError(err.path, f"{err.reason}; {self._fresh_start()}") from None
+
+    def _load_checkpoint(self, model):
         if not self.initial_epoch:
             return model
         file = self.file(self.state["checkpoint"])
         if not file.exists():
-            raise BadFileError(file, f"missing, though {STATE} names it: {self._fresh_start()}")
-        try:
-            restored = load_model(file)
-        except BadFileError as err:
-            raise BadFileError(file, f"{err.reason}; {self._fresh_start()}") from None
+            raise BadFileError(file, f"missing, though {STATE} names it")
+        restored = load_model(file)
         _read_seeds(self.file(self.state["seeds"]), restored)
         return restored
+
+    def _rewind(self, previous: dict) -> None:
+        """Commit `previous` as the run's state (its epochs' history, no earlier fallback), then drop the
+        damaged newer checkpoint."""
+        damaged = [self.state["checkpoint"], self.state["seeds"]]
+        epoch = int(previous["epoch"])
+        self.state = {**previous, "epoch": epoch, "history": self.history()[:epoch], "previous": None,
+                      "stopped": False}
+        self._write_history()
+        write_json(self.file(STATE), self.state)
+        if epoch:
+            self._copy_last()
+        for name in damaged:
+            self.file(name).unlink(missing_ok=True)
 
     def end_epoch(self, epoch: int, logs: dict, model) -> bool:
         """Record one finished epoch: checkpoint, best model, history, then commit it in `state.json`.
@@ -293,13 +338,16 @@ class RunDir:
         if improved:
             atomic_write(self.file(BEST), save)
         old = self.state
+        previous = {key: old.get(key) for key in ("epoch", "best", "checkpoint", "seeds")}
         self.state = {"epoch": epoch + 1, "best": float(logs[self.monitor]) if improved else old["best"],
-                      "checkpoint": checkpoint, "seeds": seeds, "history": history}
+                      "checkpoint": checkpoint, "seeds": seeds, "history": history, "previous": previous,
+                      "stopped": bool(getattr(model, "stop_training", False))}
         self._write_history()
         write_json(self.file(STATE), self.state)  # the commit point
         self._copy_last()
-        for name in (old.get("checkpoint"), old.get("seeds")):
-            if name and name not in (checkpoint, seeds):
+        older = old.get("previous") or {}
+        for name in (older.get("checkpoint"), older.get("seeds")):  # two epochs back: no longer a fallback
+            if name and name not in (checkpoint, seeds, previous["checkpoint"], previous["seeds"]):
                 self.file(name).unlink(missing_ok=True)
         return improved
 
@@ -320,20 +368,29 @@ class RunDir:
         """One row per finished epoch, from `state.json` (history.csv is its export)."""
         return [dict(row) for row in self.state["history"]]
 
-    def callback(self, data=None):
-        """Keras callback doing `end_epoch` after every epoch of `model.fit`.
+    def callback(self, data=None, callbacks=()):
+        """Keras callback doing `end_epoch` after every epoch of `model.fit`; it goes after `callbacks`,
+        so the state records whether one of them (early stopping) stopped the run.
 
         Training `data` with an `epoch` attribute (audioprep.batches) is told each epoch as it begins,
-        so its order depends on the epoch alone, not on how many epochs this process has run.
+        so its order depends on the epoch alone, not on how many epochs this process has run. An
+        EarlyStopping among `callbacks` gets the finished epochs' values replayed as this process's
+        first epoch begins (after its on_train_begin reset it), so its patience runs on where it was.
         """
         import keras
 
         run = self
+        stoppers = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+        done = self.history()
 
         class _RunCheckpoint(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
                 if hasattr(data, "epoch"):
                     data.epoch = epoch
+                for stopper in stoppers:
+                    for row in done:
+                        stopper.on_epoch_end(row["epoch"], row)
+                done.clear()
 
             def on_epoch_end(self, epoch, logs=None):
                 run.end_epoch(epoch, logs or {}, self.model)
@@ -347,14 +404,14 @@ class RunDir:
         resumed process does not share; the order comes from the data itself (audioprep.batches).
         """
         model = self.restore(model)
-        if self.initial_epoch >= epochs:
+        if self.initial_epoch >= epochs or self.state.get("stopped"):
             return model
         model.fit(
             train,
             epochs=epochs,
             initial_epoch=self.initial_epoch,
             validation_data=validation_data,
-            callbacks=[self.callback(train), *callbacks],
+            callbacks=[*callbacks, self.callback(train, callbacks)],
             **{"shuffle": False, **kwargs},
         )
         return model

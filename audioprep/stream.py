@@ -10,12 +10,9 @@ the file's length.
 
 from __future__ import annotations
 
-import os
 import queue
-import sys
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -48,6 +45,8 @@ class DecodeStatus:
     seconds: float
     header_seconds: float
     truncated: bool
+    decoded_seconds: float = 0.0  # audio yielded, at the stream's rate (a span's length, not its end)
+    peak: float = 0.0  # largest sample magnitude decoded (audioprep.quality: digital silence)
 
     @property
     def duration(self) -> float:
@@ -59,28 +58,6 @@ class DecodeStatus:
         return f"{self.path}: truncated: audio stops at {clock(self.seconds)} of {clock(self.header_seconds)}"
 
 
-@contextmanager
-def _quiet_open(path: Path):
-    """`open_audio`, without the warnings mpg123 writes straight to file descriptor 2 while it opens an
-    mp3 (a cut file's "Xing stream size off by more than 1%"): a truncation is reported once, by
-    DecodeStatus.note(), and a real decoder error still raises AudioError."""
-    if path.suffix.lower() != ".mp3":
-        with open_audio(path) as fh:
-            yield fh
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        fh = open_audio(path)
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-    with fh:
-        yield fh
-
-
 class AudioStream:
     """A file (or the span offset..offset+duration seconds of it) as float32 blocks in [-1, 1] at `sr`:
     (n,) when mono, else (channels, n). Iterate it; `samples` counts what was yielded and `status` says
@@ -90,7 +67,7 @@ class AudioStream:
     def __init__(self, path, sr: int | None = None, mono: bool = True, offset: float = 0.0,
                  duration: float | None = None, block_frames: int = BLOCK_FRAMES):
         self.path = Path(path)
-        with _quiet_open(self.path) as fh:
+        with open_audio(self.path) as fh:
             check_offset(fh, self.path, offset)
             self.source_rate, self.channels = int(fh.samplerate), int(fh.channels)
             self._promised = header_frames(fh)
@@ -100,12 +77,13 @@ class AudioStream:
         self.mono, self.block_frames = mono, block_frames
         self.span = span(offset, duration, self.source_rate, self.sample_rate)
         self.samples = 0
-        self._position, self._truncated = self.span.first_frame, False
+        self._position, self._truncated, self._peak = self.span.first_frame, False, 0.0
 
     @property
     def status(self) -> DecodeStatus:
         rate = self.source_rate
-        return DecodeStatus(str(self.path), self._position / rate, self._promised / rate, self._truncated)
+        return DecodeStatus(str(self.path), self._position / rate, self._promised / rate, self._truncated,
+                            self.samples / self.sample_rate, self._peak)
 
     def _resampler(self):
         if self.sample_rate == self.source_rate:
@@ -114,16 +92,18 @@ class AudioStream:
         return soxr.ResampleStream(self.source_rate, self.sample_rate, channels, dtype="float32")
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        self.samples, self._truncated = 0, False
+        self.samples, self._truncated, self._peak = 0, False, 0.0
         skip, left, stop = self.span.skip, self.span.count, self.span.stop_frame
         resampler = self._resampler()
-        with _quiet_open(self.path) as fh:
+        with open_audio(self.path) as fh:
             self._position = start = seek_frame(fh, self.path, self.span.first_frame, self.block_frames)
             while True:
                 want = self.block_frames if stop is None else min(self.block_frames, stop - self._position)
                 frames = read_frames(fh, self.path, want, self._position)
                 self._position += len(frames)
                 ended = len(frames) < want
+                if len(frames):
+                    self._peak = max(self._peak, float(np.abs(frames).max()))
                 block = downmix(frames) if self.mono else frames
                 if resampler is not None:
                     block = resampler.resample_chunk(block, last=ended or self._position == stop)

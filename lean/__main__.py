@@ -1,4 +1,5 @@
-"""`python -m lean {train,evaluate,export,tag}`: LEAN on FSD50K (real or the generated default corpus)."""
+"""`python -m lean {train,evaluate,export,tag}`: LEAN on FSD50K (real or the generated default corpus) or any
+labelled folder (`<label>/*.wav`, ESC-50), which fine-tunes YAMNet / LEAN with a softmax head."""
 
 from __future__ import annotations
 
@@ -8,22 +9,39 @@ import json
 import sys
 from pathlib import Path
 
-from audioprep.cli import check_top, existing_path, int_at_least, positive_float, run_cli
+from audioprep.cli import check_top, existing_path, fraction, int_at_least, positive_float, run_cli
 from audioprep.corpus import layout_dir
 from audioprep.errors import UsageError
 from lean.params import LeanParams
 
 
 def _data(args, params: LeanParams, splits):
+    from audioprep.datasets import read_options
     from lean.data import load_data
 
-    data = load_data(layout_dir("fsd50k", args.data), params, splits=splits)
+    data = load_data(layout_dir("fsd50k", args.data), params, splits=splits, options=read_options(args),
+                     test_fold=args.test_fold, val_fold=args.val_fold)
     print(data.report, file=sys.stderr)
     return data
 
 
+# LeanParams fields a `train` flag sets: (flag, argparse type, help); the flag's value replaces the field.
+PARAM_FLAGS = {
+    "batch_size": ("--batch-size", int_at_least(1), None),
+    "learning_rate": ("--learning-rate", positive_float, None),
+    "seed": ("--seed", int, "weights, shuffling and augmentation seed (default 0)"),
+    "spec_time_masks": ("--spec-time-masks", int_at_least(0), "SpecAugment time masks per 1 s patch (default 0: off)"),
+    "spec_time_mask_frames": ("--spec-time-mask-frames", int_at_least(1), "widest time mask, of 96 frames (default 16)"),
+    "spec_freq_masks": ("--spec-freq-masks", int_at_least(0), "SpecAugment frequency masks per patch (default 0: off)"),
+    "spec_freq_mask_bands": ("--spec-freq-mask-bands", int_at_least(1), "widest frequency mask, of 64 bands (default 8)"),
+    "mixup_alpha": ("--mixup", positive_float, "mixup with a Beta(ALPHA, ALPHA) weight (default: off)"),
+    "gain_db": ("--gain-db", positive_float, "random gain within +-DB (default: off)"),
+    "time_shift": ("--time-shift", fraction, "circular shift by up to this fraction of the patch (default: off)"),
+}
+
+
 def _params(args) -> LeanParams:
-    overrides = {k: v for k, v in {"batch_size": args.batch_size, "learning_rate": args.learning_rate}.items() if v is not None}
+    overrides = {field: getattr(args, field) for field in PARAM_FLAGS if getattr(args, field, None) is not None}
     return dataclasses.replace(LeanParams(), **overrides)
 
 
@@ -52,7 +70,7 @@ def cmd_evaluate(args) -> int:
     if data.vocabulary != scorer.labels:
         raise UsageError(f"--model {args.model}: its labels differ from the dataset's vocabulary")
     result = evaluate(scorer, data.splits[args.split], params)
-    summary = {k: result[k] for k in ("mAP", "mAUC", "dprime", "classes_scored")}
+    summary = {k: result[k] for k in ("accuracy", "macro_f1", "mAP", "mAUC", "dprime", "classes_scored") if k in result}
     if args.out:
         write_json(args.out, {"model": str(args.model), "split": args.split, **result, "labels": scorer.labels})
     if args.per_class:
@@ -99,24 +117,36 @@ def cmd_tag(args) -> int:
     return 0
 
 
+def data_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
+    """--data and how a labelled folder is read and split (FSD50K ignores the rest: it is read as published)."""
+    from audioprep.datasets import add_read_flags
+
+    parser.add_argument("--data", type=existing_path, help=data_help)
+    add_read_flags(parser)
+    parser.add_argument("--test-fold", type=int_at_least(1), help="ESC-50: the fold held out for testing (default 1)")
+    parser.add_argument("--val-fold", type=int_at_least(1), help="ESC-50: a fold kept for validation "
+                        "(default none: train on the other four, keep the epoch of best training PR-AUC)")
+
+
 def train_arguments(train: argparse.ArgumentParser) -> None:
     from lean.model import VARIANTS
 
     train.add_argument("--variant", choices=VARIANTS, default="lean")
-    train.add_argument("--data", type=existing_path, help="FSD50K folder (default: the generated corpus)")
+    data_arguments(train, "FSD50K folder, or a labelled folder (<label>/*.wav, ESC-50) to fine-tune on "
+                          "(default: the generated FSD50K corpus)")
     train.add_argument("--epochs", type=int_at_least(1), help="default: the paper's 40")
     train.add_argument("--out", type=Path, help="run folder (default: runs/VARIANT)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--yamnet", help="yamnet.h5 weights, a hub handle or a SavedModel folder (default: pretrain a stand-in)")
     train.add_argument("--pretrain-epochs", type=int_at_least(1), default=10, help="epochs of the stand-in YAMNet pretraining")
     train.add_argument("--max-patches-per-clip", type=int_at_least(1), help="cap 1 s patches taken from one clip")
-    train.add_argument("--batch-size", type=int_at_least(1))
-    train.add_argument("--learning-rate", type=positive_float)
+    for field, (flag, kind, help_text) in PARAM_FLAGS.items():
+        train.add_argument(flag, type=kind, dest=field, help=help_text)
 
 
 def evaluate_arguments(ev: argparse.ArgumentParser) -> None:
     ev.add_argument("--model", type=existing_path, required=True, help="run folder, .keras or .tflite")
-    ev.add_argument("--data", type=existing_path)
+    data_arguments(ev, "the dataset the model was trained on (default: the generated FSD50K corpus)")
     ev.add_argument("--split", choices=("eval", "val", "train"), default="eval")
     ev.add_argument("--out", type=Path, help="write the full result (per-class AP too) as JSON")
     ev.add_argument("--per-class", action="store_true", help="also print each class's AP")
@@ -129,7 +159,7 @@ def export_arguments(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--model", type=existing_path, required=True)
     ex.add_argument("--quantize", choices=QUANTIZE, default="none")
     ex.add_argument("--out", type=Path, default=Path("lean.tflite"))
-    ex.add_argument("--data", type=existing_path, help="calibration data for int8 (default: the generated corpus)")
+    data_arguments(ex, "calibration data for int8: the training data (default: the generated FSD50K corpus)")
     ex.add_argument("--calibration", type=int_at_least(1), default=200, help="int8 calibration windows")
 
 

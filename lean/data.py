@@ -1,4 +1,10 @@
-"""FSD50K (real or generated) as LEAN's inputs: 1 s training patches and whole evaluation clips.
+"""A labelled dataset as LEAN's inputs: 1 s training patches and whole evaluation clips.
+
+FSD50K (real or generated) is multi-label with its published train/val/eval splits. Any other
+layout an `audioprep.datasets` adapter reads (`<label>/*.wav` trigger folders, ESC-50, ...) is
+single-label, split as every trainer splits it (`make_split`: ESC-50's published folds, else
+sources 70/15/15 per label), so the softmax head and categorical loss apply; its test split is
+LEAN's "eval".
 
 Each split is decoded once, at LeanParams.sample_rate, into a memory-mapped 16-bit PCM store
 (`audioprep.pcm_store`, under data/cache/lean/) and read lazily, so the real FSD50K (108 h) trains
@@ -19,7 +25,16 @@ import tensorflow as tf
 
 from audioprep.cache import settings_key
 from audioprep.corpus import data_root
-from audioprep.datasets import Example, read_fsd50k
+from audioprep.datasets import (
+    DEFAULT_TEST_FOLD,
+    Example,
+    ReadOptions,
+    detect_layout,
+    folds,
+    make_split,
+    read_fsd50k,
+    read_layout,
+)
 from audioprep.pcm_store import PcmClips, decode
 from audioprep.segment import fixed_clips, repeat_pad
 from lean.params import LeanParams
@@ -50,12 +65,18 @@ class ClipSet:
 
 @dataclass
 class LeanData:
-    """The three splits (FSD50K dev train / dev val / eval), the vocabulary and the bad-file report."""
+    """The splits (train / val / eval), the vocabulary, the bad-file report and how the splits were made.
+
+    `multi_label` is True for FSD50K (sigmoid scores, binary loss) and False for single-label
+    folders (softmax, categorical loss); `protocol` says where the splits came from, for params.json.
+    """
 
     splits: dict[str, ClipSet]
     vocabulary: list[str]
     report: str
     root: Path
+    multi_label: bool = True
+    protocol: str = "FSD50K dev train / dev val / eval"
 
 
 def multi_hot(labels, vocabulary: list[str]) -> np.ndarray:
@@ -73,15 +94,46 @@ def load_data(
     splits=("train", "val", "eval"),
     progress: bool = True,
     max_clips: dict[str, int] | None = None,
+    options: ReadOptions = ReadOptions(),
+    test_fold: int | None = None,
+    val_fold: int | None = None,
 ) -> LeanData:
-    """Read the chosen splits of an FSD50K layout at params.sample_rate; unreadable files are skipped and named in `report`.
+    """Read the chosen splits of a dataset folder at params.sample_rate; unreadable files are skipped and named in `report`.
 
+    FSD50K keeps its published splits; another layout is single-label (module docstring), read with
+    `options` and split by `make_split` (ESC-50: `test_fold`, default 1, and `val_fold`, default none).
     `max_clips` ({split: n}) keeps the first n clips of a split (for --quick runs).
     """
-    examples, vocabulary = read_fsd50k(root)
-    by_split: dict[str, list[Example]] = {"train": [], "val": [], "eval": []}
-    for ex in examples:
-        by_split.setdefault(ex.split, []).append(ex)
+    if detect_layout(root) == "fsd50k":
+        examples, vocabulary = read_fsd50k(root)
+        by_split: dict[str, list[Example]] = {"train": [], "val": [], "eval": []}
+        for ex in examples:
+            by_split.setdefault(ex.split, []).append(ex)
+        return decode_splits(root, by_split, vocabulary, params, splits, progress, max_clips)
+    examples = read_layout(root, options=options)
+    parts = make_split(examples, test_fold=test_fold, val_fold=val_fold)
+    by_split = {"train": parts["train"], "val": parts["val"], "eval": parts["test"]}
+    if folds(examples):
+        test = test_fold or DEFAULT_TEST_FOLD
+        protocol = f"published folds: test fold {test}, " + (f"validation fold {val_fold}" if val_fold else "no validation fold")
+    else:
+        protocol = "sources split train/val/test 70/15/15 per label (split seed 0)"
+    return decode_splits(root, by_split, sorted({ex.label for ex in examples}), params, splits, progress, max_clips,
+                         multi_label=False, protocol=protocol)
+
+
+def decode_splits(
+    root,
+    by_split: dict[str, list[Example]],
+    vocabulary: list[str],
+    params: LeanParams = LeanParams(),
+    splits=("train", "val", "eval"),
+    progress: bool = True,
+    max_clips: dict[str, int] | None = None,
+    multi_label: bool = True,
+    protocol: str = LeanData.protocol,
+) -> LeanData:
+    """Decode each chosen split of `by_split` into its PCM store and label it over `vocabulary`."""
     chosen_splits, reports = {}, []
     for name in splits:
         limit = (max_clips or {}).get(name)
@@ -96,7 +148,7 @@ def load_data(
             else np.zeros((0, len(vocabulary)), np.float32),
             paths=[ex.path for ex in kept],
         )
-    return LeanData(chosen_splits, vocabulary, "\n".join(reports), Path(root))
+    return LeanData(chosen_splits, vocabulary, "\n".join(reports), Path(root), multi_label, protocol)
 
 
 def clip_patches(audio: np.ndarray, params: LeanParams = LeanParams(), max_patches: int | None = None) -> np.ndarray:
@@ -107,8 +159,10 @@ def clip_patches(audio: np.ndarray, params: LeanParams = LeanParams(), max_patch
 
 
 def store_folder(root, split: str, examples: list[Example], params: LeanParams) -> Path:
-    """Where a split's decoded store lives: keyed by the dataset, the split's files and the sample rate."""
-    truth = sorted((Path(root) / "FSD50K.ground_truth").glob("*.csv"))
+    """Where a split's decoded store lives: keyed by the dataset, the split's files and the sample rate.
+
+    FSD50K's ground-truth tables stand for its 51k files' identity; elsewhere every file's own does."""
+    truth = sorted((Path(root) / "FSD50K.ground_truth").glob("*.csv")) or [ex.path for ex in examples]
     key = settings_key([str(Path(root).resolve()), split, params.sample_rate, [str(ex.path) for ex in examples]], truth)
     return data_root() / "cache" / "lean" / f"pcm-{split}-{key}"
 

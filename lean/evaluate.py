@@ -2,14 +2,15 @@
 
 Reports mAP and mAUC (scikit-learn, over the classes that have both positives and negatives in
 the split), d-prime = sqrt(2) * Phi^-1(mAUC) (scipy), and the per-class AP from which the paper's
-Table II counts classes improved between two models.
+Table II counts classes improved between two models. Single-label data (one label per clip) also
+gets clip accuracy and macro-F1 of the top-scoring class.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 from audioprep.segment import sliding_windows
 from lean.data import ClipSet
@@ -64,9 +65,22 @@ def scores_metrics(y_true: np.ndarray, y_score: np.ndarray) -> dict:
     }
 
 
+def single_label_metrics(y_true: np.ndarray, y_score: np.ndarray) -> dict:
+    """Clip accuracy and macro-F1 (over the classes the clips hold) of the top-scoring class."""
+    truth, predicted = np.asarray(y_true).argmax(1), np.asarray(y_score).argmax(1)
+    return {
+        "accuracy": float(np.mean(truth == predicted)),
+        "macro_f1": float(f1_score(truth, predicted, labels=np.unique(truth), average="macro", zero_division=0)),
+    }
+
+
 def evaluate(scorer, clips: ClipSet, params: LeanParams = LeanParams()) -> dict:
-    """Chunked evaluation of one scorer on one split."""
-    return scores_metrics(clips.labels, clip_scores(scorer, clips.clips, params))
+    """Chunked evaluation of one scorer on one split (plus accuracy and macro-F1 when each clip has one label)."""
+    scores = clip_scores(scorer, clips.clips, params)
+    result = scores_metrics(clips.labels, scores)
+    if len(clips.labels) and (clips.labels.sum(axis=1) == 1).all():
+        result.update(single_label_metrics(clips.labels, scores))
+    return result
 
 
 def classes_improved(base_ap, ref_ap, steps=IMPROVEMENT_STEPS) -> dict:

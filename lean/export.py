@@ -17,7 +17,7 @@ import numpy as np
 from audioprep.errors import UsageError
 from audioprep.tflite_export import convert, parity, write_export
 from audioprep.tflite_metadata import AudioModelInfo
-from lean.model import HEAD, build_model
+from lean.model import HEAD, build_model, is_multi_label
 from lean.params import LeanParams
 from lean.scoring import TfliteScorer
 from lean.yamnet import FRONT_END
@@ -35,7 +35,7 @@ def export_model(model: keras.Model, params: LeanParams = LeanParams()) -> keras
             f"LeanParams.sample_rate={params.sample_rate}: the model takes {samples}-sample windows, not "
             f"{params.patch_samples}; export it with the params it was built with"
         )
-    twin = build_model(model.name, model.get_layer(HEAD).units, params, unroll=True)
+    twin = build_model(model.name, model.get_layer(HEAD).units, params, unroll=True, multi_label=is_multi_label(model))
     twin.set_weights(model.get_weights())
     return twin
 
@@ -63,7 +63,8 @@ def export_tflite(
     info = AudioModelInfo(
         name=f"LEAN {model.name}", labels=tuple(labels), sample_rate=params.sample_rate,
         description=f"LEAN audio tagger (YAMNet front end, Bi-LSTM and attention head): {params.patch_seconds:g} s "
-                    f"windows at {params.sample_rate} Hz, one sigmoid score per label; export {quantize}",
+                    f"windows at {params.sample_rate} Hz, "
+                    f"{'one sigmoid score per label' if is_multi_label(model) else 'a softmax over the labels'}; export {quantize}",
     )
     report = {**write_export(flatbuffer, out, info), "quantize": quantize}
     if representative is not None and len(representative):

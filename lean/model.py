@@ -1,7 +1,7 @@
 """The five models of the paper's Table III, built by name from one registry.
 
 Every model takes a batch of 1 s waveforms at LeanParams.sample_rate (16 kHz) and returns per-class
-sigmoid scores; the YAMNet log-mel front end runs inside the graph, so the same model trains,
+sigmoid scores (multi-label data, as FSD50K) or a softmax over the classes (single-label folders); the YAMNet log-mel front end runs inside the graph, so the same model trains,
 evaluates and exports.
 
 Parameter counts (with FSD50K's 200 classes) match the paper's Table III exactly when read this way:
@@ -42,9 +42,11 @@ def build_model(
     params: LeanParams = LeanParams(),
     embedder: keras.Model | None = None,
     unroll: bool = False,
+    multi_label: bool = True,
 ) -> keras.Model:
     """Build a Table III model named `variant`; `embedder` maps (batch, patch_samples) waveforms to YAMNet's 1024-d
-    embedding (native or hub; default: a fresh native YAMNet). The model's name is the variant."""
+    embedding (native or hub; default: a fresh native YAMNet). The model's name is the variant; its head is
+    sigmoid for `multi_label` data, else softmax."""
     if variant not in PAPER:
         raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
     if embedder is None:
@@ -66,8 +68,13 @@ def build_model(
         context, _ = attention([features, states])
     if variant in ("joint", "joint_affinity", "lean"):
         features = keras.layers.Concatenate(name="joint_embedding")([features, context])
-    scores = keras.layers.Dense(num_classes, activation="sigmoid", name=HEAD)(features)
+    scores = keras.layers.Dense(num_classes, activation="sigmoid" if multi_label else "softmax", name=HEAD)(features)
     return keras.Model(wave, scores, name=variant)
+
+
+def is_multi_label(model: keras.Model) -> bool:
+    """Whether a built model scores each class on its own (sigmoid head) rather than one softmax over them."""
+    return keras.activations.serialize(model.get_layer(HEAD).activation) != "softmax"
 
 
 def params_with_classes(model: keras.Model, classes: int = PAPER_CLASSES) -> int:

@@ -75,6 +75,17 @@ class LeanParams:
     learning_rate: float = 1e-4
     epochs: int = 40
     seed: int = 0
+    # Augmentation of training batches (lean.augment), all off by default: SpecAugment masks on YAMNet's
+    # 96 x 64 log-mel patch (each up to the given frames / bands wide, filled with the patch mean), mixup
+    # with a Beta(alpha, alpha) weight, a uniform gain within +-gain_db and a circular shift of up to
+    # time_shift of the patch either way.
+    spec_time_masks: int = 0
+    spec_time_mask_frames: int = 16
+    spec_freq_masks: int = 0
+    spec_freq_mask_bands: int = 8
+    mixup_alpha: float = 0.0
+    gain_db: float = 0.0
+    time_shift: float = 0.0
 
     def __post_init__(self):
         nyquist, top = self.sample_rate / 2, self.front_end.mel_max_hz

@@ -79,6 +79,7 @@ def load_scorer(path, threads: int | None = None):
     path = Path(path)
     if path.suffix == ".tflite":
         return TfliteScorer(path, threads=threads)
+    import lean.model  # noqa: F401 - registers LEAN's layers (front end, attention, hub YAMNet, SpecAugment) for loading
     from audioprep.runs import load_model, resolve_model
 
     model = load_model(path)

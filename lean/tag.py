@@ -14,6 +14,7 @@ from contextlib import closing
 
 import numpy as np
 
+from audioprep.quality import check_quality
 from audioprep.segment import batched_windows, window_bounds, window_hop
 from audioprep.stream import AudioStream, prefetch
 from lean.params import LeanParams
@@ -57,11 +58,12 @@ def tag_audio(scorer, audio: np.ndarray, params: LeanParams = LeanParams(), top:
 
 
 def tag_file(scorer, path, params: LeanParams = LeanParams(), top: int = 5) -> list[dict]:
-    """The file's rows, decoded as a stream; a file cut short is tagged as far as it goes and said so on stderr."""
+    """The file's rows, decoded as a stream; a file too short, silent or cut short (tagged as far as it
+    goes) is said so on stderr."""
     stream = AudioStream(path, sr=params.sample_rate)
     rows = tag_blocks(scorer, stream, params, top)
-    if stream.status.truncated:
-        print(f"warning: {stream.status.note()}", file=sys.stderr)
+    for line in check_quality(stream.status, params.patch_samples / params.sample_rate).warnings:
+        print(f"warning: {line}", file=sys.stderr)
     return rows
 
 

@@ -1,9 +1,14 @@
-"""Training one Table III model: multi-label BCE on 1 s patches, batch 64, Adam 1e-4, best validation PR-AUC kept.
+"""Training one Table III model: 1 s patches, batch 64, Adam 1e-4, best validation PR-AUC kept.
 
-The run folder (audioprep.runs.RunDir) holds best.keras / last.keras / history.csv / params.json and
-the labels file. The training patches come in a per-(seed, epoch) order, so a run killed at any
-point and continued with `resume=True` ends where an uninterrupted one would (a kill mid-epoch
-repeats that epoch from its start, with the same batches).
+Multi-label data (FSD50K) trains sigmoid scores with binary cross-entropy, as the paper does;
+single-label folders train a softmax with categorical cross-entropy and also report accuracy.
+`yamnet_frozen` trains as a linear probe on cached embeddings (lean.probe) unless augmentation
+changes its inputs. The run folder (audioprep.runs.RunDir) holds best.keras / last.keras /
+history.csv / params.json and the labels file; without a validation split the best epoch is the one
+with the highest training PR-AUC. The training patches come in a per-(seed, epoch)
+order (augmentation draws too), so a run killed at any point and continued with `resume=True` ends
+where an uninterrupted one would (a kill mid-epoch repeats that epoch from its start, with the same
+batches).
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from pathlib import Path
 
 import keras
 
-from audioprep.batches import ShuffledBatches
 from audioprep.runs import BEST, RunDir, load_model
+from lean.augment import training_batches
 from lean.data import LeanData, patch_dataset, patch_index, read_patches
-from lean.model import build_model
+from lean.model import build_model, is_multi_label
 from lean.params import LeanParams
+from lean.probe import train_probe, uses_probe
 from lean.scoring import LABELS, write_labels
 from lean.yamnet import yamnet_embedder
 
@@ -24,11 +30,14 @@ MONITOR = "val_pr_auc"
 
 
 def compile_model(model: keras.Model, params: LeanParams) -> keras.Model:
+    """Adam at params' rate; the loss follows the head (sigmoid: binary, softmax: categorical)."""
     classes = int(model.outputs[0].shape[-1])
+    multi_label = is_multi_label(model)
+    metrics = [keras.metrics.AUC(curve="PR", multi_label=True, num_labels=classes, name="pr_auc")]
     model.compile(
         optimizer=keras.optimizers.Adam(params.learning_rate),
-        loss="binary_crossentropy",
-        metrics=[keras.metrics.AUC(curve="PR", multi_label=True, num_labels=classes, name="pr_auc")],
+        loss="binary_crossentropy" if multi_label else "categorical_crossentropy",
+        metrics=metrics if multi_label else [*metrics, keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
     return model
 
@@ -53,23 +62,32 @@ def train_variant(
     `yamnet` is YAMNet weights (`.h5`, official or the stand-in) or a hub handle / SavedModel folder.
     """
     keras.utils.set_random_seed(params.seed)
-    model = build_model(variant, len(data.vocabulary), params, embedder=yamnet_embedder(yamnet, params))
+    embedder = yamnet_embedder(yamnet, params, spec_augment=True)
+    model = build_model(variant, len(data.vocabulary), params, embedder=embedder, multi_label=data.multi_label)
     compile_model(model, params)
+    probe = uses_probe(variant, params)
     run.write_params(
         params,
         variant=variant,
         yamnet=str(yamnet),
         data=str(data.root),
+        protocol=data.protocol,
+        multi_label=data.multi_label,
+        linear_probe_on_cached_embeddings=probe,
         classes=len(data.vocabulary),
         parameters=model.count_params(),
         max_patches_per_clip=max_patches_per_clip,
         bad_files=data.report,
     )
     write_labels(run.file(LABELS), data.vocabulary)
-    clips = data.splits["train"]
-    index = patch_index(clips, params, max_patches_per_clip)
-    train = ShuffledBatches(len(index), params.batch_size, lambda rows: read_patches(clips, index[rows], params),
-                            seed=params.seed)
-    val = patch_dataset(data.splits["val"], params, max_patches_per_clip)
-    run.fit(model, train, epochs, validation_data=val, verbose=verbose)
+    if not len(data.splits["val"]):  # ESC-50's protocol trains on four folds, validates on none
+        run.monitor = MONITOR.removeprefix("val_")
+    if probe:
+        train_probe(model, data, run, epochs, yamnet, params, max_patches_per_clip, verbose)
+    else:
+        clips = data.splits["train"]
+        index = patch_index(clips, params, max_patches_per_clip)
+        train = training_batches(len(index), lambda rows: read_patches(clips, index[rows], params), params)
+        val = patch_dataset(data.splits["val"], params, max_patches_per_clip) if len(data.splits["val"]) else None
+        run.fit(model, train, epochs, validation_data=val, verbose=verbose)
     return load_model(run.file(BEST))

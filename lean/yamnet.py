@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from audioprep.errors import UsageError
+from lean.augment import SpecAugment, spec_augmented
 from lean.front_end import YamnetLogMel
 from lean.params import LeanParams
 
@@ -64,10 +65,12 @@ def _separable_block(x, name: str, stride: int, filters: int, params: LeanParams
     return keras.layers.ReLU(name=f"{name}_pointwise_conv_relu")(x)
 
 
-def yamnet(params: LeanParams = LeanParams(), name: str = "yamnet") -> keras.Model:
+def yamnet(params: LeanParams = LeanParams(), name: str = "yamnet", spec_augment: bool = False) -> keras.Model:
     """Native YAMNet: (batch, patch_samples) waveforms -> [scores (batch, 521), embeddings (batch, 1024)].
 
-    One 1 s waveform gives 98 log-mel frames; the first 96 form YAMNet's single (96, 64) patch.
+    One 1 s waveform gives 98 log-mel frames; the first 96 form YAMNet's single (96, 64) patch. With
+    `spec_augment` and masks asked for in params, the patch is masked while training (lean.augment); the
+    layer has no weights, so weights move freely between the two forms.
     """
     front_end = params.front_end
     wave = keras.Input((params.patch_samples,), name="waveform")
@@ -79,6 +82,8 @@ def yamnet(params: LeanParams = LeanParams(), name: str = "yamnet") -> keras.Mod
             f"log-mel frames, fewer than one YAMNet patch ({front_end.patch_frames})"
         )
     x = keras.layers.Cropping1D((0, frames - front_end.patch_frames), name="patch")(mel)
+    if spec_augment and spec_augmented(params):
+        x = SpecAugment.from_params(params)(x)
     x = keras.layers.Reshape((front_end.patch_frames, front_end.mel_bands, 1), name="patch_image")(x)
     for i, (kind, stride, filters) in enumerate(LAYER_DEFS, start=1):
         block = _conv_block if kind == "conv" else _separable_block
@@ -209,11 +214,17 @@ def hub_embedding_model(handle: str, params: LeanParams = LeanParams()) -> keras
     return keras.Model(wave, HubYamnet(handle, name="hub_yamnet")(wave), name="yamnet_embedding")
 
 
-def yamnet_embedder(source: str | Path | None, params: LeanParams = LeanParams()):
-    """The YAMNet embedding model for a `--yamnet` value: `.h5` weights (native), or a hub handle / SavedModel."""
+def yamnet_embedder(source: str | Path | None, params: LeanParams = LeanParams(), spec_augment: bool = False):
+    """The YAMNet embedding model for a `--yamnet` value: `.h5` weights (native), or a hub handle / SavedModel.
+
+    `spec_augment` puts params' SpecAugment masks into the native graph (the hub model's log-mel is sealed inside it).
+    """
     if source is not None and not str(source).endswith(".h5"):
+        if spec_augment and spec_augmented(params):
+            raise UsageError(f"--yamnet {source}: SpecAugment masks YAMNet's log-mel, which only the native YAMNet "
+                             "exposes; pass yamnet.h5 weights or drop --spec-time-masks/--spec-freq-masks")
         return hub_embedding_model(str(source), params)
-    net = yamnet(params)
+    net = yamnet(params, spec_augment=spec_augment)
     if source is not None:
         load_yamnet_h5(net, source)
     return embedding_model(net)

@@ -61,7 +61,9 @@ def add_commands(commands) -> None:
 def _train(args) -> int:
     from asmr_generate.mel.params import MODEL_PARAMS
     from asmr_generate.mel.train import load_slice_sets, train, with_overrides
+    from audioprep.runs import check_run_folder
 
+    check_run_folder(args.out, args.resume)  # before minutes of loading slices
     params = with_overrides(MODEL_PARAMS[args.model](), epochs=args.epochs, batch_size=args.batch_size)
     if args.model != "cgan":
         params = with_overrides(params, latent_dim=args.latent_dim, decoder_depth=args.decoder_depth)

@@ -3,7 +3,8 @@
 A layout module provides `plan(rng, size) -> list[dict]` (each job has a "path" relative to the
 layout folder), `render(job, rng) -> (audio, sr)`, and optionally `write_metadata(root, jobs)`.
 The plan draws from a generator seeded by (seed, layout); file i renders from one seeded by
-(seed, layout, i), so output bytes do not depend on scheduling or the number of workers.
+(seed, layout, i), so output bytes do not depend on scheduling or the number of workers. Every
+layout folder written gets a `.generated` mark, so a model trained on it can say so (`is_generated`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from audioprep.corpus import COMPLETE_MARK
 from audioprep.io import write_audio
+
+GENERATED_MARK = ".generated"
+
+
+def is_generated(root) -> bool:
+    """Whether `root` is a layout folder this package generated (the synth's mark, or the default corpus's)."""
+    return any((Path(root) / mark).exists() for mark in (GENERATED_MARK, COMPLETE_MARK))
 
 
 def layout_key(layout: str) -> int:
@@ -58,4 +67,5 @@ def write_jobs(layout: str, root: Path, seed: int, size: str, workers: int | Non
     bar.close()
     if hasattr(module, "write_metadata"):
         module.write_metadata(root, jobs)
+    (root / GENERATED_MARK).write_text(f"layout={layout} seed={seed} size={size}\n")
     return root

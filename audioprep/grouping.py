@@ -1,0 +1,103 @@
+"""Which source recording each file of a labelled folder came from, so that splits keep a source on one side.
+
+Three ways to name a source, strongest first: a `sources.csv` (`file,source`, paths relative to the
+dataset folder), a sub-folder below the label (one recording cut into many files), or the file stem
+(all of it, or the first capture group of `--group-by REGEX`). Byte-identical files, found by content
+hash, are then merged into one source whatever their labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from audioprep.errors import UsageError
+from audioprep.tables import read_rows
+
+SOURCES_CSV = "sources.csv"
+_HASH_BLOCK = 1 << 20
+
+
+def group_pattern(text: str) -> re.Pattern:
+    """`--group-by REGEX` compiled; it must have a capture group (the source's name)."""
+    try:
+        pattern = re.compile(text)
+    except re.error as err:
+        raise UsageError(f"--group-by '{text}': not a regular expression ({err})") from None
+    if pattern.groups < 1:
+        raise UsageError(f"--group-by '{text}': needs a capture group naming the source, e.g. '^(\\w+)-'")
+    return pattern
+
+
+def stem_source(pattern: re.Pattern, path: Path) -> str:
+    """The first capture group of `pattern` searched in the file stem; a stem it misses is an error, since
+    guessing would put takes of one recording on both sides of a split."""
+    match = pattern.search(path.stem)
+    if match is None or not match.group(1):
+        raise UsageError(f"--group-by '{pattern.pattern}': does not match {path} (its stem {path.stem!r})")
+    return match.group(1)
+
+
+def read_sources_csv(root: Path) -> dict[str, str]:
+    """`root/sources.csv` as {file path relative to root: source}; {} when there is none."""
+    table = root / SOURCES_CSV
+    if not table.exists():
+        return {}
+    sources = {}
+    for row in read_rows(table, required=("file", "source")):
+        file = row["file"].strip()
+        if not (root / file).is_file():
+            raise row.bad(f"{file}: no such file under {root}")
+        sources[Path(file).as_posix()] = row["source"].strip()
+    return sources
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha1()
+    with path.open("rb") as fh:
+        while block := fh.read(_HASH_BLOCK):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def find_duplicates(paths: Iterable[Path]) -> list[list[Path]]:
+    """Groups of byte-identical files (sorted); only files of equal size are hashed, so a folder without
+    copies costs one stat per file. Unreadable files are left to the audio checks."""
+    by_size: dict[int, list[Path]] = defaultdict(list)
+    for path in sorted(set(paths)):
+        try:
+            by_size[path.stat().st_size].append(path)
+        except OSError:
+            continue
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for same in (p for p in by_size.values() if len(p) > 1):
+        for path in same:
+            try:
+                groups[_digest(path)].append(path)
+            except OSError:
+                continue
+    return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+
+
+def merge_duplicate_sources(examples: list, duplicates: list[list[Path]]) -> list:
+    """Examples whose files are copies of each other get one source (the first name, sorted), and so do
+    all other examples of the sources so joined: a copy then sits on one side of any split."""
+    parent: dict[str, str] = {}
+
+    def find(s: str) -> str:
+        while parent.get(s, s) != s:
+            s = parent[s]
+        return s
+
+    source_of = {ex.path: ex.source for ex in examples}
+    for group in duplicates:
+        roots = sorted({find(source_of[p]) for p in group if p in source_of})
+        for other in roots[1:]:
+            parent[other] = roots[0]
+    if not parent:
+        return examples
+    return [replace(ex, source=find(ex.source)) if find(ex.source) != ex.source else ex for ex in examples]

@@ -1,0 +1,100 @@
+"""The linear probe: `yamnet_frozen`'s head trained on YAMNet embeddings computed once per patch.
+
+A frozen YAMNet maps each 1 s patch to the same 1024 numbers every epoch, so they are computed once
+(batched, into a memory-mapped .npy under data/cache/lean/, written atomically and keyed by the
+YAMNet weights, the split's files and the patching) and the head alone is trained on them, in
+seconds instead of a YAMNet pass per batch. The head is the full model's own `classifier` layer
+(built, and so initialised, exactly as for the per-batch path), trained through the run folder like
+any model; once training ends, best.keras and last.keras are rewritten as the whole waveform model,
+so evaluate, tag and export read them as usual. Augmentation that changes the waveform or its
+log-mel (gain, shift, SpecAugment) makes embeddings differ per epoch, so it takes the per-batch path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from audioprep.cache import settings_key
+from audioprep.corpus import data_root
+from audioprep.runs import BEST, LAST, RunDir, atomic_write, load_model
+from lean.augment import changes_waveforms, training_batches
+from lean.data import ClipSet, LeanData, patch_index, read_patches
+from lean.model import HEAD
+from lean.params import LeanParams
+from lean.yamnet import EMBEDDING_SIZE
+
+CHUNK = 256  # patches embedded per YAMNet call
+
+
+def uses_probe(variant: str, params: LeanParams) -> bool:
+    return variant == "yamnet_frozen" and not changes_waveforms(params)
+
+
+def embeddings_path(clips: ClipSet, yamnet, params: LeanParams, max_patches_per_clip: int | None) -> Path:
+    """The cache file of one split's patch embeddings under one YAMNet."""
+    weights = [Path(yamnet)] if yamnet is not None and Path(str(yamnet)).is_file() else []
+    key = settings_key(
+        [str(yamnet), params.seed if yamnet is None else None, params.sample_rate, params.patch_seconds,
+         max_patches_per_clip, [str(p) for p in clips.paths], clips.lengths().tolist()],
+        [*weights, *clips.paths],
+    )
+    return data_root() / "cache" / "lean" / f"embeddings-{key}.npy"
+
+
+def patch_embeddings(embedder: keras.Model, clips: ClipSet, index: np.ndarray, path: Path,
+                     params: LeanParams, progress: bool = True) -> np.ndarray:
+    """(len(index), 1024) float32 embeddings of the patches `index` names, read from `path` or computed into it."""
+    if not path.exists():
+        forward = tf.function(lambda x: embedder(x, training=False))
+
+        def fill(tmp: Path) -> None:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(index), EMBEDDING_SIZE))
+            for start in tqdm(range(0, len(index), CHUNK), desc="YAMNet embeddings", unit="chunk",
+                              disable=not progress, leave=False):
+                waves, _ = read_patches(clips, index[start : start + CHUNK], params)
+                out[start : start + len(waves)] = forward(waves).numpy()
+            out.flush()
+            del out
+
+        atomic_write(path, fill)
+    return np.load(path, mmap_mode="r")
+
+
+def _head_model(model: keras.Model) -> keras.Model:
+    """A model over embeddings that shares `model`'s head layer (training it trains the model's head)."""
+    embedding = keras.Input((EMBEDDING_SIZE,), name="embedding")
+    return keras.Model(embedding, model.get_layer(HEAD)(embedding), name=f"{model.name}_probe")
+
+
+def _split(model, data: LeanData, name: str, yamnet, params, max_patches_per_clip, progress):
+    clips = data.splits[name]
+    index = patch_index(clips, params, max_patches_per_clip)
+    path = embeddings_path(clips, yamnet, params, max_patches_per_clip)
+    embedder = model.get_layer("yamnet_embedding")
+    return patch_embeddings(embedder, clips, index, path, params, progress), clips.labels[index[:, 0]]
+
+
+def train_probe(model: keras.Model, data: LeanData, run: RunDir, epochs: int, yamnet, params: LeanParams,
+                max_patches_per_clip: int | None = None, verbose: int = 1) -> None:
+    """Train `model`'s head on cached embeddings in `run`, then write best/last as whole waveform models."""
+    from lean.train import compile_model
+
+    progress = verbose != 0
+    train_x, train_y = _split(model, data, "train", yamnet, params, max_patches_per_clip, progress)
+    val = None
+    if len(data.splits["val"]):
+        val_x, val_y = _split(model, data, "val", yamnet, params, max_patches_per_clip, progress)
+        val = tf.data.Dataset.from_tensor_slices((np.asarray(val_x), val_y)).batch(params.batch_size)
+    head = compile_model(_head_model(model), params)
+    train = training_batches(len(train_x), lambda rows: (train_x[rows], train_y[rows]),
+                             params, waveforms=False)
+    run.fit(head, train, epochs, validation_data=val, verbose=verbose)
+    for name in (BEST, LAST):
+        if run.file(name).exists():
+            model.get_layer(HEAD).set_weights(load_model(run.file(name), compile=False).get_layer(HEAD).get_weights())
+            atomic_write(run.file(name), model.save)
