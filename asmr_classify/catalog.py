@@ -82,7 +82,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS segments_recording ON segments(recording_id)",
     # the app's filters and sort orders (asmr_classify.serve.find): one index behind each
     "CREATE INDEX IF NOT EXISTS segments_confidence ON segments(confidence)",
-    "CREATE INDEX IF NOT EXISTS segments_length ON segments(end - start)",
+    "CREATE INDEX IF NOT EXISTS segments_length ON segments(end - start, confidence)",
     # "more like this": each segment's unit-length mean window embedding, float16
     """CREATE TABLE IF NOT EXISTS segment_embeddings (
         segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
@@ -355,6 +355,16 @@ def query(db, label: str | None = None, min_confidence: float = 0.0) -> list[tup
         conn.close()
 
 
+def labels(db) -> list[str]:
+    """Every label the catalogued recordings were classified with (the models' classes), sorted."""
+    conn = connect(db, create=False)
+    try:
+        return sorted({c for (classes,) in conn.execute("SELECT DISTINCT classes FROM recordings")
+                       for c in json.loads(classes)})
+    finally:
+        conn.close()
+
+
 def export_csv(db, out) -> int:
     rows = query(db)
     with open(out, "w", newline="") as fh:
@@ -373,6 +383,9 @@ def main(argv: list[str]) -> int:
         parser.add_argument("--label")
         parser.add_argument("--min-confidence", type=unit_interval, default=0.0)
         args = parser.parse_args(argv[1:])
+        held = labels(args.db)
+        if args.label is not None and args.label not in held:
+            raise UsageError(f"--label {args.label}: not a label of this catalogue; it holds: {', '.join(held) or 'none'}")
         rows = query(args.db, args.label, args.min_confidence)
         for path, start, end, label, conf in rows:
             print(f"{path}\t{start:.2f}\t{end:.2f}\t{label}\t{conf:.3f}")

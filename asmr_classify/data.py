@@ -63,6 +63,12 @@ class Corpus:
         return check_split(self.splits, self.need_val, allow_degenerate)
 
 
+def generated_data(root) -> bool:
+    """Whether `root` (a layout folder, or Lin's parent of two) is the package's generated stand-in corpus."""
+    root = Path(root)
+    return is_generated(root) or all(is_generated(root / layout) for layout in LIN_LAYOUTS)
+
+
 def is_lin_parent(root) -> bool:
     return all((Path(root) / name).is_dir() for name in LIN_LAYOUTS)
 
@@ -102,14 +108,14 @@ def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | 
     if kind == "mel":
         splits = mel_slice_sets(root, mel, seed=seed, max_slices_per_file=max_slices_per_file, **folds)
         return Corpus(splits, splits["train"].classes, kind, mel.slice_samples, mel.sample_rate, root,
-                      is_generated(root), need_val)
+                      generated_data(root), need_val)
     splits = audio_slice_sets(root, mel.sample_rate, mel.slice_samples / mel.sample_rate, seed=seed,
                               max_slices_per_file=max_slices_per_file, **folds)
     if kind == "mfcc":
         mfcc = MfccParams(sample_rate=mel.sample_rate)
         splits = {s: SliceSet(_mfcc_input(v.x, mfcc), v.y, v.sources, v.classes, v.files) for s, v in splits.items()}
     return Corpus(splits, splits["train"].classes, kind, mel.slice_samples, mel.sample_rate, root,
-                  is_generated(root), need_val)
+                  generated_data(root), need_val)
 
 
 def _mfcc_input(batch: np.ndarray, params: MfccParams) -> np.ndarray:
@@ -143,8 +149,7 @@ def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_cli
         inputs, shape=(params.n_mfcc, 1), name="lin", settings={**asdict(params), "per_recording": max_clips_per_recording},
         seed=seed, cache=cache, min_samples=lambda ex: clip if ex.label == "asmr" else 0,
     )
-    generated = all(is_generated(parent / layout) for layout in LIN_LAYOUTS)
-    return Corpus(splits, classes, "mfcc", clip, params.sample_rate, parent, generated)
+    return Corpus(splits, classes, "mfcc", clip, params.sample_rate, parent, generated_data(parent))
 
 
 def tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False, seed: int = 0):

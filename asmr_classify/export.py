@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from asmr_classify.predict import Classifier, features, load_classifier, predict_batch
-from audioprep.datasets import Example, load_examples, split_by_source
+from audioprep.datasets import Example, load_examples, make_split
 from audioprep.errors import UsageError
 from audioprep.segment import repeat_pad
 from audioprep.slices import FRACTIONS, clips, evenly
@@ -62,18 +62,18 @@ class WindowCorpus:
 def window_corpus(clf: Classifier, data, split_seed: int = 0) -> WindowCorpus:
     """`data` (a trigger-folder layout or Lin's parent folder) cut into `clf`'s windows."""
     from asmr_classify.data import LIN_CLASSES, LIN_LAYOUTS, is_lin_parent, trigger_root
-    from audioprep.datasets import read_asmr85, read_commonvoice, read_trigger_folders
+    from audioprep.datasets import read_asmr85, read_commonvoice, read_layout
 
     pad_short = frozenset()
     if is_lin_parent(data) and not (Path(data) / "deepasmr").is_dir():
         asmr, speech = (Path(data) / name for name in LIN_LAYOUTS)
         examples, classes, pad_short = read_asmr85(asmr) + read_commonvoice(speech), list(LIN_CLASSES), frozenset({"speech"})
     else:
-        examples = read_trigger_folders(trigger_root(data))
+        examples = read_layout(trigger_root(data))  # as train reads it: copies merged, ESC-50 folds
         classes = sorted({ex.label for ex in examples})
     if classes != list(clf.classes):
         raise UsageError(f"--data {data}: classes {classes} are not the model's {list(clf.classes)}")
-    return WindowCorpus(split_by_source(examples, FRACTIONS, split_seed), classes, clf.window_samples,
+    return WindowCorpus(make_split(examples, FRACTIONS, split_seed), classes, clf.window_samples,
                         clf.sample_rate, pad_short)
 
 

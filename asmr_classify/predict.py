@@ -45,6 +45,7 @@ class Classifier:
     window_samples: int
     sample_rate: int
     embedder: object | None = None  # the model with its "embedding" layer as a second output, if it has one
+    generated: bool = False  # trained on the generated stand-in corpus (params.json): a code-path model
 
 
 @dataclass(slots=True)
@@ -176,8 +177,11 @@ def load_classifier(path) -> Classifier:
     meta = read_json(meta_file) if meta_file.exists() else {}
     kind, window = _infer_kind(model.input_shape)
     classes = meta.get("classes") or [f"class_{i}" for i in range(model.output_shape[-1])]
+    from asmr_classify.data import generated_data
+
+    generated = meta.get("generated_corpus", "root" in meta and generated_data(meta["root"]))
     return Classifier(model, list(classes), meta.get("kind", kind), int(meta.get("window_samples", window)),
-                      int(meta.get("sample_rate", MelSliceParams().sample_rate)), _with_embedding(model))
+                      int(meta.get("sample_rate", MelSliceParams().sample_rate)), _with_embedding(model), generated)
 
 
 def _with_embedding(model):
@@ -322,6 +326,9 @@ def main(args) -> int:
     clock = StageClock()
     with clock.stage("load"):
         clf = load_classifier(args.model)
+    if clf.generated:
+        print(f"warning: {args.model} was trained on the generated corpus: a code-path model, not a detector "
+              "for real audio (train on real recordings with --data)", file=sys.stderr)
     failed = 0
     for path in args.files:
         try:

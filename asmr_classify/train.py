@@ -19,6 +19,7 @@ import keras
 from asmr_classify import models, report
 from asmr_classify.data import Corpus, load_corpus, tf_dataset
 from asmr_classify.params import model_kwargs, params_for
+from audioprep import distribute
 from audioprep.batches import ShuffledBatches
 from audioprep.datasets import ReadOptions, add_read_flags, read_options
 from audioprep.errors import UsageError
@@ -40,6 +41,7 @@ def train_classifier(
     test_fold: int | None = None,
     val_fold: int | None = None,
     allow_degenerate: bool = False,
+    distribution: distribute.Distribution | None = None,
     callbacks=(),
     verbose="auto",
     **overrides,
@@ -52,7 +54,9 @@ def train_classifier(
     (see `audioprep.slices.split_problems`) raises UsageError unless `allow_degenerate`. Returns the run folder.
     """
     params = params_for(name, **overrides, **({"epochs": epochs} if epochs is not None else {}))
-    run = RunDir(out, resume=resume, monitor="val_loss", mode="min")  # a bad run folder stops us before any work
+    dist = distribution or distribute.Distribution()
+    dist.check_batch(params.batch_size)
+    run = RunDir(out, resume=resume, monitor="val_loss", mode="min", chief=dist.chief)  # checked before any work
     keras.utils.set_random_seed(seed)
     corpus = corpus or load_corpus(name, data_root, seed=split_seed, max_slices_per_file=max_slices_per_file,
                                    options=options, test_fold=test_fold, val_fold=val_fold)
@@ -64,12 +68,16 @@ def train_classifier(
         print(f"warning: {warning}", file=sys.stderr)
     if not len(val):
         run.monitor = "loss"
-    model = models.build(name, input_shape=train.x.shape[1:], num_classes=len(corpus.classes), **model_kwargs(params))
-    models.adapt(model, train.x)
-    run.write_params(params, model=name, seed=seed, split_seed=split_seed, degenerate_split=warning, **corpus.describe())
+    model = dist.build(lambda: models.build(name, input_shape=train.x.shape[1:], num_classes=len(corpus.classes),
+                                            **model_kwargs(params)))
+    with dist.scope():
+        models.adapt(model, train.x)
+    run.write_params(params, model=name, seed=seed, split_seed=split_seed, degenerate_split=warning,
+                     distribute=dist.describe(params.batch_size), **corpus.describe())
     extra = [keras.callbacks.EarlyStopping(monitor=run.monitor, patience=params.patience)] if params.patience else []
     batches = ShuffledBatches(len(train), params.batch_size, lambda i: (train.x[i], train.y[i]), seed=seed)
-    run.fit(
+    dist.fit(
+        run,
         model,
         batches,
         params.epochs,
@@ -77,7 +85,8 @@ def train_classifier(
         callbacks=[*extra, *callbacks],
         verbose=verbose,
     )
-    evaluate_run(run.path, corpus, title=name, show=verbose != 0, warning=warning)
+    if dist.chief:
+        evaluate_run(run.path, corpus, title=name, show=verbose != 0, warning=warning)
     return run.path
 
 
@@ -85,7 +94,7 @@ def evaluate_run(run_path, corpus: Corpus, title: str = "", show: bool = True, w
     """Best model on the test split, per input and per clip: metrics.json, confusion.png, curves.png in the
     run folder. `warning` (a degenerate split's) is stored with the metrics and printed beside them."""
     run_path = Path(run_path)
-    model = load_model(run_path)
+    model = load_model(run_path, compile=False)  # inference only (a mixed-precision optimizer needs its policy)
     test = corpus.splits["test"]
     probs = model.predict(test.x, verbose=0) if len(test) else None
     result = report.metrics(test.y, probs.argmax(axis=1) if probs is not None else test.y, corpus.classes)
@@ -121,6 +130,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the source-grouped split")
     parser.add_argument("--max-slices-per-file", type=int_at_least(1), help="cap on ~1 s slices taken from one recording")
     add_read_flags(parser)
+    distribute.add_arguments(parser)
     parser.add_argument("--test-fold", type=int_at_least(1), help="ESC-50: the test fold (default 1; train on the others)")
     parser.add_argument("--val-fold", type=int_at_least(1), help="ESC-50: a validation fold (default: none)")
     parser.add_argument("--allow-degenerate", action="store_true", help="run a split that lacks a class in validation "
@@ -137,6 +147,7 @@ def main(args) -> int:
     path = train_classifier(args.model, args.data, out, resume=args.resume, seed=args.seed,
                             split_seed=args.split_seed, max_slices_per_file=args.max_slices_per_file,
                             options=read_options(args), test_fold=args.test_fold, val_fold=args.val_fold,
-                            allow_degenerate=args.allow_degenerate, **overrides)
+                            allow_degenerate=args.allow_degenerate, distribution=distribute.from_args(args),
+                            **overrides)
     print(f"run folder: {path}")
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from audioprep.cli import existing_path, int_at_least, run_cli
 from audioprep.datasets import (
+    LABEL_DEPTH,
     LAYOUTS,
     ReadOptions,
     add_read_flags,
@@ -36,8 +37,9 @@ EXAMPLE_SECONDS = {"deepasmr": _SLICE_S, "adell": _SLICE_S, "asmr85": MfccParams
 
 
 def _examples_per_file(layout: str, seconds: float) -> int:
+    """Examples the trainers cut from a file: a file shorter than one is repeat-padded to one."""
     step = EXAMPLE_SECONDS[layout]
-    return 1 if step is None else int(seconds // step)
+    return 1 if step is None else max(1, int(seconds // step))
 
 
 def _split_warnings(good) -> tuple[list[str], list]:
@@ -67,7 +69,7 @@ def inspect_layout(root: Path, layout: str, options: ReadOptions = ReadOptions()
     lines = [f"{layout}: {root}", f"  files: {len(examples)} ({len(good)} readable)   hours: {hours:.2f}   "
              f"sources (recordings / speakers): {len({ex.source for ex in good})}"]
     if layout in ("deepasmr", "adell"):
-        depth = options.label_depth or (2 if layout == "adell" else 1)
+        depth = options.label_depth or LABEL_DEPTH[layout]
         lines.append(f"  label tree (label depth {depth}; --label-depth changes it):")
         lines += [f"    {line}" for line in label_tree(root, good)]
     per_class: dict[str, list[float]] = defaultdict(list)
@@ -85,8 +87,7 @@ def inspect_layout(root: Path, layout: str, options: ReadOptions = ReadOptions()
     step = EXAMPLE_SECONDS[layout]
     short = sorted(ex.path for ex in good if step is not None and durations[ex.path] < step)
     if short:
-        lines.append(f"  shorter than one {unit[1:] if unit.startswith('~') else unit} example: {len(short)} files "
-                     "(the trainers repeat-pad each to one example)")
+        lines.append(f"  shorter than one {unit[:-1]}: {len(short)} files (the trainers repeat-pad each to one)")
         lines += [f"    {path}" for path in short]
     if layout == "fsd50k":
         splits = Counter(ex.split for ex in good)
@@ -95,7 +96,7 @@ def inspect_layout(root: Path, layout: str, options: ReadOptions = ReadOptions()
         described = "fsd50k: eval"
     else:
         warnings, test_examples = _split_warnings(good)
-        test = sum(max(1, _examples_per_file(layout, durations[ex.path])) for ex in test_examples)
+        test = sum(_examples_per_file(layout, durations[ex.path]) for ex in test_examples)
         if folds(good):
             lines.append(f"  published folds (clips): {dict(sorted(Counter(ex.fold for ex in good).items()))}")
             described = "test fold 1 of the published folds"

@@ -43,13 +43,15 @@ def _undecodable(path: Path, err: Exception) -> AudioError:
 
 
 def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise AudioError(path, "no such file")
-    if path.is_dir():
-        raise AudioError(path, "is a folder, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "empty file (0 bytes)")
-    try:  # libsndfile would call an unreadable file a "System error"
+    """The file is there, a file, not empty and readable (libsndfile would call an unreadable file a
+    "System error")."""
+    try:
+        if not path.exists():
+            raise AudioError(path, "no such file")
+        if path.is_dir():
+            raise AudioError(path, "is a folder, not an audio file")
+        if path.stat().st_size == 0:
+            raise AudioError(path, "empty file (0 bytes)")
         open(path, "rb").close()
     except PermissionError:
         raise AudioError(path, "permission denied") from None

@@ -11,8 +11,9 @@ for a later epoch that `state.json` does not name yet (a kill between the two wr
 the run is reopened. If the newest checkpoint is damaged after all (a disk error, a hand edit),
 resume falls back to the previous one with a warning and redoes that epoch.
 
-Early stopping (a `keras.callbacks.EarlyStopping` passed to `fit`) is carried across a resume: its
-patience count and best value are replayed from the history, and a run it stopped stays stopped.
+Early stopping (a `keras.callbacks.EarlyStopping` passed to `fit`) is carried across a resume: the
+finished epochs' values are replayed into it, so its patience count and best value run on where they
+were, and a run it stopped stays stopped.
 
 Resume is exact when the trainer's data order is a function of (seed, epoch) (`audioprep.batches`)
 and its global seed is set as in the first run: the resumed run then ends bit for bit where an
@@ -195,13 +196,15 @@ def check_run_folder(out, resume: bool) -> Path:
 class RunDir:
     """One training run's folder; `resume=True` picks up from `state.json` and the checkpoint it names."""
 
-    def __init__(self, out, resume: bool = False, monitor: str = "val_loss", mode: str = "min"):
+    def __init__(self, out, resume: bool = False, monitor: str = "val_loss", mode: str = "min", chief: bool = True):
         self.path = check_run_folder(out, resume)
         self.monitor, self.mode = monitor, mode
         self.resume = resume
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.chief = chief  # False: another worker of a multi-worker run writes this folder (audioprep.distribute)
         self.state = self._read_state() if resume else {"epoch": 0, "best": None, "history": []}
-        self._tidy()
+        if chief:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._tidy()
 
     def file(self, name: str) -> Path:
         return self.path / name
@@ -266,7 +269,8 @@ class RunDir:
         return rows
 
     def write_params(self, params, **extra) -> None:
-        write_json(self.file(PARAMS), {"params": to_jsonable(params), **extra, "environment": environment()})
+        if self.chief:
+            write_json(self.file(PARAMS), {"params": to_jsonable(params), **extra, "environment": environment()})
 
     def read_params(self) -> dict:
         return read_json(self.file(PARAMS))
@@ -313,8 +317,9 @@ class RunDir:
         damaged newer checkpoint."""
         damaged = [self.state["checkpoint"], self.state["seeds"]]
         epoch = int(previous["epoch"])
-        self.state = {**previous, "epoch": epoch, "history": self.history()[:epoch], "previous": None,
-                      "stopped": False}
+        self.state = {**previous, "epoch": epoch, "history": self.history()[:epoch], "previous": None}
+        if not self.chief:  # the chief rewinds the files
+            return
         self._write_history()
         write_json(self.file(STATE), self.state)
         if epoch:
@@ -333,15 +338,17 @@ class RunDir:
         improved = self.monitor in logs and self.is_better(float(logs[self.monitor]))
         checkpoint = CHECKPOINT.format(epoch=epoch + 1)
         seeds = checkpoint.replace(".keras", ".seeds.npz")
-        atomic_write(self.file(checkpoint), save)
-        _write_seeds(self.file(seeds), model)
-        if improved:
-            atomic_write(self.file(BEST), save)
+        if self.chief:
+            atomic_write(self.file(checkpoint), save)
+            _write_seeds(self.file(seeds), model)
+            if improved:
+                atomic_write(self.file(BEST), save)
         old = self.state
         previous = {key: old.get(key) for key in ("epoch", "best", "checkpoint", "seeds")}
         self.state = {"epoch": epoch + 1, "best": float(logs[self.monitor]) if improved else old["best"],
-                      "checkpoint": checkpoint, "seeds": seeds, "history": history, "previous": previous,
-                      "stopped": bool(getattr(model, "stop_training", False))}
+                      "checkpoint": checkpoint, "seeds": seeds, "history": history, "previous": previous}
+        if not self.chief:  # the record stays in step; the chief writes the files
+            return improved
         self._write_history()
         write_json(self.file(STATE), self.state)  # the commit point
         self._copy_last()
@@ -368,29 +375,36 @@ class RunDir:
         """One row per finished epoch, from `state.json` (history.csv is its export)."""
         return [dict(row) for row in self.state["history"]]
 
-    def callback(self, data=None, callbacks=()):
-        """Keras callback doing `end_epoch` after every epoch of `model.fit`; it goes after `callbacks`,
-        so the state records whether one of them (early stopping) stopped the run.
+    def _replay(self, stoppers, model) -> bool:
+        """Feed the finished epochs' values to each EarlyStopping, as if they had watched them; whether
+        one of them has stopped the run."""
+        model.stop_training = False
+        for stopper in stoppers:
+            stopper.set_model(model)
+            for row in self.history():
+                stopper.on_epoch_end(row["epoch"], row)
+        return bool(model.stop_training)
+
+    def callback(self, data=None, stoppers=()):
+        """Keras callback doing `end_epoch` after every epoch of `model.fit`.
 
         Training `data` with an `epoch` attribute (audioprep.batches) is told each epoch as it begins,
-        so its order depends on the epoch alone, not on how many epochs this process has run. An
-        EarlyStopping among `callbacks` gets the finished epochs' values replayed as this process's
-        first epoch begins (after its on_train_begin reset it), so its patience runs on where it was.
+        so its order depends on the epoch alone, not on how many epochs this process has run. The
+        EarlyStopping callbacks `stoppers` get the finished epochs replayed as this process's first
+        epoch begins (after their on_train_begin reset them).
         """
         import keras
 
         run = self
-        stoppers = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
-        done = self.history()
+        pending = list(stoppers)  # replayed once, as the first epoch begins
 
         class _RunCheckpoint(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
                 if hasattr(data, "epoch"):
                     data.epoch = epoch
-                for stopper in stoppers:
-                    for row in done:
-                        stopper.on_epoch_end(row["epoch"], row)
-                done.clear()
+                if pending:
+                    run._replay(pending, self.model)
+                    pending.clear()
 
             def on_epoch_end(self, epoch, logs=None):
                 run.end_epoch(epoch, logs or {}, self.model)
@@ -403,15 +417,23 @@ class RunDir:
         Keras's batch shuffle is off unless asked for: it draws from Python's global generator, which a
         resumed process does not share; the order comes from the data itself (audioprep.batches).
         """
+        import keras
+
         model = self.restore(model)
-        if self.initial_epoch >= epochs or self.state.get("stopped"):
+        stoppers = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
+        if self.initial_epoch >= epochs:
             return model
+        if stoppers and self.initial_epoch:
+            for stopper in stoppers:
+                stopper.on_train_begin()
+            if self._replay(stoppers, model):  # early stopping ended this run before it was interrupted
+                return model
         model.fit(
             train,
             epochs=epochs,
             initial_epoch=self.initial_epoch,
             validation_data=validation_data,
-            callbacks=[*callbacks, self.callback(train, callbacks)],
+            callbacks=[self.callback(train, stoppers), *callbacks],
             **{"shuffle": False, **kwargs},
         )
         return model

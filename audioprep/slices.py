@@ -49,6 +49,11 @@ class SliceSet:
         """Inputs per class, in `classes` order."""
         return np.bincount(self.y, minlength=len(self.classes)).tolist()
 
+    def clip_counts(self) -> list[int]:
+        """Clips (files) per class, in `classes` order."""
+        label_of = dict(zip(self.files, self.y.tolist(), strict=True))
+        return np.bincount(np.asarray(list(label_of.values()), np.int64), minlength=len(self.classes)).tolist()
+
 
 def split_problems(splits: dict[str, SliceSet], need_val: bool = True) -> list[str]:
     """Why a split's numbers would mean nothing: a class without validation or test inputs, or a test

@@ -64,7 +64,7 @@ def read_rows(path, required: Sequence[str] = (), columns: Sequence[str] | None 
     or a line the csv module cannot parse."""
     path = Path(path)
     with path.open("rb") as fh:
-        reader = csv.reader(_text_lines(path, fh), delimiter=delimiter, quoting=quoting)
+        reader = csv.reader(_text_lines(path, fh), delimiter=delimiter, quoting=quoting, strict=True)
         try:
             names = list(columns) if columns is not None else next(reader, None)
             if names is None:

@@ -11,7 +11,10 @@ whole table fits in about 90 minutes on 2 CPU cores); pass --max-slices-per-file
 Rows of our own: a linear baseline (audioprep.synth.separability: logistic regression on each
 slice's mean MFCC, fit on every slice of the same grouped split) and Lin 2024's Conv1D on the
 capped slices' mean MFCCs. Accuracy is on the source-grouped test split, mean +- std over seeds
-(the split is fixed; the seed changes weights and shuffling). Writes results/table2/{table.md,
+(the split is fixed; the seed changes weights and shuffling), per ~1 s slice (the paper's measure)
+and per clip (each test recording's slice probabilities averaged), with the test counts per class
+beside it. A split that leaves a label without validation or test inputs is refused
+(--allow-degenerate runs it, marking every number). Writes results/table2/{table.md,
 results.json, figure10_tsne.png, confusion_deepasmr.png}; runs go to runs/table2/.
 Numbers on the generated corpus are not the paper's.
 """
@@ -30,9 +33,10 @@ from asmr_classify import models, report
 from asmr_classify.data import load_corpus, trigger_root
 from asmr_classify.train import train_classifier
 from audioprep.cli import int_at_least, run_cli
+from audioprep.datasets import add_read_flags, read_options
 from audioprep.report import markdown_table
 from audioprep.runs import load_model
-from audioprep.synth.separability import mfcc_logreg_accuracy
+from audioprep.synth.separability import mfcc_logreg_probs
 from experiments import harness
 
 DEEPASMR_ROWS = [
@@ -64,9 +68,14 @@ FULL = Budget(epochs=None, seeds=3, max_slices_per_file=30)
 QUICK = Budget(epochs=5, seeds=2, max_slices_per_file=8)
 
 
-def _fmt(values: list[float]) -> str:
-    values = 100 * np.asarray(values)
-    return f"{values.mean():.1f} ± {values.std():.1f}"
+SCORES = ("accuracy", "clip_accuracy", "clip_macro_f1")  # per slice, per clip, per clip
+
+
+def _scores(metrics: dict) -> dict[str, float]:
+    """A run's test scores, as SCORES names them (NaN for an empty test set, run only with --allow-degenerate)."""
+    clip = metrics["clip"] or {}
+    return {"accuracy": metrics["accuracy"] if metrics["accuracy"] is not None else float("nan"),
+            "clip_accuracy": clip.get("accuracy", float("nan")), "clip_macro_f1": clip.get("macro_f1", float("nan"))}
 
 
 def _main(argv=None) -> int:
@@ -79,7 +88,11 @@ def _main(argv=None) -> int:
                         f"(default {FULL.max_slices_per_file}; --quick: {QUICK.max_slices_per_file})")
     parser.add_argument("--models", nargs="+", choices=[m for m, _, _ in DEEPASMR_ROWS] + [m for m, _ in OWN_ROWS],
                         help="only these rows (default: all)")
+    parser.add_argument("--allow-degenerate", action="store_true", help="run a split that lacks a label in "
+                        "validation or test (refused by default), marking every number")
+    add_read_flags(parser)
     args = parser.parse_args(argv)
+    options = read_options(args)
     budget = harness.budget(args, FULL, QUICK, epochs=args.epochs, seeds=args.seeds,
                             max_slices_per_file=args.max_slices_per_file)
     epochs, seeds, cap = budget.epochs, list(range(budget.seeds)), budget.max_slices_per_file
@@ -89,45 +102,59 @@ def _main(argv=None) -> int:
     root = trigger_root(args.data)
 
     results: dict[str, dict] = {}
-    corpora = {}
+    corpora, warning = {}, None
     for name in [m for m in wanted if m != "mfcc_logreg"]:
         kind = models.INPUT_KIND[name]
         if kind not in corpora:
-            corpora[kind] = load_corpus(name, root, max_slices_per_file=cap)
+            corpora[kind] = load_corpus(name, root, max_slices_per_file=cap, options=options)
+            warning = corpora[kind].check(args.allow_degenerate)  # refused here, before any training
         corpus = corpora[kind]
-        accs, params = [], None
+        scores, params = {key: [] for key in SCORES}, None
         for seed in seeds:
             run_dir = args.runs / f"{name}-seed{seed}"
             if run_dir.exists():
                 shutil.rmtree(run_dir)
             keras.backend.clear_session()
-            train_classifier(name, root, run_dir, epochs=epochs, seed=seed, corpus=corpus, verbose=0)
-            metrics = json.loads((run_dir / "metrics.json").read_text())
-            accs.append(metrics["accuracy"])
+            train_classifier(name, root, run_dir, epochs=epochs, seed=seed, corpus=corpus, verbose=0,
+                             allow_degenerate=args.allow_degenerate)
+            run = _scores(json.loads((run_dir / "metrics.json").read_text()))
+            for key in SCORES:
+                scores[key].append(run[key])
             params = params or load_model(run_dir).count_params()
-            print(f"{name} seed {seed}: test accuracy {100 * metrics['accuracy']:.1f} %", flush=True)
-        results[name] = {"accuracy": accs, "params": params, "runs": [str(args.runs / f"{name}-seed{s}") for s in seeds]}
-    any_corpus = next(iter(corpora.values()), None) or load_corpus("cnn1d", root, max_slices_per_file=cap)
+            print(f"{name} seed {seed}: test accuracy {100 * run['accuracy']:.1f} % per slice, "
+                  f"{100 * run['clip_accuracy']:.1f} % per clip", flush=True)
+        results[name] = {**scores, "params": params, "runs": [str(args.runs / f"{name}-seed{s}") for s in seeds]}
+    any_corpus = next(iter(corpora.values()), None) or load_corpus("cnn1d", root, max_slices_per_file=cap, options=options)
+    warning = warning or any_corpus.check(args.allow_degenerate)
     if "mfcc_logreg" in wanted:
         # audioprep's separability measure, the linear floor under the deep models, fit on every slice
         # of the same split; it is deterministic, so one fit stands for every seed.
         n = len(any_corpus.classes)
-        results["mfcc_logreg"] = {"accuracy": [mfcc_logreg_accuracy(root)] * len(seeds), "params": 128 * n + n}
+        probs, test = mfcc_logreg_probs(root, options=options)
+        run = _scores({"accuracy": float(np.mean(probs.argmax(axis=1) == test.y)),
+                       "clip": report.clip_metrics(probs, test.y, test.files, test.classes)})
+        results["mfcc_logreg"] = {**{key: [run[key]] * len(seeds) for key in SCORES}, "params": 128 * n + n}
 
-    rows = []
-    for name, label, paper in DEEPASMR_ROWS:
-        if name in results:
-            rows.append([label, f"{paper:.1f}", _fmt(results[name]["accuracy"]), f"{results[name]['params']:,}"])
-    for name, label in OWN_ROWS:
-        if name in results:
-            rows.append([label, "-", _fmt(results[name]["accuracy"]), f"{results[name]['params']:,}"])
+    mark = " (degenerate split)" if warning else ""
+
+    def cells(name: str) -> list[str]:
+        return [report.mean_std(results[name][key]) + mark for key in SCORES] + [f"{results[name]['params']:,}"]
+
+    rows = [[label, f"{paper:.1f}", *cells(name)] for name, label, paper in DEEPASMR_ROWS if name in results]
+    rows += [[label, "-", *cells(name)] for name, label in OWN_ROWS if name in results]
     counts = any_corpus.describe()["counts"]
-    headers = ["model", "paper accuracy %", f"ours accuracy % (mean ± std, {len(seeds)} seeds)", "params"]
+    test = any_corpus.splits["test"]
+    clip_counts = test.clip_counts()
+    headers = ["model", "paper accuracy %", f"ours accuracy % per slice (mean ± std, {len(seeds)} seeds)",
+               "ours accuracy % per clip", "ours clip macro-F1 %", "params"]
     table_md = markdown_table(headers, rows)
     label = (f"data: {root}" + (" (generated corpus)" if args.data is None else "") + (", --quick" if args.quick else "")
              + f"; {len(any_corpus.classes)} labels; slices train/val/test "
              + "/".join(str(sum(v)) for v in counts.values()) + f"; epochs {epochs or 'model default (30)'}")
-    print("\n" + table_md + "\n" + label + "\n" + NOTE)
+    per_class = ("test inputs per class (slices / clips): "
+                 + ", ".join(f"{c} {n}/{k}" for c, n, k in zip(test.classes, counts["test"], clip_counts, strict=True)))
+    warned = f"\nWARNING: {warning}; every number above is marked." if warning else ""
+    print("\n" + table_md + "\n" + per_class + warned + "\n" + label + "\n" + NOTE)
 
     figures = []
     if {"dense_audio", "deepasmr"} <= set(results):
@@ -140,9 +167,11 @@ def _main(argv=None) -> int:
     if "deepasmr" in results:
         figures.append(Path(shutil.copy(Path(results["deepasmr"]["runs"][0]) / "confusion.png", out / "confusion_deepasmr.png")))
 
-    harness.write_results(out, f"# Table 2 (DeepASMR Table 1): trigger classifiers\n\n{label}.\n\n{NOTE}\n\n{table_md}\n", {
+    harness.write_results(out, f"# Table 2 (DeepASMR Table 1): trigger classifiers\n\n{label}.\n\n{NOTE}\n\n{table_md}\n\n"
+                          f"{per_class}.{warned}\n", {
         "data": str(root), "generated_corpus": args.data is None, "quick": args.quick, "epochs": epochs,
         "seeds": seeds, "max_slices_per_file": cap, "classes": any_corpus.classes, "counts": counts,
+        "test_clips": clip_counts, "warning": warning,
         "paper": {name: paper for name, _, paper in DEEPASMR_ROWS}, "results": results,
         "figures": [p.name for p in figures],
     })

@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+from audioprep import distribute
 from audioprep.cli import check_top, existing_path, fraction, int_at_least, positive_float, run_cli
 from audioprep.corpus import layout_dir
 from audioprep.errors import UsageError
@@ -49,14 +50,24 @@ def cmd_train(args) -> int:
     from lean.pretrain import standin_yamnet
     from lean.train import run_dir, train_variant
 
+    if args.strategy == "multiworker" and not args.yamnet:
+        raise UsageError("--strategy multiworker: pass --yamnet (the stand-in pretraining runs in one process)")
+    dist = distribute.from_args(args)
     params = _params(args)
     out = args.out or Path("runs") / args.variant
-    run = run_dir(out, args.resume)
+    run = run_dir(out, args.resume, chief=dist.chief)
     data = _data(args, params, ("train", "val"))
     yamnet = args.yamnet or standin_yamnet(data, params, args.pretrain_epochs, args.max_patches_per_clip)
-    train_variant(args.variant, data, run, args.epochs or params.epochs, yamnet, params, args.max_patches_per_clip)
+    train_variant(args.variant, data, run, args.epochs or params.epochs, yamnet, params, args.max_patches_per_clip,
+                  distribution=dist, shards=args.shards)
     print(f"best model (highest val PR-AUC): {Path(out) / 'best.keras'}")
     return 0
+
+
+def cmd_prepare(args) -> int:
+    from lean.prepare import SPLITS, main
+
+    return main(_data(args, LeanParams(), SPLITS), args)
 
 
 def cmd_evaluate(args) -> int:
@@ -140,8 +151,18 @@ def train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--yamnet", help="yamnet.h5 weights, a hub handle or a SavedModel folder (default: pretrain a stand-in)")
     train.add_argument("--pretrain-epochs", type=int_at_least(1), default=10, help="epochs of the stand-in YAMNet pretraining")
     train.add_argument("--max-patches-per-clip", type=int_at_least(1), help="cap 1 s patches taken from one clip")
+    distribute.add_arguments(train)
+    train.add_argument("--shards", type=existing_path, help="train on `lean prepare` shards of --data (read by file "
+                       "on each worker) instead of the decoded store")
     for field, (flag, kind, help_text) in PARAM_FLAGS.items():
         train.add_argument(flag, type=kind, dest=field, help=help_text)
+
+
+def prepare_arguments(prepare: argparse.ArgumentParser) -> None:
+    from lean.prepare import add_arguments
+
+    data_arguments(prepare, "FSD50K folder, or a labelled folder (<label>/*.wav, ESC-50) (default: the generated corpus)")
+    add_arguments(prepare)
 
 
 def evaluate_arguments(ev: argparse.ArgumentParser) -> None:
@@ -173,6 +194,7 @@ def tag_arguments(tag: argparse.ArgumentParser) -> None:
 
 COMMANDS = {  # name: (help, its arguments, what it runs)
     "train": ("train one Table III model", train_arguments, cmd_train),
+    "prepare": ("TFRecord shards of 16-bit PCM and labels, resumable, with a manifest", prepare_arguments, cmd_prepare),
     "evaluate": ("chunked evaluation: mAP, mAUC, d-prime, per-class AP", evaluate_arguments, cmd_evaluate),
     "export": ("TFLite export, builtin ops only, labels and rate in its metadata", export_arguments, cmd_export),
     "tag": ("top labels over time for a recording", tag_arguments, cmd_tag),

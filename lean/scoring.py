@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from audioprep.errors import UsageError
+from audioprep.tables import read_lines
 from audioprep.tflite_model import TfliteModel
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def read_labels(model_path, classes: int) -> list[str]:
     path = labels_path(model_path)
     if not path.exists():
         return [f"class_{i}" for i in range(classes)]
-    names = path.read_text(encoding="utf-8").splitlines()
+    names = read_lines(path)
     if len(names) != classes:
         raise UsageError(f"{path}: lists {len(names)} labels, the model has {classes} outputs")
     return names

@@ -17,13 +17,16 @@ from pathlib import Path
 
 import keras
 
+from audioprep import distribute
+from audioprep.errors import UsageError
 from audioprep.runs import BEST, RunDir, load_model
-from lean.augment import training_batches
+from lean.augment import batch_augmented, training_batches
 from lean.data import LeanData, patch_dataset, patch_index, read_patches
 from lean.model import build_model, is_multi_label
 from lean.params import LeanParams
 from lean.probe import train_probe, uses_probe
 from lean.scoring import LABELS, write_labels
+from lean.shards import ShardBatches
 from lean.yamnet import yamnet_embedder
 
 MONITOR = "val_pr_auc"
@@ -42,9 +45,17 @@ def compile_model(model: keras.Model, params: LeanParams) -> keras.Model:
     return model
 
 
-def run_dir(out, resume: bool = False) -> RunDir:
+def shard_batches(folder, data: LeanData, params: LeanParams, dist: distribute.Distribution) -> ShardBatches:
+    """The training split from `lean prepare` shards instead of the store (each worker reads its own files)."""
+    if batch_augmented(params):
+        raise UsageError(f"--shards {folder}: batch augmentation reads the PCM store; drop --shards or the augmentation")
+    workers, worker = dist.workers
+    return ShardBatches(folder, "train", params, params.seed, workers, worker, vocabulary=data.vocabulary)
+
+
+def run_dir(out, resume: bool = False, chief: bool = True) -> RunDir:
     """The run folder, checked (fresh vs --resume) before any expensive work starts."""
-    return RunDir(out, resume=resume, monitor=MONITOR, mode="max")
+    return RunDir(out, resume=resume, monitor=MONITOR, mode="max", chief=chief)
 
 
 def train_variant(
@@ -56,15 +67,23 @@ def train_variant(
     params: LeanParams = LeanParams(),
     max_patches_per_clip: int | None = None,
     verbose: int = 1,
+    distribution: distribute.Distribution | None = None,
+    shards: Path | None = None,
 ) -> keras.Model:
     """Train `variant` on data's train split, validate on its val split, in `run`; return the best model.
 
     `yamnet` is YAMNet weights (`.h5`, official or the stand-in) or a hub handle / SavedModel folder.
     """
+    dist = distribution or distribute.Distribution()
+    dist.check_batch(params.batch_size)
     keras.utils.set_random_seed(params.seed)
-    embedder = yamnet_embedder(yamnet, params, spec_augment=True)
-    model = build_model(variant, len(data.vocabulary), params, embedder=embedder, multi_label=data.multi_label)
-    compile_model(model, params)
+
+    def make() -> keras.Model:
+        embedder = yamnet_embedder(yamnet, params, spec_augment=True)
+        model = build_model(variant, len(data.vocabulary), params, embedder=embedder, multi_label=data.multi_label)
+        return compile_model(model, params)
+
+    model = dist.build(make)
     probe = uses_probe(variant, params)
     run.write_params(
         params,
@@ -78,6 +97,7 @@ def train_variant(
         parameters=model.count_params(),
         max_patches_per_clip=max_patches_per_clip,
         bad_files=data.report,
+        distribute=dist.describe(params.batch_size),
     )
     write_labels(run.file(LABELS), data.vocabulary)
     if not len(data.splits["val"]):  # ESC-50's protocol trains on four folds, validates on none
@@ -85,9 +105,14 @@ def train_variant(
     if probe:
         train_probe(model, data, run, epochs, yamnet, params, max_patches_per_clip, verbose)
     else:
-        clips = data.splits["train"]
-        index = patch_index(clips, params, max_patches_per_clip)
-        train = training_batches(len(index), lambda rows: read_patches(clips, index[rows], params), params)
+        train = shard_batches(shards, data, params, dist) if shards else None
+        if train is None:
+            clips = data.splits["train"]
+            index = patch_index(clips, params, max_patches_per_clip)
+            train = training_batches(len(index), lambda rows: read_patches(clips, index[rows], params), params)
         val = patch_dataset(data.splits["val"], params, max_patches_per_clip) if len(data.splits["val"]) else None
-        run.fit(model, train, epochs, validation_data=val, verbose=verbose)
-    return load_model(run.file(BEST))
+        model = dist.fit(run, model, train, epochs, validation_data=val, verbose=verbose)
+    if not dist.chief:
+        return model
+    with dist.policy():  # outside the strategy: only the chief loads it
+        return load_model(run.file(BEST))

@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
+from mediapipe_fixtures import lean_float_export  # noqa: E402, F401  (one LEAN export for two test files)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -21,6 +21,8 @@ def test_table1_quick(small_layout, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Total params: ours 1,062,850 (non-trainable 512); paper 1,062,850 (non-trainable 512)" in printed
     assert printed.count("| yes |") == 16 and "98-99 %" in printed
+    assert "| test accuracy / macro-F1 per recording (clip probabilities averaged) |" in printed
+    assert "test inputs per class (10 s clips / recordings): asmr " in printed
     results = json.loads((out / "results.json").read_text())
     assert [int(r["epoch"]) for r in results["history"]] == [0, 1]
     assert 0.0 <= results["test"]["accuracy"] <= 1.0 and results["quick"] is True
@@ -40,8 +42,12 @@ def test_table2_quick(small_layout, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| (a) single dense layer on audio | 40.0 |" in printed
     assert "| (f) (e) fine-tuned: ELU/tanh, RMSprop, Talos | 95.4 |" in printed
+    assert "| ours accuracy % per clip | ours clip macro-F1 % |" in printed
+    assert "test inputs per class (slices / clips): brushing the microphone 2/1, " in printed
     results = json.loads((out / "results.json").read_text())
     assert set(results["results"]) == {"dense_audio", "deepasmr", "mfcc_logreg"}
-    assert all(len(r["accuracy"]) == 2 and all(0 <= a <= 1 for a in r["accuracy"]) for r in results["results"].values())
+    for r in results["results"].values():
+        assert all(len(r[key]) == 2 and all(0 <= a <= 1 for a in r[key])
+                   for key in ("accuracy", "clip_accuracy", "clip_macro_f1"))
     assert len(results["classes"]) == 9
     assert (out / "figure10_tsne.png").stat().st_size > 1000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -105,3 +106,19 @@ def test_inspect_reports_folds_and_sources(esc50, capsys):
     assert "test examples (clips; test fold 1 of the published folds): 4" in out
     assert "    rain                                 10    0.01 h       10      5" in out
     assert "warning" not in out
+
+
+def test_train_runs_one_fold_without_validation_and_scores_clips(esc50, tmp_path, capsys):
+    from asmr_classify.__main__ import main as classify_main
+
+    out = tmp_path / "run"
+    assert classify_main(["train", "--model", "cnn1d", "--data", str(esc50), "--test-fold", "2", "--epochs", "1",
+                          "--max-slices-per-file", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "clip accuracy: " in printed and "(12 clips, slice probabilities averaged)" in printed
+    params = json.loads((out / "params.json").read_text())
+    assert params["clips"] == {"train": 48, "val": 0, "test": 12} and params["generated_corpus"] is True
+    assert params["degenerate_split"] is None
+    assert classify_main(["train", "--model", "cnn1d", "--data", str(esc50), "--test-fold", "7",
+                          "--out", str(tmp_path / "bad")]) == 2
+    assert "error: --test-fold 7: the dataset's folds are 1, 2, 3, 4, 5" in capsys.readouterr().err

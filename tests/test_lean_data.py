@@ -94,7 +94,9 @@ def test_lean_train_and_evaluate_cli_on_a_small_corpus(small_layout, tmp_path, c
 
 
 def test_lean_train_killed_mid_epoch_resumes_bit_for_bit(small_layout, tmp_path, monkeypatch, capsys):
-    """A crash inside epoch 2 repeats that epoch from its checkpoint with the same batches: the end is identical."""
+    """A crash inside epoch 2 repeats that epoch from its checkpoint with the same batches: the end is identical.
+
+    A time shift makes yamnet_frozen read waveforms per batch (not cached embeddings) and draws per batch too."""
     import keras
 
     from lean import train
@@ -102,7 +104,7 @@ def test_lean_train_killed_mid_epoch_resumes_bit_for_bit(small_layout, tmp_path,
 
     data = small_layout("fsd50k")
     args = ["train", "--variant", "yamnet_frozen", "--pretrain-epochs", "1", "--data", str(data), "--epochs", "2",
-            "--max-patches-per-clip", "1", "--batch-size", "8"]
+            "--max-patches-per-clip", "1", "--batch-size", "8", "--time-shift", "0.1"]
     real, calls = train.read_patches, []
 
     def read(clips, rows, params):

@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
+from mediapipe_fixtures import LEAN_LABELS as LABELS
 
 from audioprep.tflite_export import flex_ops
 from lean.__main__ import main
 from lean.export import export_tflite
-from lean.model import build_model
 from lean.scoring import TfliteScorer, labels_path
-
-LABELS = ["Knock", "Rain", "Speech"]
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    keras.utils.set_random_seed(0)
-    model = build_model("lean", len(LABELS))
-    folder = tmp_path_factory.mktemp("export")
-    model.save(folder / "lean.keras")
-    report = export_tflite(model, folder / "lean.tflite", LABELS, "none")
-    return model, folder, report
+def exported(lean_float_export):
+    """(model, folder, report): the session's untrained LEAN and the folder of its float export."""
+    model, _, report = lean_float_export
+    return model, Path(report["path"]).parent, report
 
 
 def test_float_export_is_builtin_only_and_matches_keras(exported):
@@ -44,7 +39,7 @@ def test_flex_ops_are_flagged():
     assert flex_ops(["CONV_2D", "FlexRFFT", "CUSTOM"]) == ["FlexRFFT", "CUSTOM"]
 
 
-def test_tag_cli_runs_the_export(exported, tmp_path, capsys):
+def test_tag_cli_runs_the_export(exported, lean_float_export, tmp_path, capsys):
     from audioprep.io import write_audio
 
     _, folder, _ = exported
@@ -54,7 +49,7 @@ def test_tag_cli_runs_the_export(exported, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert [w["start"] for w in out["windows"]] == [0.0, 0.5, 1.0, 1.5]
     assert all(len(w["labels"]) == 2 and w["labels"][0]["label"] in LABELS for w in out["windows"])
-    assert main(["tag", str(wav), "--model", str(folder / "lean.keras"), "--top", "1"]) == 0
+    assert main(["tag", str(wav), "--model", str(lean_float_export[1]), "--top", "1"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 4
     with pytest.raises(SystemExit) as exit_info:  # argparse: one usage line + one error line naming the file
         main(["tag", str(tmp_path / "missing.wav"), "--model", str(folder / "lean.tflite")])

@@ -4,27 +4,21 @@ file, and agrees with `python -m lean tag` on the same windows."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 from mediapipe_fixtures import clip_results, stream_results
 
 from audioprep.io import write_audio
 from lean.__main__ import main
-from lean.export import export_tflite
-from lean.model import build_model
 
-LABELS = ["Knock", "Rain", "Speech"]
 RATE = 16000
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    keras.utils.set_random_seed(0)
-    path = tmp_path_factory.mktemp("lean_mp") / "lean.tflite"
-    export_tflite(build_model("lean", len(LABELS)), path, LABELS, "none")
-    return path
+def exported(lean_float_export):
+    return Path(lean_float_export[2]["path"])
 
 
 @pytest.fixture(scope="module")

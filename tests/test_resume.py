@@ -25,7 +25,7 @@ from audioprep.errors import BadFileError, UsageError
 EPOCHS = 3
 
 
-def train(out, resume: bool = False, epochs: int = EPOCHS):
+def train(out, resume: bool = False, epochs: int = EPOCHS, callbacks=()):
     """A small Dropout + Adam classifier trained into the run folder `out`; returns (weights, history)."""
     import keras
 
@@ -41,7 +41,7 @@ def train(out, resume: bool = False, epochs: int = EPOCHS):
     if not resume:
         runs.write_json(run.file(runs.PARAMS), {"params": {"epochs": epochs}})
     batches = ShuffledBatches(len(x), 8, lambda i: (x[i], y[i]), seed=0)
-    model = run.fit(model, batches, epochs, validation_data=(x[:16], y[:16]), verbose=0)
+    model = run.fit(model, batches, epochs, validation_data=(x[:16], y[:16]), callbacks=list(callbacks), verbose=0)
     return [w.numpy() for w in model.weights], (Path(out) / runs.HISTORY).read_text()
 
 
@@ -109,7 +109,7 @@ def test_a_kill_at_any_write_resumes_to_the_uninterrupted_state(reference, tmp_p
         resume = (out / runs.STATE).exists()  # before the first commit of state.json a fresh start is allowed
         assert_same_run(train(out, resume=resume), reference)
         assert sorted(p.name for p in out.iterdir() if p.name.startswith(("resume-", "."))) == [
-            "resume-0003.keras", "resume-0003.seeds.npz"]
+            "resume-0002.keras", "resume-0002.seeds.npz", "resume-0003.keras", "resume-0003.seeds.npz"]
 
 
 def test_a_killed_process_mid_save_resumes_exactly(reference, tmp_path):
@@ -155,15 +155,59 @@ def test_damaged_run_files_are_named_in_one_line(finished):
             runs.RunDir(finished, resume=True)
         assert "\n" not in str(err.value)
     state.write_text(good)
-    checkpoint = finished / "resume-0002.keras"
-    checkpoint.write_bytes(checkpoint.read_bytes()[:100])
-    with pytest.raises(BadFileError, match=f"^{checkpoint}: truncated or not a Keras model .*afresh"):
+    for name in ("resume-0002.keras", "resume-0001.keras"):  # the newest, then the one it falls back to
+        checkpoint = finished / name
+        checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    with pytest.raises(BadFileError, match=f"^{checkpoint}: truncated or not a Keras model .*afresh") as err:
         runs.RunDir(finished, resume=True).restore()
+    assert "\n" not in str(err.value)
     checkpoint.write_bytes(b"")
     with pytest.raises(BadFileError, match=f"^{checkpoint}: empty"):
         runs.RunDir(finished, resume=True).restore()
     with pytest.raises(UsageError, match="holds a run already"):
         runs.RunDir(finished)
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(finished, reference, capsys):
+    newest = finished / "resume-0002.keras"
+    newest.write_bytes(newest.read_bytes()[:100])
+    assert_same_run(train(finished, resume=True), reference)  # epoch 2 is redone from epoch 1's checkpoint
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"warning: {newest}: truncated or not a Keras model")
+    assert err[0].endswith("resuming from the checkpoint of epoch 1 instead")
+
+
+def test_a_damaged_first_checkpoint_restarts_from_the_fresh_model(reference, tmp_path, capsys):
+    train(tmp_path / "run", epochs=1)
+    (tmp_path / "run" / "resume-0001.seeds.npz").write_bytes(b"PK\x03\x04 not really")
+    assert_same_run(train(tmp_path / "run", resume=True), reference)
+    assert "resuming from the checkpoint of epoch 0 instead" in capsys.readouterr().err
+
+
+def stops_early():
+    """An EarlyStopping that no epoch after the first satisfies (min_delta 10): it stops after epoch 3."""
+    import keras
+
+    return [keras.callbacks.EarlyStopping("val_loss", min_delta=10.0, patience=2)]
+
+
+def test_early_stopping_stops_a_resumed_run_where_the_uninterrupted_one_stops(tmp_path):
+    whole = train(tmp_path / "whole", epochs=6, callbacks=stops_early())
+    assert len(whole[1].splitlines()) == 1 + 3
+    train(tmp_path / "cut", epochs=2, callbacks=stops_early())  # killed after epoch 2 of 6
+    assert_same_run(train(tmp_path / "cut", resume=True, epochs=6, callbacks=stops_early()), whole)
+    # a run early stopping ended stays ended, whatever --epochs a resume asks for
+    assert_same_run(train(tmp_path / "cut", resume=True, epochs=6, callbacks=stops_early()), whole)
+
+
+def test_check_run_folder_before_any_work(tmp_path):
+    with pytest.raises(UsageError, match="nothing to resume"):
+        runs.check_run_folder(tmp_path / "none", resume=True)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UsageError, match="not a folder"):
+        runs.check_run_folder(tmp_path / "file", resume=False)
+    assert runs.check_run_folder(tmp_path / "new", resume=False) == tmp_path / "new"
+    assert not (tmp_path / "new").exists()
 
 
 def test_a_damaged_last_keras_or_history_is_rebuilt_from_the_checkpoint(finished, reference, capsys):

@@ -112,6 +112,6 @@ def test_mfcc_logistic_regression_stays_below_90_percent(small_layout):
 
 def test_unknown_layout_and_size_are_usage_errors(tmp_path):
     with pytest.raises(UsageError, match="--layout"):
-        write_layout("esc50", tmp_path)
+        write_layout("urbansound8k", tmp_path)
     with pytest.raises(UsageError, match="--size"):
         write_layout("deepasmr", tmp_path, size="huge")

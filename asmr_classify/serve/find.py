@@ -2,10 +2,13 @@
 index search and LIMIT rows whatever the catalogue's size, and similarity scans the stored embeddings a
 chunk at a time.
 
-Each filter is added to the query only when it is set, so SQLite picks the index behind it
-(`catalog.SCHEMA`): label -> segments_label, minimum confidence -> segments_confidence, minimum length
--> segments_length (an index on the expression `end - start`), recording -> segments_recording; the two
-sort orders walk segments_confidence or segments_length backwards.
+Each filter is added to the query only when it is set, and the query names the index it must use
+(INDEXED BY, so a query that could not use it fails instead of scanning the table): recording ->
+segments_recording, else label -> segments_label, else minimum length -> segments_length (an index on
+the expression `end - start`), else minimum confidence -> segments_confidence, else the sort order's
+own index, walked backwards. Without statistics SQLite would often walk the sort order's index and
+test every row against a selective filter. The page's ids come from that index alone; only those
+LIMIT rows are then joined to their recordings.
 """
 
 from __future__ import annotations
@@ -49,15 +52,39 @@ class Filters:
             args.append(self.recording)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
+    def index(self) -> str:
+        """The index behind the query: the first set filter's in the order recording, label, length,
+        confidence (roughly most to least selective), else the sort order's."""
+        if self.recording is not None:
+            return "segments_recording"
+        if self.labels:
+            return "segments_label"
+        if self.min_length > 0:
+            return "segments_length"
+        if self.min_confidence > 0:
+            return "segments_confidence"
+        return {"confidence": "segments_confidence", "length": "segments_length"}[self.sort]
+
+    def count_sql(self) -> tuple[str, list]:
+        where, args = self.where()
+        return f"SELECT count(*) FROM segments s INDEXED BY {self.index()}{where}", args
+
     def page_sql(self) -> tuple[str, list]:
         where, args = self.where()
-        key = SORTS[self.sort]
-        return f"{ROW}{where} ORDER BY {key} DESC, s.id DESC LIMIT ? OFFSET ?", [*args, self.limit, self.offset]
+        order = f"ORDER BY {SORTS[self.sort]} DESC, s.id DESC"
+        ids = f"SELECT s.id FROM segments s INDEXED BY {self.index()}{where} {order} LIMIT ? OFFSET ?"
+        return f"{ROW} WHERE s.id IN ({ids}) {order}", [*args, self.limit, self.offset]
+
+
+def display_name(path: str) -> str:
+    """A recording as the page names it: its folder and file name (a corpus repeats file names per label)."""
+    path = Path(path)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
 def as_dict(row, similarity: float | None = None) -> dict:
     segment_id, recording_id, path, start, end, label, confidence = row
-    out = {"id": segment_id, "recording_id": recording_id, "recording": Path(path).name, "start": start,
+    out = {"id": segment_id, "recording_id": recording_id, "recording": display_name(path), "start": start,
            "end": end, "label": label, "confidence": confidence}
     if similarity is not None:
         out["similarity"] = similarity
@@ -66,8 +93,7 @@ def as_dict(row, similarity: float | None = None) -> dict:
 
 def find(conn: sqlite3.Connection, filters: Filters) -> dict:
     """{"total": matching segments, "rows": the page} for `filters`."""
-    where, args = filters.where()
-    total = conn.execute(f"SELECT count(*) FROM segments s{where}", args).fetchone()[0]
+    total = conn.execute(*filters.count_sql()).fetchone()[0]
     sql, args = filters.page_sql()
     return {"total": total, "offset": filters.offset, "limit": filters.limit,
             "rows": [as_dict(r) for r in conn.execute(sql, args)]}
@@ -83,7 +109,7 @@ def labels(conn: sqlite3.Connection) -> list[str]:
 
 
 def recordings(conn: sqlite3.Connection) -> list[dict]:
-    return [{"id": i, "name": Path(p).name, "duration": d}
+    return [{"id": i, "name": display_name(p), "duration": d}
             for i, p, d in conn.execute("SELECT id, path, duration FROM recordings ORDER BY path")]
 
 

@@ -4,6 +4,7 @@ A selected segment is cut from its recording (at most `generate_seconds` of it, 
 into a work folder and handed to `generate.vary` / `generate.blend` as a file, exactly as the command
 line would get it. Every wav they write is registered under a random token: the page plays, draws and
 downloads results by token, never by path, and the classifier (with --model) gives its verdict on each.
+The generators' module (and TensorFlow) is imported on first use, so a server without them starts fast.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 
 from asmr_classify.serve.engines import Engines
 from asmr_classify.serve.params import ServeParams
-from asmr_generate.mel import generate
 from asmr_generate.mel.params import GenerateParams
 from audioprep.io import load_audio, write_audio
 
@@ -64,6 +64,8 @@ class Generator:
         return out
 
     def vary(self, source: dict, n: int, seed: int = 0) -> list[dict]:
+        from asmr_generate.mel import generate
+
         folder = self.results.folder()
         path, seconds = self._cut(source, folder / "segment.wav")
         with self.engines.lock:
@@ -71,6 +73,8 @@ class Generator:
         return self._report(files)
 
     def blend(self, a: dict, b: dict, alpha: float) -> list[dict]:
+        from asmr_generate.mel import generate
+
         folder = self.results.folder()
         path_a, seconds_a = self._cut(a, folder / "a.wav")
         path_b, seconds_b = self._cut(b, folder / "b.wav")
@@ -80,6 +84,8 @@ class Generator:
         return self._report(files)
 
     def sample(self, label: str, n: int, blend_with: str | None = None, seed: int = 0) -> list[dict]:
+        from asmr_generate.mel import generate
+
         folder = self.results.folder()
         with self.engines.lock:
             files = generate.sample(self.engines.cgan, label, n, folder / "out", blend_with=blend_with, seed=seed,

@@ -161,7 +161,7 @@ def confidence_around(conn: sqlite3.Connection, segment_id: int, context: float,
                         "ON s.recording_id = r.id WHERE s.id = ?",
                         (first * row_bytes + 1, (stop - first) * row_bytes, segment_id)).fetchone()[0]
     stride = max(1, math.ceil((stop - first) / max_points))
-    probs = np.frombuffer(blob, "<f2").reshape(-1, len(classes))[::stride].astype(np.float32)
+    probs = np.frombuffer(blob, "<f2").reshape(-1, len(classes))[::stride].astype(np.float64)
     index = np.arange(first, stop, stride)
     centres = np.minimum(index * hop + window / 2, samples) / sr
     return {"label": label, "start": start, "end": end, "times": centres.round(3).tolist(),

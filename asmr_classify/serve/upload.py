@@ -9,6 +9,7 @@ folder beside the catalogue and stores it with `catalog.store`, exactly as `cata
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -78,13 +79,15 @@ class Uploads:
         except AudioError as err:
             path.unlink(missing_ok=True)
             raise AudioError(name, err.reason) from None
+        # the float16 probabilities `catalog` stores: the segments shown are the ones "add" will store
+        timeline = dataclasses.replace(timeline, probs=timeline.probs.astype("<f2"))
         with self._lock:
             self._pending[digest] = Pending(Path(name).name, path, digest, timeline)
         result = file_result(name, timeline)
         segments = merge_windows(timeline.windows(self.params.catalog_threshold))
         return {"id": digest, "name": Path(name).name, "duration": timeline.samples / timeline.sample_rate,
                 "label": result.label, "probabilities": result.probabilities, "majority": result.majority,
-                "truncated": result.truncated,
+                "truncated": result.truncated and result.truncated.replace(str(path), Path(name).name),
                 "segments": [{"start": s.start, "end": s.end, "label": s.label, "confidence": s.confidence}
                              for s in segments]}
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audioprep import distribute
 from audioprep.cli import existing_path, int_at_least, positive_float, unit_interval
 from audioprep.errors import UsageError
 
@@ -25,6 +26,7 @@ def _add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--no-collapse-remedy", action="store_true",
                        help="VAE: plain ELBO (no KL warm-up, no free bits) for the collapse comparison")
     train.add_argument("--seed", type=int, default=0)
+    distribute.add_arguments(train)
     train.set_defaults(run=_train)
 
 
@@ -64,6 +66,10 @@ def _train(args) -> int:
     from audioprep.runs import check_run_folder
 
     check_run_folder(args.out, args.resume)  # before minutes of loading slices
+    if args.strategy != "default" or args.mixed_precision:  # the steps of models.py sum replica gradients as is
+        raise UsageError(f"--strategy {args.strategy}{' --mixed-precision' if args.mixed_precision else ''}: the "
+                         f"{args.model} trains with its own step, which does not scale its loss per replica or for "
+                         "float16 yet; use the default strategy (docs/distribute.md)")
     params = with_overrides(MODEL_PARAMS[args.model](), epochs=args.epochs, batch_size=args.batch_size)
     if args.model != "cgan":
         params = with_overrides(params, latent_dim=args.latent_dim, decoder_depth=args.decoder_depth)

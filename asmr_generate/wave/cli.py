@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from audioprep import distribute
 from audioprep.cli import existing_path, int_at_least, positive_float
 from audioprep.errors import UsageError
 
@@ -29,6 +30,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run folder (best.keras, last.keras, history.csv, params.json)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    distribute.add_arguments(p)
     p.set_defaults(run=_train)
 
 
@@ -83,7 +85,7 @@ def _train(args) -> int:
         triggers=args.triggers.split(",") if args.triggers else None,
         conditioning=args.conditioning, config=args.config, resume=args.resume, sample_every=args.sample_every,
         sample_seconds=args.sample_seconds,
-        stereo=args.stereo, seed=args.seed, **overrides,
+        stereo=args.stereo, seed=args.seed, distribution=distribute.from_args(args), **overrides,
     )
     history = run.history()
     last = history[-1] if history else {}

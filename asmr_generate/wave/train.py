@@ -23,6 +23,7 @@ from asmr_generate.wave.wavenet import build_wavenet, compile_wavenet
 from asmr_generate.wave.wavenet import trigger_embeddings as wavenet_embeddings
 from asmr_generate.wave.wavernn import build_wavernn, compile_wavernn
 from asmr_generate.wave.wavernn import trigger_embeddings as wavernn_embeddings
+from audioprep import distribute
 from audioprep.corpus import layout_dir
 from audioprep.errors import BadFileError, UsageError
 from audioprep.io import write_audio
@@ -125,7 +126,8 @@ class EmbeddingLog(keras.callbacks.Callback):
 def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | None = None,
           conditioned: bool = False, triggers=None, conditioning: str = "concat", config: str = "default",
           resume: bool = False, sample_every: int = 0, sample_seconds: float = 0.5, stereo: bool = False,
-          seed: int = 0, progress: bool = True, verbose: int | str = "auto", **overrides):
+          seed: int = 0, progress: bool = True, verbose: int | str = "auto",
+          distribution: distribute.Distribution | None = None, **overrides):
     """Train one model into the run folder `out`; returns (model, run, setup, params, audio).
 
     An unconditioned model learns `trigger`; a conditioned one every trigger of the folder, or `triggers`."""
@@ -134,13 +136,15 @@ def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | N
     if stereo and kind != "wavenet":
         raise UsageError("--stereo: the two-channel variant is a WaveNet")
     root = layout_dir("adell", data)
-    run = RunDir(out, resume=resume)
+    dist = distribution or distribute.Distribution()
+    run = RunDir(out, resume=resume, chief=dist.chief)
     if resume:
         setup, params = read_run(out)
     else:
         params = make_params(kind, config, **({"channels": 2} if stereo else {}), **overrides)
         setup = None
     epochs = epochs or params.epochs
+    dist.check_batch(params.batch_size)
     channels = getattr(params, "channels", 1)
     keras.utils.set_random_seed(seed)
     wanted = list(setup.triggers) if setup else ([trigger] if trigger else triggers if conditioned else None)
@@ -150,7 +154,8 @@ def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | N
             raise UsageError(f"--trigger: pick one of {', '.join(audio.triggers)} (or pass --conditioned)")
         setup = WaveSetup(kind, tuple(audio.triggers), conditioned, conditioning if conditioned else "none", config, seed)
     if not resume:
-        run.write_params(params, setup=dataclasses.asdict(setup), data=str(root))
+        run.write_params(params, setup=dataclasses.asdict(setup), data=str(root),
+                         distribute=dist.describe(params.batch_size))
     quant = getattr(params, "quantization", 256)
     sequences = {s: [(t, encode(kind, a, quant)) for t, a in audio.splits[s]] for s in ("train", "val")}
     train_batches = SegmentBatches(kind, sequences["train"], params.segment_samples, params.batch_size,
@@ -159,12 +164,12 @@ def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | N
     val_batches = SegmentBatches(kind, sequences["val"], params.segment_samples, params.batch_size,
                                  max(2, params.steps_per_epoch // 10), seed + 1, setup.conditioned, fixed=True,
                                  quantization=quant)
-    callbacks = []
-    if sample_every:
+    callbacks = []  # they write files: the chief's alone
+    if sample_every and dist.chief:
         callbacks.append(SampleWriter(run.file("samples"), sample_every, sample_seconds, setup, params.sample_rate,
                                       run.initial_epoch * params.steps_per_epoch))
-    if setup.conditioned:
+    if setup.conditioned and dist.chief:
         callbacks.append(EmbeddingLog(run.file("embeddings")))
-    model = run.fit(build(setup, params), train_batches, epochs, validation_data=val_batches,
-                    callbacks=callbacks, verbose=verbose if progress else 0)
+    model = dist.fit(run, dist.build(lambda: build(setup, params)), train_batches, epochs,
+                     validation_data=val_batches, callbacks=callbacks, verbose=verbose if progress else 0)
     return model, run, setup, params, audio

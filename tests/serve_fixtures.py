@@ -1,0 +1,105 @@
+"""What the app's tests share: tiny runs trained on the small generated corpus, a catalogue of it (plus one
+stereo 44.1 kHz recording), the runs loaded once, and a live uvicorn server on a free loopback port.
+
+The runs are made once per test session even when both test modules use them (`_MADE`): training
+three models is most of the tests' time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from streaming_fixtures import recording
+
+from audioprep.io import write_audio
+
+_MADE: dict = {}
+
+
+@dataclass
+class Built:
+    corpus: Path
+    stereo: Path  # a 12 s stereo 44.1 kHz recording, catalogued beside the corpus
+    classifier: Path
+    vae: Path
+    cgan: Path
+    db: Path  # pristine: copy it before changing it
+
+
+def built(small_layout, tmp_path_factory) -> Built:
+    if "built" in _MADE:
+        return _MADE["built"]
+    from asmr_classify import catalog
+    from asmr_classify.train import train_classifier
+    from asmr_generate.mel.params import CGANParams, VAEParams
+    from asmr_generate.mel.train import load_slice_sets, train
+
+    corpus = small_layout("deepasmr")
+    root = tmp_path_factory.mktemp("serve")
+    classifier = train_classifier("deepasmr", corpus, root / "classifier", epochs=1, verbose=0, filters=8,
+                                  dense_units=16, batch_size=16, max_slices_per_file=2)
+    sets = load_slice_sets(corpus, max_slices_per_file=2)
+    train("vae", VAEParams(filters=8, latent_dim=8, epochs=1, grid_every=100), sets, root / "vae", verbose=0)
+    train("cgan", CGANParams(filters=8, noise_dim=8, embedding_dim=4, epochs=1, grid_every=100), sets,
+          root / "cgan", verbose=0)
+    extra = root / "extra"
+    stereo = write_audio(extra / "stereo_44k.wav", recording(12.0, seed=3), 44100)
+    db = root / "catalog.sqlite"
+    for folder in (corpus, extra):
+        counts = catalog.build_catalog(folder, classifier, db, progress=False)
+        assert counts["bad"] == 0 and counts["added"] > 0, counts
+    _MADE["built"] = Built(corpus, stereo, classifier, root / "vae", root / "cgan", db)
+    return _MADE["built"]
+
+
+def engines(b: Built):
+    """The three runs loaded once per session (Engines is shared; its lock serialises model calls)."""
+    if "engines" not in _MADE:
+        from asmr_classify.serve.engines import load_engines
+
+        _MADE["engines"] = load_engines(b.classifier, b.vae, b.cgan)
+    return _MADE["engines"]
+
+
+def app_on_copy(b: Built, folder: Path, engines_, **params):
+    """An app over a fresh copy of the catalogue in `folder`; returns (app, db copy)."""
+    from asmr_classify.serve.app import create_app
+    from asmr_classify.serve.params import ServeParams
+
+    db = folder / "catalog.sqlite"
+    shutil.copy(b.db, db)
+    work = folder / "work"
+    work.mkdir()
+    return create_app(db, engines_, work, folder / "uploads", ServeParams(**params)), db
+
+
+class LiveServer:
+    """uvicorn serving `app` in a thread on a loopback socket bound before it starts (no port race)."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()

@@ -1,0 +1,41 @@
+"""experiments/esc50.py --quick on the small generated ESC-50 layout: the fold protocol's table and results."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import pytest
+
+from experiments import esc50
+from lean.params import LeanParams
+from lean.yamnet import save_yamnet_h5, yamnet
+
+
+@pytest.mark.slow
+def test_esc50_quick_prints_fold_means_beside_published_figures(small_layout, tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    weights = save_yamnet_h5(yamnet(LeanParams()), tmp_path / "yamnet.h5")  # no stand-in pretraining here
+    out = tmp_path / "out"
+    args = ["--quick", "--data", str(small_layout("esc50")), "--folds", "1", "2", "--models", "mfcc_logreg",
+            "dense_audio", "yamnet_probe", "--yamnet", str(weights), "--out", str(out), "--runs", str(tmp_path / "runs")]
+    assert esc50.main(args) == 0
+    printed = capsys.readouterr().out
+    result = json.loads((out / "results.json").read_text())
+    assert result["folds"] == [1, 2] and len(result["classes"]) == 6 and not result["generated_corpus"]
+    for name in ("mfcc_logreg", "dense_audio", "yamnet_probe"):
+        scores = result["results"][name]["clip_accuracy"]
+        assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+        assert result["results"][name]["mean"] == pytest.approx(sum(scores) / 2)
+        assert f"fold 2 {name}: clip accuracy" in printed
+    assert result["results"]["mfcc_logreg"]["mean"] > 1 / 6  # the linear floor sits above chance on 6 classes
+    table = (out / "table.md").read_text()
+    assert "human listeners (crowdsourced) | 81.3 |" in table and "mean ± std, 2 folds" in table
+    assert (tmp_path / "runs" / "yamnet_probe-fold2" / "best.keras").exists()
+
+
+def test_esc50_refuses_folds_the_data_lacks_and_other_layouts(small_layout, tmp_path, capsys):
+    assert esc50.main(["--data", str(small_layout("esc50")), "--folds", "7", "--out", str(tmp_path)]) == 1
+    assert "error: --folds 7: the dataset's folds are 1, 2, 3, 4, 5" in capsys.readouterr().err
+    assert esc50.main(["--data", str(small_layout("deepasmr")), "--out", str(tmp_path)]) == 1
+    assert "not an ESC-50 layout" in capsys.readouterr().err

@@ -1,0 +1,98 @@
+"""The app in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by selenium
+loads the page from a live uvicorn server, filters by a label, plays a segment, lists similar ones, blends
+two, and saves a screenshot (ASMR_SERVE_SCREENSHOT=PATH keeps it, e.g. docs/platform.png).
+
+Without Chromium the test skips with the reason; `.ci/run` installs it and sets ASMR_REQUIRE_BROWSER=1,
+which turns that skip into a failure, so CI always runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.request
+from pathlib import Path
+
+import pytest
+from serve_fixtures import LiveServer, app_on_copy, built, engines
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+def chromium():
+    if not (CHROMIUM and DRIVER):
+        reason = "headless Chromium is not installed (apt-get install -y chromium chromium-driver)"
+        if os.environ.get("ASMR_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM  # and the driver below: selenium never looks for a browser to download
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--mute-audio",
+                "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    return webdriver.Chrome(options=options, service=Service(DRIVER))
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_factory, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = chromium()
+    made = built(small_layout, tmp_path_factory)
+    app, _ = app_on_copy(made, tmp_path, engines(made))
+    shot = Path(os.environ.get("ASMR_SERVE_SCREENSHOT", tmp_path / "platform.png"))
+    try:
+        with LiveServer(app) as server:
+            labels = get_json(f"{server.url}/api/config")["labels"]
+            label = max(labels, key=lambda x: get_json(f"{server.url}/api/segments?label={x.replace(' ', '+')}")["total"])
+            wait = WebDriverWait(driver, 90)
+            driver.get(f"{server.url}/")
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#segments tbody tr"))
+
+            driver.find_element(By.CSS_SELECTOR, f'#labels input[value="{label}"]').click()
+            driver.find_element(By.ID, "search").click()
+
+            def filtered(d):
+                cells = [r.find_elements(By.TAG_NAME, "td")[2].text for r in d.find_elements(By.CSS_SELECTOR, "#segments tbody tr")]
+                return cells if cells and set(cells) == {label} else None
+
+            assert len(wait.until(filtered)) >= 2
+            rows = driver.find_elements(By.CSS_SELECTOR, "#segments tbody tr")
+            rows[0].click()
+            duration = wait.until(lambda d: d.execute_script(
+                "const p = document.getElementById('player'); return p.error ? null : (p.duration > 0 ? p.duration : null);"))
+            segment = get_json(f"{server.url}/api/segments/{rows[0].get_attribute('data-id')}")
+            assert duration == pytest.approx(segment["end"] - segment["start"], abs=2e-3)
+            wait.until(lambda d: d.execute_script("const m = document.getElementById('mel'); return m.complete && m.naturalWidth > 0;"))
+            driver.find_element(By.ID, "similar-btn").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#similar tbody tr"))
+
+            driver.find_element(By.ID, "set-a").click()
+            rows[1].click()
+            driver.find_element(By.ID, "set-b").click()
+            driver.find_element(By.ID, "blend").click()
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results audio")) == 3)
+            assert len(driver.find_elements(By.TAG_NAME, "audio")) >= 2
+            wait.until(lambda d: d.execute_script(
+                "return [...document.querySelectorAll('#results audio')].every(a => a.duration > 0)"
+                " && [...document.querySelectorAll('#results img')].every(i => i.complete && i.naturalWidth > 0);"))
+            names = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "#results h3")]
+            assert names == ["a", "b", "blend_alpha0.50"]
+
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(1400, max(1000, height))
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            assert driver.save_screenshot(str(shot))
+    finally:
+        driver.quit()
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
