@@ -99,6 +99,9 @@ def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | 
     kind = INPUT_KIND[name]
     mel = MelSliceParams()
     if kind == "mfcc" and (data is None or is_lin_parent(data)):
+        if options != ReadOptions() or test_fold is not None or val_fold is not None:
+            raise UsageError("--label-depth/--group-by/--esc10/--test-fold/--val-fold: Lin's asmr85 + commonvoice "
+                             "corpus is grouped by recording and speaker and has no folds")
         return lin_corpus(lin_parent(data), seed=seed)
     if data is not None and is_lin_parent(data) and not (Path(data) / "deepasmr").is_dir():
         raise UsageError(f"{data}: holds Lin's asmr85/commonvoice corpus; --model {name} needs trigger folders")

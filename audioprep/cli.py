@@ -21,7 +21,7 @@ DEBUG = "--debug"
 
 def _not_retracing(record: logging.LogRecord) -> bool:
     """TensorFlow warns "triggered tf.function retracing" when several freshly built or loaded models
-    predict in one process (table 2 evaluates eighteen), or a last batch has another size: one trace
+    predict in one process (table 2 trains and evaluates one after another), or a last batch has another size: one trace
     per model or shape, which is the intended cost, not a fault the user can act on."""
     return "triggered tf.function retracing" not in record.getMessage()
 

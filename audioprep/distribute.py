@@ -65,6 +65,9 @@ def check_tf_config(value: str | None) -> dict:
         kind, index = task["type"], int(task["index"])
     except (ValueError, KeyError, TypeError) as err:
         raise UsageError(f"TF_CONFIG: not a cluster spec with a task ({type(err).__name__}: {err})") from None
+    if set(config["cluster"]) != {"worker"}:
+        raise UsageError(f"TF_CONFIG: list the machines as 'worker' tasks only (worker 0 is the chief), "
+                         f"not {sorted(config['cluster'])}")
     members = config["cluster"].get(kind)
     if not isinstance(workers, list) or not workers or not isinstance(members, list) or not 0 <= index < len(members):
         raise UsageError(f"TF_CONFIG: task {kind} {index} is not in the cluster {config['cluster']}")
@@ -147,25 +150,20 @@ class Distribution:
         return model
 
     def fit(self, run, model, train, epochs: int, validation_data=None, callbacks=(), verbose="auto"):
-        """`run.fit` (Keras `fit`), or under `multiworker` the loop below; returns the trained model."""
-        if self.params.strategy != "multiworker":
-            with self.scope():
-                return run.fit(model, train, epochs, validation_data=validation_data, callbacks=callbacks,
-                               verbose=verbose)
+        """`run.fit`: Keras `fit`, or under `multiworker` the loop below; returns the trained model."""
         import tensorflow as tf
 
-        with self.scope():
-            model = run.restore(model)
-        if run.initial_epoch >= epochs:
-            return model
+        trainer = _multiworker_fit(self.strategy) if self.params.strategy == "multiworker" else None
         try:
-            _MultiWorkerLoop(self.strategy, model).fit(train, run.initial_epoch, epochs, validation_data,
-                                                       [run.callback(train), *callbacks], verbose)
+            with self.scope():
+                return run.fit(model, train, epochs, validation_data=validation_data, callbacks=callbacks,
+                               trainer=trainer, verbose=verbose)
         except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError,
                 tf.errors.AbortedError, tf.errors.InternalError) as err:
+            if trainer is None:
+                raise
             reason = " ".join(str(err.message).split())[:160]
             raise UsageError(LOST_WORKER.format(reason=reason)) from None
-        return model
 
 
 def float32_outputs(model) -> None:
@@ -175,6 +173,16 @@ def float32_outputs(model) -> None:
         raise UsageError(f"--mixed-precision: {model.name} is not a functional model; its outputs cannot be kept float32")
     for tensor in outputs:
         tensor._keras_history.operation.dtype_policy = "float32"
+
+
+def _multiworker_fit(strategy):
+    """A `model.fit` stand-in for RunDir.fit under `multiworker`."""
+
+    def fit(model, train, epochs: int, initial_epoch: int = 0, validation_data=None, callbacks=(), verbose="auto",
+            shuffle: bool = False):
+        _MultiWorkerLoop(strategy, model).fit(train, initial_epoch, epochs, validation_data, list(callbacks), verbose)
+
+    return fit
 
 
 class _MultiWorkerLoop:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import json
 import os
@@ -411,8 +412,11 @@ class RunDir:
 
         return _RunCheckpoint()
 
-    def fit(self, model, train, epochs: int, validation_data=None, callbacks=(), **kwargs):
+    def fit(self, model, train, epochs: int, validation_data=None, callbacks=(), trainer=None, **kwargs):
         """`model.fit` from the saved epoch on, continuing from the checkpoint when resuming.
+
+        `trainer(model, train, **fit_arguments)`, when given, runs instead of `model.fit` (the multi-worker
+        loop of audioprep.distribute).
 
         Keras's batch shuffle is off unless asked for: it draws from Python's global generator, which a
         resumed process does not share; the order comes from the data itself (audioprep.batches).
@@ -428,7 +432,8 @@ class RunDir:
                 stopper.on_train_begin()
             if self._replay(stoppers, model):  # early stopping ended this run before it was interrupted
                 return model
-        model.fit(
+        fit = model.fit if trainer is None else functools.partial(trainer, model)
+        fit(
             train,
             epochs=epochs,
             initial_epoch=self.initial_epoch,

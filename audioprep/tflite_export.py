@@ -23,11 +23,10 @@ QUANTIZE = ("none", "dynamic", "int8")
 PARITY_TOLERANCE = 1e-5  # float export vs Keras; XNNPACK and oneDNN round differently
 
 
-def _converter(concrete, module, quantize: str, windows=None):
+def _converter(concrete, quantize: str, windows=None):
     import tensorflow as tf
 
-    # With the trackable `module` the converter takes its SavedModel path, the one that fuses tf_keras LSTMs
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], module)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize != "none":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -58,11 +57,9 @@ def convert(forward: Callable, samples: int, quantize: str = "none", representat
 
     if quantize not in QUANTIZE:
         raise UsageError(f"--quantize {quantize}: choose from {', '.join(QUANTIZE)}")
-    module = tf.Module()
-    module.forward = tf.function(forward)
-    concrete = module.forward.get_concrete_function(tf.TensorSpec([1, samples], tf.float32, name="waveform"))
+    concrete = tf.function(forward).get_concrete_function(tf.TensorSpec([1, samples], tf.float32, name="waveform"))
     if quantize != "int8":
-        return strip_names(_converter(concrete, module, quantize).convert())
+        return strip_names(_converter(concrete, quantize).convert())
     if representative is None or len(representative) == 0:
         raise UsageError("--quantize int8 needs representative windows (the training data) for calibration")
 
@@ -70,9 +67,9 @@ def convert(forward: Callable, samples: int, quantize: str = "none", representat
         for window in representative:
             yield [np.asarray(window, np.float32)[None]]
 
-    keep_float = op_output_names(_converter(concrete, module, "none").convert(), float_scope) if float_scope else []
+    keep_float = op_output_names(_converter(concrete, "none").convert(), float_scope) if float_scope else []
     debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=_converter(concrete, module, "int8", windows),
+        converter=_converter(concrete, "int8", windows),
         debug_dataset=lambda: ([np.asarray(w, np.float32)[None]] for w in representative[:4]),
         debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=keep_float),
     )

@@ -22,40 +22,9 @@ from lean.params import LeanParams
 from lean.scoring import TfliteScorer
 from lean.yamnet import FRONT_END
 
-LSTM_FORMS = ("unrolled", "fused")
 
-
-class FusedBiLSTM(keras.layers.Layer):
-    """A trained Keras 3 Bidirectional(LSTM) run by tf_keras's layer with the same weights, for export only:
-    the TFLite converter fuses tf_keras LSTMs into UNIDIRECTIONAL_SEQUENCE_LSTM (Keras 3's are a WHILE loop)."""
-
-    def __init__(self, trained: keras.layers.Bidirectional, **kwargs):
-        import tf_keras
-
-        super().__init__(name=trained.name, **kwargs)
-        cell = trained.forward_layer
-        self.inner = tf_keras.layers.Bidirectional(tf_keras.layers.LSTM(cell.units, return_sequences=cell.return_sequences))
-        self.inner.build(tuple(trained.input.shape))
-        self.inner.set_weights(trained.get_weights())  # both: forward kernel, recurrent, bias, then backward
-        self.output_shape_ = tuple(trained.output.shape)
-
-    def call(self, x):
-        return self.inner(x)
-
-    def compute_output_shape(self, input_shape):
-        return self.output_shape_
-
-
-def fused_model(model: keras.Model) -> keras.Model:
-    """The trained model with each Bidirectional LSTM swapped for a `FusedBiLSTM` (every other layer shared)."""
-    def swap(layer):
-        return FusedBiLSTM(layer) if isinstance(layer, keras.layers.Bidirectional) else layer
-
-    return keras.models.clone_model(model, clone_function=swap)
-
-
-def export_model(model: keras.Model, params: LeanParams = LeanParams(), lstm: str = "unrolled") -> keras.Model:
-    """The TFLite-ready twin of a trained native model: same weights, LSTMs unrolled or in the fused form."""
+def export_model(model: keras.Model, params: LeanParams = LeanParams()) -> keras.Model:
+    """The TFLite-ready twin of a trained native model: same weights, unrolled LSTMs."""
     if any(type(layer).__name__ == "HubYamnet" for layer in model._flatten_layers()):
         raise UsageError(
             "export needs the native YAMNet: train with --yamnet yamnet.h5 (official weights) instead of a hub handle"
@@ -86,10 +55,9 @@ def export_tflite(
     quantize: str = "none",
     representative: np.ndarray | None = None,
     params: LeanParams = LeanParams(),
-    lstm: str = "unrolled",
 ) -> dict:
     """Write `out` (.tflite, labels and rate in its metadata); check builtin-only ops and, for float, parity with Keras."""
-    twin = export_model(model, params, lstm)
+    twin = export_model(model, params)
     flatbuffer = convert(lambda wave: twin(wave, training=False), params.patch_samples, quantize, representative,
                          float_scope=FRONT_END)
     info = AudioModelInfo(

@@ -109,3 +109,17 @@ def test_run_cli_prints_one_line_and_debug_shows_the_traceback(error, code, line
     assert capsys.readouterr().err.splitlines() == [line]
     with pytest.raises(type(error)):
         run_cli(_failing(error), ["x", "--debug"])
+
+
+def test_tensorflow_retracing_warnings_are_filtered_by_run_cli():
+    """One trace per freshly loaded model is the intended cost; other TensorFlow warnings still show."""
+    import logging
+
+    assert run_cli(lambda argv: 0, []) == 0
+    logger = logging.getLogger("tensorflow")
+
+    def shown(message: str) -> bool:
+        return bool(logger.filter(logging.LogRecord("tensorflow", logging.WARNING, __file__, 0, message, None, None)))
+
+    assert not shown("5 out of the last 5 calls to <function f> triggered tf.function retracing. Tracing is expensive")
+    assert shown("Skipping variable loading for optimizer 'adam'")

@@ -270,3 +270,20 @@ def test_a_version_2_catalogue_gains_the_quality_columns(tmp_path):
         conn.execute("PRAGMA user_version = 1")
     with pytest.raises(UsageError, match="a catalogue of an older format \\(version 1\\)"):
         catalog.connect(db)
+
+
+def test_quality_flags_at_their_boundaries():
+    from audioprep.quality import SILENCE_PEAK, check_quality
+    from audioprep.stream import DecodeStatus
+
+    def flags(seconds, peak, truncated=False):
+        status = DecodeStatus("x.wav", seconds, 4.0 if truncated else seconds, truncated, seconds, peak)
+        return check_quality(status, window_seconds=1.0).flags
+
+    assert flags(0.1, 0.5) == ()  # a tenth of the window is enough
+    assert flags(0.0999, 0.5) == ("short",)
+    assert flags(2.0, SILENCE_PEAK) == ("silent",)
+    assert flags(2.0, 2 * SILENCE_PEAK) == ()
+    assert flags(0.05, 0.0, truncated=True) == ("short", "silent", "truncated")
+    assert check_quality(DecodeStatus("x.wav", 0.5, 2.0, True, 0.5, 0.3), 1.0).warnings == [
+        "x.wav: truncated: audio stops at 0:00.5 of 0:02.0"]

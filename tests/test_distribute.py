@@ -169,6 +169,7 @@ def state_epoch(folder: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_mirrored_over_two_cpu_devices_follows_the_default_loss_curve(tmp_path):
     process = spawn("mirrored", tmp_path)
     (result,), err = results(process)
@@ -266,12 +267,31 @@ def test_bad_tf_config_and_batch_are_one_line_errors(monkeypatch):
         check_tf_config(None)
     with pytest.raises(UsageError, match="TF_CONFIG: not a cluster spec"):
         check_tf_config('{"cluster": {}}')
+    with pytest.raises(UsageError, match="'worker' tasks only"):
+        check_tf_config('{"cluster": {"chief": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]}, '
+                        '"task": {"type": "chief", "index": 0}}')
     with pytest.raises(UsageError, match="task worker 2 is not in the cluster"):
         check_tf_config('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 2}}')
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(UsageError, match="--strategy multiworker: set TF_CONFIG"):
         Distribution(DistributeParams("multiworker"))
     assert Distribution().check_batch(7) == 7
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["asmr_classify", "train", "--model", "cnn1d", "--strategy", "multiworker"], "--strategy multiworker: set TF_CONFIG"),
+    (["lean", "train", "--strategy", "multiworker"], "--strategy multiworker: pass --yamnet"),
+    (["asmr_generate", "train", "vae", "--out", "x", "--strategy", "mirrored"], "--strategy mirrored: the vae trains"),
+    (["asmr_generate", "train", "cgan", "--out", "x", "--mixed-precision"], "the cgan trains with its own step"),
+])
+def test_every_train_takes_the_flags_and_refuses_what_it_cannot_do_in_one_line(argv, message, monkeypatch, capsys):
+    import importlib
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    main = importlib.import_module(f"{argv[0]}.__main__").main
+    assert main(argv[1:]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
 
 
 if __name__ == "__main__":

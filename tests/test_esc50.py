@@ -112,12 +112,13 @@ def test_train_runs_one_fold_without_validation_and_scores_clips(esc50, tmp_path
     from asmr_classify.__main__ import main as classify_main
 
     out = tmp_path / "run"
-    assert classify_main(["train", "--model", "cnn1d", "--data", str(esc50), "--test-fold", "2", "--epochs", "1",
-                          "--max-slices-per-file", "2", "--out", str(out)]) == 0
+    assert classify_main(["train", "--model", "cnn1d", "--data", str(esc50), "--esc10", "--test-fold", "2",
+                          "--epochs", "1", "--max-slices-per-file", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "clip accuracy: " in printed and "(12 clips, slice probabilities averaged)" in printed
+    assert "clip accuracy: " in printed and "(4 clips, slice probabilities averaged)" in printed
     params = json.loads((out / "params.json").read_text())
-    assert params["clips"] == {"train": 48, "val": 0, "test": 12} and params["generated_corpus"] is True
+    assert params["clips"] == {"train": 16, "val": 0, "test": 4} and params["generated_corpus"] is True
+    assert params["classes"] == ["crackling_fire", "rain"]
     assert params["degenerate_split"] is None
     assert classify_main(["train", "--model", "cnn1d", "--data", str(esc50), "--test-fold", "7",
                           "--out", str(tmp_path / "bad")]) == 2

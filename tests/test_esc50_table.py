@@ -35,7 +35,7 @@ def test_esc50_quick_prints_fold_means_beside_published_figures(small_layout, tm
 
 
 def test_esc50_refuses_folds_the_data_lacks_and_other_layouts(small_layout, tmp_path, capsys):
-    assert esc50.main(["--data", str(small_layout("esc50")), "--folds", "7", "--out", str(tmp_path)]) == 1
+    assert esc50.main(["--data", str(small_layout("esc50")), "--folds", "7", "--out", str(tmp_path)]) == 2
     assert "error: --folds 7: the dataset's folds are 1, 2, 3, 4, 5" in capsys.readouterr().err
-    assert esc50.main(["--data", str(small_layout("deepasmr")), "--out", str(tmp_path)]) == 1
+    assert esc50.main(["--data", str(small_layout("deepasmr")), "--out", str(tmp_path)]) == 2
     assert "not an ESC-50 layout" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """The app in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by selenium
-loads the page from a live uvicorn server, filters by a label, plays a segment, lists similar ones, blends
-two, and saves a screenshot (ASMR_SERVE_SCREENSHOT=PATH keeps it, e.g. docs/platform.png).
+loads the page from a live uvicorn server, filters by a label, plays a segment, blends two, lists the
+segments similar to one, uploads a file to classify, and saves a screenshot (ASMR_SERVE_SCREENSHOT=PATH keeps it, e.g. docs/platform.png).
 
 Without Chromium the test skips with the reason; `.ci/run` installs it and sets ASMR_REQUIRE_BROWSER=1,
 which turns that skip into a failure, so CI always runs it.
@@ -44,6 +44,7 @@ def get_json(url):
 
 
 def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_factory, tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -55,7 +56,7 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
         with LiveServer(app) as server:
             labels = get_json(f"{server.url}/api/config")["labels"]
             label = max(labels, key=lambda x: get_json(f"{server.url}/api/segments?label={x.replace(' ', '+')}")["total"])
-            wait = WebDriverWait(driver, 90)
+            wait = WebDriverWait(driver, 90, ignored_exceptions=(StaleElementReferenceException,))  # a table redrawn
             driver.get(f"{server.url}/")
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#segments tbody tr"))
 
@@ -74,8 +75,6 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
             segment = get_json(f"{server.url}/api/segments/{rows[0].get_attribute('data-id')}")
             assert duration == pytest.approx(segment["end"] - segment["start"], abs=2e-3)
             wait.until(lambda d: d.execute_script("const m = document.getElementById('mel'); return m.complete && m.naturalWidth > 0;"))
-            driver.find_element(By.ID, "similar-btn").click()
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#similar tbody tr"))
 
             driver.find_element(By.ID, "set-a").click()
             rows[1].click()
@@ -88,9 +87,16 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
                 " && [...document.querySelectorAll('#results img')].every(i => i.complete && i.naturalWidth > 0);"))
             names = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "#results h3")]
             assert names == ["a", "b", "blend_alpha0.50"]
+            driver.find_element(By.ID, "similar-btn").click()  # for B, the segment selected last
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#similar tbody tr"))
+            driver.find_element(By.ID, "file").send_keys(str(made.stereo))
+            driver.find_element(By.ID, "upload").click()
+            wait.until(lambda d: d.find_element(By.ID, "add-btn").is_displayed())
+            assert driver.find_element(By.ID, "add-status").text.startswith("stereo_44k.wav (0:12.0): ")
 
             height = driver.execute_script("return document.documentElement.scrollHeight")
             driver.set_window_size(1400, max(1000, height))
+            driver.execute_script("window.scrollTo(0, 0)")
             shot.parent.mkdir(parents=True, exist_ok=True)
             assert driver.save_screenshot(str(shot))
     finally:
