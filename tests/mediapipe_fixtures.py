@@ -1,8 +1,29 @@
-"""MediaPipe Tasks' AudioClassifier (the engine Android apps run) on our exports, clip and stream mode."""
+"""MediaPipe Tasks' AudioClassifier (the engine Android apps run) on our exports, clip and stream mode, and the
+LEAN float export that two test files share (conftest.py makes it a session fixture)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
+LEAN_LABELS = ["Knock", "Rain", "Speech"]
+
+
+@pytest.fixture(scope="session")
+def lean_float_export(tmp_path_factory):
+    """(model, keras_file, report): an untrained LEAN (seed 0), saved, and its float export alone in its folder."""
+    import keras
+
+    from lean.export import export_tflite
+    from lean.model import build_model
+
+    keras.utils.set_random_seed(0)
+    model = build_model("lean", len(LEAN_LABELS))
+    folder = tmp_path_factory.mktemp("lean_float")
+    (folder / "keras").mkdir()
+    model.save(folder / "keras" / "lean.keras")
+    report = export_tflite(model, folder / "export" / "lean.tflite", LEAN_LABELS, "none")
+    return model, folder / "keras" / "lean.keras", report
 
 
 def _options(model_path, mode, **extra):

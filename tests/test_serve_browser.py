@@ -94,8 +94,9 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
             wait.until(lambda d: d.find_element(By.ID, "add-btn").is_displayed())
             assert driver.find_element(By.ID, "add-status").text.startswith("stereo_44k.wav (0:12.0): ")
 
-            height = driver.execute_script("return document.documentElement.scrollHeight")
-            driver.set_window_size(1400, max(1000, height))
+            for _ in range(2):  # the whole page: resizing reflows it, so measure again
+                height = driver.execute_script("return document.documentElement.scrollHeight")
+                driver.set_window_size(1400, max(1000, height + 140))  # + the window's frame
             driver.execute_script("window.scrollTo(0, 0)")
             shot.parent.mkdir(parents=True, exist_ok=True)
             assert driver.save_screenshot(str(shot))
