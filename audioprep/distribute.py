@@ -153,15 +153,15 @@ class Distribution:
         """`run.fit`: Keras `fit`, or under `multiworker` the loop below; returns the trained model."""
         import tensorflow as tf
 
-        trainer = _multiworker_fit(self.strategy) if self.params.strategy == "multiworker" else None
-        try:
+        if self.params.strategy != "multiworker":
             with self.scope():
                 return run.fit(model, train, epochs, validation_data=validation_data, callbacks=callbacks,
-                               trainer=trainer, verbose=verbose)
+                               verbose=verbose)
+        try:  # the loop runs outside the scope: a variable made in it only on the chief would hang the others
+            return run.fit(model, train, epochs, validation_data=validation_data, callbacks=callbacks,
+                           trainer=_multiworker_fit(self.strategy), restore_scope=self.scope, verbose=verbose)
         except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError,
                 tf.errors.AbortedError, tf.errors.InternalError) as err:
-            if trainer is None:
-                raise
             reason = " ".join(str(err.message).split())[:160]
             raise UsageError(LOST_WORKER.format(reason=reason)) from None
 

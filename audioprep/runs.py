@@ -22,6 +22,7 @@ uninterrupted one would.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import functools
@@ -412,18 +413,20 @@ class RunDir:
 
         return _RunCheckpoint()
 
-    def fit(self, model, train, epochs: int, validation_data=None, callbacks=(), trainer=None, **kwargs):
+    def fit(self, model, train, epochs: int, validation_data=None, callbacks=(), trainer=None, restore_scope=None,
+            **kwargs):
         """`model.fit` from the saved epoch on, continuing from the checkpoint when resuming.
 
-        `trainer(model, train, **fit_arguments)`, when given, runs instead of `model.fit` (the multi-worker
-        loop of audioprep.distribute).
+        `trainer(model, train, **fit_arguments)`, when given, runs instead of `model.fit`, and the checkpoint
+        is loaded inside `restore_scope()` (the multi-worker loop of audioprep.distribute and its strategy).
 
         Keras's batch shuffle is off unless asked for: it draws from Python's global generator, which a
         resumed process does not share; the order comes from the data itself (audioprep.batches).
         """
         import keras
 
-        model = self.restore(model)
+        with restore_scope() if restore_scope else contextlib.nullcontext():
+            model = self.restore(model)
         stoppers = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
         if self.initial_epoch >= epochs:
             return model

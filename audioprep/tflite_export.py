@@ -11,6 +11,7 @@ the functions only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,7 +44,9 @@ def op_output_names(flatbuffer: bytes, scope: str) -> list[str]:
     interpreter = Interpreter(model_content=flatbuffer, experimental_op_resolver_type=resolver)
     names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
     outputs = (names[op["outputs"][0]] for op in interpreter._get_ops_details() if len(op["outputs"]))
-    return [name for name in outputs if f"/{scope}" in name]
+    # "scope/...", ".../scope_1/..." (Keras numbers repeated scopes); ";" joins the names of fused operators
+    inside = re.compile(rf"(^|[/;]){re.escape(scope)}(_\d+)?([/;]|$)")
+    return [name for name in outputs if inside.search(name)]
 
 
 def convert(forward: Callable, samples: int, quantize: str = "none", representative: np.ndarray | None = None,

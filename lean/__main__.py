@@ -60,7 +60,7 @@ def cmd_train(args) -> int:
     yamnet = args.yamnet or standin_yamnet(data, params, args.pretrain_epochs, args.max_patches_per_clip)
     train_variant(args.variant, data, run, args.epochs or params.epochs, yamnet, params, args.max_patches_per_clip,
                   distribution=dist, shards=args.shards)
-    print(f"best model (highest val PR-AUC): {Path(out) / 'best.keras'}")
+    print(f"best model (highest {run.monitor}): {Path(out) / 'best.keras'}")
     return 0
 
 

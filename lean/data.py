@@ -35,6 +35,7 @@ from audioprep.datasets import (
     read_fsd50k,
     read_layout,
 )
+from audioprep.errors import UsageError
 from audioprep.pcm_store import PcmClips, decode
 from audioprep.segment import fixed_clips, repeat_pad
 from lean.params import LeanParams
@@ -105,6 +106,8 @@ def load_data(
     `max_clips` ({split: n}) keeps the first n clips of a split (for --quick runs).
     """
     if detect_layout(root) == "fsd50k":
+        if test_fold is not None or val_fold is not None:
+            raise UsageError("--test-fold/--val-fold: FSD50K has published train/val/eval splits, no folds")
         examples, vocabulary = read_fsd50k(root)
         by_split: dict[str, list[Example]] = {"train": [], "val": [], "eval": []}
         for ex in examples:

@@ -218,9 +218,9 @@ class ShardBatches(keras.utils.PyDataset):
         ds = tf.data.Dataset.from_tensor_slices(files).interleave(
             tf.data.TFRecordDataset, cycle_length=min(4, len(self.files)), num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True)
-        ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).unbatch()
-        ds = ds.batch(SHUFFLE_WINDOW).enumerate().map(permute, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
-        return ds.batch(self.batch_size, drop_remainder=True).take(self.steps).prefetch(tf.data.AUTOTUNE)
+        ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)  # one clip's patches
+        ds = ds.rebatch(SHUFFLE_WINDOW).enumerate().map(permute, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.rebatch(self.batch_size, drop_remainder=True).take(self.steps).prefetch(tf.data.AUTOTUNE)
 
     def __getitem__(self, index: int):
         if not 0 <= index < self.steps:

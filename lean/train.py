@@ -3,7 +3,7 @@
 Multi-label data (FSD50K) trains sigmoid scores with binary cross-entropy, as the paper does;
 single-label folders train a softmax with categorical cross-entropy and also report accuracy.
 `yamnet_frozen` trains as a linear probe on cached embeddings (lean.probe) unless augmentation
-changes its inputs. The run folder (audioprep.runs.RunDir) holds best.keras / last.keras /
+changes its inputs or a distribution strategy / mixed precision is asked for. The run folder (audioprep.runs.RunDir) holds best.keras / last.keras /
 history.csv / params.json and the labels file; without a validation split the best epoch is the one
 with the highest training PR-AUC. The training patches come in a per-(seed, epoch)
 order (augmentation draws too), so a run killed at any point and continued with `resume=True` ends
@@ -84,7 +84,8 @@ def train_variant(
         return compile_model(model, params)
 
     model = dist.build(make)
-    probe = uses_probe(variant, params)
+    # The probe trains the head outside any strategy, in float32: one process, the default policy.
+    probe = uses_probe(variant, params) and dist.params == distribute.DistributeParams()
     run.write_params(
         params,
         variant=variant,

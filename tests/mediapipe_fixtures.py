@@ -62,3 +62,12 @@ def stream_results(model_path, audio: np.ndarray, sample_rate: int, block_ms: in
         for i, start in enumerate(range(0, len(audio) - block + 1, block)):
             classifier.classify_async(AudioData.create_from_array(audio[start:start + block], sample_rate), i * block_ms)
     return results
+
+
+def op_input_types(path) -> dict:
+    """{operator name: dtype of its first input} of an exported file (which part of an int8 export stays float)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    plain = Interpreter(model_path=str(path), experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    dtypes = {t["index"]: t["dtype"] for t in plain.get_tensor_details()}
+    return {op["op_name"]: dtypes[op["inputs"][0]] for op in plain._get_ops_details()}

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import soxr
-from mediapipe_fixtures import clip_results, stream_results
+from mediapipe_fixtures import clip_results, op_input_types, stream_results
 
 from asmr_classify.__main__ import main
 from asmr_classify.predict import classify_file, load_classifier
@@ -92,6 +92,8 @@ def test_int8_export_runs_in_mediapipe_like_our_interpreter(exports, clip):
     assert [label for _, label, _ in got] == [clf.classes[i] for i in ours.argmax(axis=1)]
     np.testing.assert_allclose([s for _, _, s in got], ours.max(axis=1), atol=1e-3)
     assert path.stat().st_size < exports[2]["none"].stat().st_size
+    types = op_input_types(path)  # the log-mel front end stays float (8-bit audio and power spectra lose quiet bins)
+    assert types["GATHER"] == types["LOG"] == np.float32 and types["CONV_2D"] == np.int8
 
 
 def test_export_report_prints_accuracy_beside_keras(exports, capsys):
