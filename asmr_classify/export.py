@@ -65,7 +65,7 @@ def window_corpus(clf: Classifier, data, split_seed: int = 0) -> WindowCorpus:
     from audioprep.datasets import read_asmr85, read_commonvoice, read_layout
 
     pad_short = frozenset()
-    if is_lin_parent(data) and not (Path(data) / "deepasmr").is_dir():
+    if clf.kind == "mfcc" and is_lin_parent(data):  # as `data.load_corpus` chose Lin's corpus for training
         asmr, speech = (Path(data) / name for name in LIN_LAYOUTS)
         examples, classes, pad_short = read_asmr85(asmr) + read_commonvoice(speech), list(LIN_CLASSES), frozenset({"speech"})
     else:
