@@ -17,8 +17,9 @@ def test_esc50_quick_prints_fold_means_beside_published_figures(small_layout, tm
     keras.utils.set_random_seed(0)
     weights = save_yamnet_h5(yamnet(LeanParams()), tmp_path / "yamnet.h5")  # no stand-in pretraining here
     out = tmp_path / "out"
-    args = ["--quick", "--data", str(small_layout("esc50")), "--folds", "1", "2", "--models", "mfcc_logreg",
-            "dense_audio", "yamnet_probe", "--yamnet", str(weights), "--out", str(out), "--runs", str(tmp_path / "runs")]
+    args = ["--quick", "--epochs", "1", "--lean-epochs", "1", "--data", str(small_layout("esc50")), "--folds", "1", "2",
+            "--models", "mfcc_logreg", "dense_audio", "yamnet_probe", "--yamnet", str(weights),
+            "--out", str(out), "--runs", str(tmp_path / "runs")]
     assert esc50.main(args) == 0
     printed = capsys.readouterr().out
     result = json.loads((out / "results.json").read_text())
