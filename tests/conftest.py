@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    # xdist already runs a test on every core; TensorFlow's and BLAS's per-op thread pools on top of it
+    # oversubscribed the cores (table 6's quick test ran 3x slower beside another worker than alone).
+    for threads in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(threads, "1")
 
 import pytest  # noqa: E402
 from mediapipe_fixtures import lean_float_export  # noqa: E402, F401  (one LEAN export for two test files)
