@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import hashlib
 import json
 import multiprocessing
 import os
@@ -46,6 +45,7 @@ from asmr_classify.predict import (
 )
 from audioprep.cli import fraction, int_at_least, unit_interval
 from audioprep.errors import AudioError, UsageError
+from audioprep.io import file_sha256 as sha256
 from audioprep.io import is_audio_file
 from audioprep.runs import resolve_model
 
@@ -149,14 +149,6 @@ def write(conn: sqlite3.Connection):
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def sha256(path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def audio_files(folder) -> list[Path]:

@@ -8,7 +8,6 @@ hash, are then merged into one source whatever their labels.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -16,10 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from audioprep.errors import UsageError
+from audioprep.io import file_sha256
 from audioprep.tables import read_rows
 
 SOURCES_CSV = "sources.csv"
-_HASH_BLOCK = 1 << 20
 
 
 def group_pattern(text: str) -> re.Pattern:
@@ -56,14 +55,6 @@ def read_sources_csv(root: Path) -> dict[str, str]:
     return sources
 
 
-def _digest(path: Path) -> str:
-    sha = hashlib.sha1()
-    with path.open("rb") as fh:
-        while block := fh.read(_HASH_BLOCK):
-            sha.update(block)
-    return sha.hexdigest()
-
-
 def find_duplicates(paths: Iterable[Path]) -> list[list[Path]]:
     """Groups of byte-identical files (sorted); only files of equal size are hashed, so a folder without
     copies costs one stat per file. Unreadable files are left to the audio checks."""
@@ -77,7 +68,7 @@ def find_duplicates(paths: Iterable[Path]) -> list[list[Path]]:
     for same in (p for p in by_size.values() if len(p) > 1):
         for path in same:
             try:
-                groups[_digest(path)].append(path)
+                groups[file_sha256(path)].append(path)
             except OSError:
                 continue
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])

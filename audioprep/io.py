@@ -7,6 +7,7 @@ span arithmetic, reads and checks here.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import struct
@@ -279,3 +280,9 @@ def duration_seconds(path) -> float:
     """Duration from the header, without decoding; AudioError if unreadable."""
     with open_audio(path) as fh:
         return float(fh.frames) / float(fh.samplerate)
+
+
+def file_sha256(path) -> str:
+    """Hex SHA-256 of a file's bytes, read in blocks (catalogue content keys, shard checksums, copies)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -17,7 +17,6 @@ single-machine path; both give the same patches.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from audioprep.errors import BadFileError, UsageError
+from audioprep.io import file_sha256
 from audioprep.pcm_store import PCM_SCALE, to_pcm16
 from audioprep.runs import atomic_write, read_json, write_json
 from lean.data import ClipSet, LeanData
@@ -59,14 +59,6 @@ def _record(pcm: np.ndarray, labels: np.ndarray) -> bytes:
         "labels": tf.train.Feature(float_list=tf.train.FloatList(value=labels.tolist())),
     }
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _identity(data: LeanData, params: LeanParams, shard: ShardParams) -> dict:
@@ -125,7 +117,7 @@ def _write_shard(out: Path, split: str, number: int, clips: ClipSet, start: int,
     lengths = clips.lengths()[start:stop]
     return {"file": path.name, "first_clip": start, "clips": stop - start, "samples": int(lengths.sum()),
             "patches": int(sum(patches_of(int(n), params) for n in lengths)), "bytes": path.stat().st_size,
-            "sha256": _sha256(path)}
+            "sha256": file_sha256(path)}
 
 
 def read_manifest(folder) -> dict:
@@ -146,7 +138,7 @@ def verify(folder) -> list[str]:
     folder = Path(folder)
     manifest = read_manifest(folder)
     return [entry["file"] for entries in manifest["splits"].values() for entry in entries
-            if _sha256(folder / entry["file"]) != entry["sha256"]]
+            if file_sha256(folder / entry["file"]) != entry["sha256"]]
 
 
 def _patches(pcm, labels, patch_samples: int):

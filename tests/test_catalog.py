@@ -192,10 +192,10 @@ def test_bad_files_are_named_and_keep_nothing_cut_files_keep_what_decodes(model,
     shutil.copy(clips["short2.mp3"], folder / "locked.mp3")
     real_sha = catalog.sha256
 
-    def unreadable(path, chunk=1 << 20):
+    def unreadable(path):
         if path.name == "locked.mp3":
             raise PermissionError(13, "Permission denied", str(path))
-        return real_sha(path, chunk)
+        return real_sha(path)
 
     monkeypatch.setattr(catalog, "sha256", unreadable)
     capsys.readouterr()
