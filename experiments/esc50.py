@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from asmr_classify.report import mean_std
 from audioprep.cli import int_at_least, run_cli
 from audioprep.corpus import layout_dir
 from audioprep.datasets import add_read_flags, detect_layout, folds, read_layout, read_options
@@ -139,11 +140,6 @@ def _yamnet(args, quick: bool) -> tuple[str, str]:
     return str(path), lean_setup.STANDIN_NOTE.replace("the corpus's dev-train split", "the generated FSD50K corpus")
 
 
-def _fmt(values: list[float]) -> str:
-    values = 100 * np.asarray(values)
-    return f"{values.mean():.1f} ± {values.std():.1f}"
-
-
 def _main(argv=None) -> int:
     parser = harness.parser(__doc__, "esc50", "ESC-50 folder (audio/ + meta/esc50.csv)")
     parser.add_argument("--models", nargs="+", choices=MODELS, help="only these rows (default: all)")
@@ -186,7 +182,7 @@ def _main(argv=None) -> int:
             print(f"fold {fold} {name}: clip accuracy {100 * acc:.1f} %", flush=True)
 
     labels = {m: label for m, label, _ in DEEPASMR_ROWS} | dict(OWN_ROWS)
-    rows = [[labels[m], _fmt(accuracy[m]), " ".join(f"{100 * a:.1f}" for a in accuracy[m])] for m in wanted]
+    rows = [[labels[m], mean_std(accuracy[m]), " ".join(f"{100 * a:.1f}" for a in accuracy[m])] for m in wanted]
     ours = markdown_table(["model", f"ours: clip accuracy % (mean ± std, {len(chosen)} folds)", "per fold"], rows)
     published = markdown_table(["published on ESC-50", "accuracy %", "source"],
                                [[what, f"{acc:.1f}", source] for what, acc, source in PUBLISHED])
