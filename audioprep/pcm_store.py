@@ -9,7 +9,6 @@ and named, as in `datasets.load_examples`, and nothing of a file that fails part
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tqdm import tqdm
 
 from audioprep.datasets import Example, ScanResult
 from audioprep.errors import AudioError
+from audioprep.runs import read_json, write_json
 from audioprep.stream import AudioStream
 
 PCM_SCALE = 32768.0  # soundfile's scale: 16-bit sources round-trip exactly
@@ -32,7 +32,7 @@ class PcmClips(Sequence):
     """The clips of a finished store: `clips[i]` is clip i as float32 in [-1, 1], read from disk on access."""
 
     def __init__(self, folder: Path):
-        index = json.loads((Path(folder) / INDEX).read_text())
+        index = read_json(Path(folder) / INDEX)
         self.offsets = np.asarray(index["offsets"], np.int64)
         self.lengths = np.diff(self.offsets)
         self.kept = index["kept"]  # positions of the stored clips in the example list given to `decode`
@@ -63,7 +63,7 @@ def decode(examples: list[Example], sr: int, folder, progress: bool = True, chec
     folder.mkdir(parents=True, exist_ok=True)
     state = {"done": 0, "offsets": [0], "kept": [], "bad": []}
     if (folder / PROGRESS).exists():
-        state = json.loads((folder / PROGRESS).read_text())
+        state = read_json(folder / PROGRESS)
     with open(folder / SAMPLES, "ab") as out:
         out.truncate(state["offsets"][-1] * 2)  # drop anything written after the last checkpoint
         out.seek(0, 2)
@@ -80,8 +80,8 @@ def decode(examples: list[Example], sr: int, folder, progress: bool = True, chec
             state["done"] = position + 1
             if state["done"] % checkpoint_every == 0:
                 out.flush()
-                _write_json(folder / PROGRESS, state)
-    _write_json(folder / INDEX, {key: state[key] for key in ("offsets", "kept", "bad")})
+                write_json(folder / PROGRESS, state)
+    write_json(folder / INDEX, {key: state[key] for key in ("offsets", "kept", "bad")})
     (folder / PROGRESS).unlink(missing_ok=True)
     return PcmClips(folder)
 
@@ -91,9 +91,3 @@ def _append(out, stream: AudioStream) -> int:
     for block in stream:
         out.write(to_pcm16(block).tobytes())
     return stream.samples
-
-
-def _write_json(path: Path, value) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value))
-    tmp.replace(path)
