@@ -49,34 +49,60 @@ def op_output_names(flatbuffer: bytes, scope: str) -> list[str]:
     return [name for name in outputs if inside.search(name)]
 
 
+class Conversion:
+    """`forward` (a (1, samples) waveform -> (1, classes) scores) traced once and converted as often as asked.
+
+    The float flatbuffer is kept: a full-int8 conversion converts to float first to find the front
+    end's operators, so exporting float then int8 (table 7) converts to float once, not twice.
+    """
+
+    def __init__(self, forward: Callable, samples: int):
+        import tensorflow as tf
+
+        self.concrete = tf.function(forward).get_concrete_function(tf.TensorSpec([1, samples], tf.float32, name="waveform"))
+        self._float: bytes | None = None
+
+    def float_flatbuffer(self) -> bytes:
+        """The float conversion with its tensor names (the int8 path matches scopes on them)."""
+        if self._float is None:
+            self._float = _converter(self.concrete, "none").convert()
+        return self._float
+
+    def convert(self, quantize: str = "none", representative: np.ndarray | None = None,
+                float_scope: str | None = None) -> bytes:
+        """A builtin-only flatbuffer, internal tensor names stripped.
+
+        `int8` needs representative windows for calibration; operators under name scope `float_scope`
+        (the front end) stay float.
+        """
+        import tensorflow as tf
+
+        if quantize not in QUANTIZE:
+            raise UsageError(f"--quantize {quantize}: choose from {', '.join(QUANTIZE)}")
+        if quantize == "none":
+            return strip_names(self.float_flatbuffer())
+        if quantize == "dynamic":
+            return strip_names(_converter(self.concrete, quantize).convert())
+        if representative is None or len(representative) == 0:
+            raise UsageError("--quantize int8 needs representative windows (the training data) for calibration")
+
+        def windows():
+            for window in representative:
+                yield [np.asarray(window, np.float32)[None]]
+
+        keep_float = op_output_names(self.float_flatbuffer(), float_scope) if float_scope else []
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=_converter(self.concrete, "int8", windows),
+            debug_dataset=lambda: ([np.asarray(w, np.float32)[None]] for w in representative[:4]),
+            debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=keep_float),
+        )
+        return strip_names(debugger.get_nondebug_quantized_model())
+
+
 def convert(forward: Callable, samples: int, quantize: str = "none", representative: np.ndarray | None = None,
             float_scope: str | None = None) -> bytes:
-    """`forward` (a (1, samples) waveform -> (1, classes) scores) as a builtin-only flatbuffer.
-
-    `int8` needs representative windows for calibration; operators under name scope `float_scope`
-    (the front end) stay float. Internal tensor names are stripped.
-    """
-    import tensorflow as tf
-
-    if quantize not in QUANTIZE:
-        raise UsageError(f"--quantize {quantize}: choose from {', '.join(QUANTIZE)}")
-    concrete = tf.function(forward).get_concrete_function(tf.TensorSpec([1, samples], tf.float32, name="waveform"))
-    if quantize != "int8":
-        return strip_names(_converter(concrete, quantize).convert())
-    if representative is None or len(representative) == 0:
-        raise UsageError("--quantize int8 needs representative windows (the training data) for calibration")
-
-    def windows():
-        for window in representative:
-            yield [np.asarray(window, np.float32)[None]]
-
-    keep_float = op_output_names(_converter(concrete, "none").convert(), float_scope) if float_scope else []
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=_converter(concrete, "int8", windows),
-        debug_dataset=lambda: ([np.asarray(w, np.float32)[None]] for w in representative[:4]),
-        debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=keep_float),
-    )
-    return strip_names(debugger.get_nondebug_quantized_model())
+    """One conversion of `forward` (see `Conversion`)."""
+    return Conversion(forward, samples).convert(quantize, representative, float_scope)
 
 
 def strip_names(flatbuffer: bytes) -> bytes:

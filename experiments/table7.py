@@ -2,6 +2,7 @@
 
     python experiments/table7.py                  # generated fsd50k corpus, the LEAN model of table6
     python experiments/table7.py --quick          # the --quick LEAN model of table6, fewer eval clips
+    python experiments/table7.py --quantize int8  # only the full-int8 file
     python experiments/table7.py --data FSD50K --yamnet yamnet.h5
 
 Exports the trained LEAN model (trained here if table6 has not) as float, dynamic-range and
@@ -22,7 +23,7 @@ from audioprep.report import markdown_table
 from audioprep.tflite_export import QUANTIZE
 from experiments import harness, lean_setup
 from lean.evaluate import evaluate
-from lean.export import calibration_windows, export_tflite
+from lean.export import Exporter, calibration_windows
 from lean.scoring import KerasScorer, TfliteScorer
 from lean.timing import busy_window, median_latency_ms
 
@@ -34,6 +35,8 @@ def _main(argv=None) -> int:
     parser = harness.parser(__doc__, "table7", lean_setup.DATA_HELP, runs=lean_setup.RUNS)
     lean_setup.add_arguments(parser)
     parser.add_argument("--repeats", type=int_at_least(1), default=100, help="timed invokes per latency figure")
+    parser.add_argument("--quantize", nargs="+", choices=QUANTIZE, default=QUANTIZE,
+                        help="only these exports (default: all three)")
     args = parser.parse_args(argv)
     started = time.time()
     s = lean_setup.setup(args)
@@ -44,9 +47,10 @@ def _main(argv=None) -> int:
     window = busy_window(eval_set.clips, params.patch_samples)
     representative = calibration_windows(s.data.splits["train"].clips, params, s.budget.calibration_windows)
     rows, results = [], {"keras": {"mAP": keras_result["mAP"], "mAUC": keras_result["mAUC"]}}
-    for q in QUANTIZE:
+    exporter = Exporter(model, s.data.vocabulary, params)  # traced once for every file
+    for q in (q for q in QUANTIZE if q in args.quantize):
         path = s.runs / "tflite" / f"lean_{q}.tflite"
-        report = export_tflite(model, path, s.data.vocabulary, q, representative if q == "int8" else None, params)
+        report = exporter.write(path, q, representative if q == "int8" else None)
         result = evaluate(TfliteScorer(path, threads=2), eval_set, params)
         latency = {t: median_latency_ms(TfliteScorer(path, threads=t).score_one, window, args.repeats) for t in (1, 2)}
         results[q] = {**report, "mAP": result["mAP"], "mAUC": result["mAUC"], "latency_ms": latency}

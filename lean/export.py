@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from audioprep.errors import UsageError
-from audioprep.tflite_export import convert, parity, write_export
+from audioprep.tflite_export import Conversion, parity, write_export
 from audioprep.tflite_metadata import AudioModelInfo
 from lean.model import HEAD, build_model, is_multi_label
 from lean.params import LeanParams
@@ -48,6 +48,32 @@ def calibration_windows(clips: list[np.ndarray], params: LeanParams = LeanParams
     return np.stack([clip_patches(clips[i], params, 1)[0] for i in order])
 
 
+class Exporter:
+    """A trained model's TFLite twin, traced once, written as any number of files (float, dynamic, int8)."""
+
+    def __init__(self, model: keras.Model, labels: list[str], params: LeanParams = LeanParams()):
+        self.twin = export_model(model, params)
+        self.conversion = Conversion(lambda wave: self.twin(wave, training=False), params.patch_samples)
+        self.name, self.labels, self.params = model.name, tuple(labels), params
+
+    def write(self, out, quantize: str = "none", representative: np.ndarray | None = None) -> dict:
+        """Write `out` (.tflite, labels and rate in its metadata); check builtin-only ops and, for float, parity with Keras."""
+        params, multi = self.params, is_multi_label(self.twin)
+        flatbuffer = self.conversion.convert(quantize, representative, float_scope=FRONT_END)
+        info = AudioModelInfo(
+            name=f"LEAN {self.name}", labels=self.labels, sample_rate=params.sample_rate,
+            description=f"LEAN audio tagger (YAMNet front end, Bi-LSTM and attention head): {params.patch_seconds:g} s "
+                        f"windows at {params.sample_rate} Hz, "
+                        f"{'one sigmoid score per label' if multi else 'a softmax over the labels'}; export {quantize}",
+        )
+        report = {**write_export(flatbuffer, out, info), "quantize": quantize}
+        if representative is not None and len(representative):
+            probe = np.asarray(representative[:4], np.float32)  # in the calibrated range
+        else:
+            probe = np.random.default_rng(params.seed).uniform(-0.5, 0.5, (4, params.patch_samples)).astype(np.float32)
+        return {**report, **parity(TfliteScorer(out), lambda x: self.twin(x, training=False), probe, quantize)}
+
+
 def export_tflite(
     model: keras.Model,
     out,
@@ -56,19 +82,5 @@ def export_tflite(
     representative: np.ndarray | None = None,
     params: LeanParams = LeanParams(),
 ) -> dict:
-    """Write `out` (.tflite, labels and rate in its metadata); check builtin-only ops and, for float, parity with Keras."""
-    twin = export_model(model, params)
-    flatbuffer = convert(lambda wave: twin(wave, training=False), params.patch_samples, quantize, representative,
-                         float_scope=FRONT_END)
-    info = AudioModelInfo(
-        name=f"LEAN {model.name}", labels=tuple(labels), sample_rate=params.sample_rate,
-        description=f"LEAN audio tagger (YAMNet front end, Bi-LSTM and attention head): {params.patch_seconds:g} s "
-                    f"windows at {params.sample_rate} Hz, "
-                    f"{'one sigmoid score per label' if is_multi_label(model) else 'a softmax over the labels'}; export {quantize}",
-    )
-    report = {**write_export(flatbuffer, out, info), "quantize": quantize}
-    if representative is not None and len(representative):
-        probe = np.asarray(representative[:4], np.float32)  # in the calibrated range
-    else:
-        probe = np.random.default_rng(params.seed).uniform(-0.5, 0.5, (4, params.patch_samples)).astype(np.float32)
-    return {**report, **parity(TfliteScorer(out), lambda x: twin(x, training=False), probe, quantize)}
+    """One file of `model` (see `Exporter.write`)."""
+    return Exporter(model, labels, params).write(out, quantize, representative)

@@ -11,10 +11,11 @@ LEAN_LABELS = ["Knock", "Rain", "Speech"]
 
 @pytest.fixture(scope="session")
 def lean_float_export(tmp_path_factory):
-    """(model, keras_file, report): an untrained LEAN (seed 0), saved, and its float export alone in its folder."""
+    """(model, keras_file, report, exporter): an untrained LEAN (seed 0), saved, its float export alone in its
+    folder, and the exporter that wrote it (already traced and converted to float, for the int8 test)."""
     import keras
 
-    from lean.export import export_tflite
+    from lean.export import Exporter
     from lean.model import build_model
 
     keras.utils.set_random_seed(0)
@@ -22,8 +23,9 @@ def lean_float_export(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lean_float")
     (folder / "keras").mkdir()
     model.save(folder / "keras" / "lean.keras")
-    report = export_tflite(model, folder / "export" / "lean.tflite", LEAN_LABELS, "none")
-    return model, folder / "keras" / "lean.keras", report
+    exporter = Exporter(model, LEAN_LABELS)
+    report = exporter.write(folder / "export" / "lean.tflite", "none")
+    return model, folder / "keras" / "lean.keras", report, exporter
 
 
 def _options(model_path, mode, **extra):

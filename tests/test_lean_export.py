@@ -11,14 +11,13 @@ from mediapipe_fixtures import LEAN_LABELS as LABELS
 
 from audioprep.tflite_export import flex_ops
 from lean.__main__ import main
-from lean.export import export_tflite
 from lean.scoring import TfliteScorer, labels_path
 
 
 @pytest.fixture(scope="module")
 def exported(lean_float_export):
     """(model, folder, report): the session's untrained LEAN and the folder of its float export."""
-    model, _, report = lean_float_export
+    model, _, report, _ = lean_float_export
     return model, Path(report["path"]).parent, report
 
 
@@ -76,13 +75,13 @@ def test_tagging_with_a_tflite_model_does_not_import_tensorflow(exported, tmp_pa
     assert done.stdout.splitlines()[-1] == "0 []", done.stderr
 
 
-def test_int8_export_keeps_the_log_mel_front_end_float(exported, tmp_path):
+def test_int8_export_keeps_the_log_mel_front_end_float(exported, lean_float_export, tmp_path):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    model, _, float_report = exported
+    _, _, float_report = exported
     rng = np.random.default_rng(4)
     calibration = (rng.uniform(-1, 1, (8, 16000)) * rng.uniform(0.001, 0.5, (8, 1))).astype(np.float32)
-    report = export_tflite(model, tmp_path / "lean_int8.tflite", LABELS, "int8", calibration)
+    report = lean_float_export[3].write(tmp_path / "lean_int8.tflite", "int8", calibration)
     assert flex_ops(report["ops"]) == [] and "QUANTIZE" in report["ops"]
     plain = Interpreter(
         model_path=str(tmp_path / "lean_int8.tflite"),

@@ -38,13 +38,14 @@ def test_table6_then_table7_quick(small_layout, tmp_path, capsys):
     assert counts["classes"] >= counts["overall"] >= counts["by 5%"] >= counts["by 10%"] >= counts["by 20%"] >= 0
     assert (tmp_path / "t6" / "map.png").stat().st_size > 1000
 
-    # Table 7 exports table 6's LEAN model: it resumes that run instead of training another.
-    assert table7.main([*common, "--repeats", "3", "--out", str(tmp_path / "t7")]) == 0
+    # Table 7 exports table 6's LEAN model: it resumes that run instead of training another. The float and
+    # full-int8 files only (the dynamic-range one is a third conversion of the same traced model).
+    assert table7.main([*common, "--repeats", "3", "--quantize", "int8", "none", "--out", str(tmp_path / "t7")]) == 0
     printed = capsys.readouterr().out
     assert "== lean: resuming" in printed and "## Table IV" in printed
     t7 = json.loads((tmp_path / "t7" / "results.json").read_text())["results"]
-    # int8 weights: about a quarter of the float file (full int8 keeps a float mel matrix, so it is not the smallest).
-    assert t7["int8"]["bytes"] < 0.35 * t7["none"]["bytes"] and t7["dynamic"]["bytes"] < 0.35 * t7["none"]["bytes"]
-    for q in ("none", "dynamic", "int8"):
+    assert list(t7) == ["keras", "none", "int8"]  # in table order, whatever order the flag gave
+    assert t7["int8"]["bytes"] < 0.35 * t7["none"]["bytes"]  # int8 weights: about a quarter of the float file
+    for q in ("none", "int8"):
         assert t7[q]["parity_ok"] and 0.0 < t7[q]["mAP"] <= 1.0 and all(ms > 0 for ms in t7[q]["latency_ms"].values())
     assert abs(t7["none"]["mAP"] - t7["keras"]["mAP"]) < 0.01  # the float file scores as Keras does
