@@ -167,12 +167,24 @@ class Distribution:
 
 
 def float32_outputs(model) -> None:
-    """Make the layers that produce a functional model's outputs compute in float32 (stable losses, float32 scores)."""
-    outputs = getattr(model, "outputs", None)
-    if not outputs:
+    """Make the layers that produce a functional model's outputs compute in float32 (stable losses, float32 scores);
+    a subclassed model's are those of the functional models it holds (the mel generators' encoder, decoder, ...)."""
+    nets = [model] if getattr(model, "outputs", None) else [n for n in model.layers if getattr(n, "outputs", None)]
+    if not nets:
         raise UsageError(f"--mixed-precision: {model.name} is not a functional model; its outputs cannot be kept float32")
-    for tensor in outputs:
-        tensor._keras_history.operation.dtype_policy = "float32"
+    for net in nets:
+        for tensor in net.outputs:
+            tensor._keras_history.operation.dtype_policy = "float32"
+
+
+def replica_values(strategy, part, replicas: int | None = None):
+    """`part(r)` (numpy arrays) as the input of replica r (of `replicas`, default all) for `strategy.run`; each
+    worker makes only its own replicas' parts."""
+    import tensorflow as tf
+
+    replicas = replicas or strategy.num_replicas_in_sync
+    return strategy.experimental_distribute_values_from_function(
+        lambda ctx: tf.nest.map_structure(tf.convert_to_tensor, part(ctx.replica_id_in_sync_group % replicas)))
 
 
 def _multiworker_fit(strategy):
@@ -204,7 +216,6 @@ class _MultiWorkerLoop:
         """Batch `index` split into one part per replica (this worker's parts only); None if it has too few rows."""
         import keras
         import numpy as np
-        import tensorflow as tf
 
         from audioprep.batches import ShuffledBatches
 
@@ -222,8 +233,7 @@ class _MultiWorkerLoop:
             if len(keras.tree.flatten(batch)[0]) < replicas:
                 return None
             part = lambda r: keras.tree.map_structure(lambda a: np.array_split(np.asarray(a), replicas)[r], batch)  # noqa: E731
-        return self.strategy.experimental_distribute_values_from_function(
-            lambda ctx: tf.nest.map_structure(tf.convert_to_tensor, part(ctx.replica_id_in_sync_group % replicas)))
+        return replica_values(self.strategy, part, replicas)
 
     def evaluate(self, data) -> dict:
         """Validation logs over all of `data` on this worker (every worker computes the same)."""

@@ -84,8 +84,9 @@ def train_variant(
         return compile_model(model, params)
 
     model = dist.build(make)
-    # The probe trains the head outside any strategy, in float32: one process, the default policy.
-    probe = uses_probe(variant, params) and dist.params == distribute.DistributeParams()
+    # The probe trains the head outside any strategy, in float32, on embeddings of the decoded store: one
+    # process, the default policy, no shards.
+    probe = uses_probe(variant, params) and dist.params == distribute.DistributeParams() and shards is None
     run.write_params(
         params,
         variant=variant,

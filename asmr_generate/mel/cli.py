@@ -66,20 +66,18 @@ def _train(args) -> int:
     from audioprep.runs import check_run_folder
 
     check_run_folder(args.out, args.resume)  # before minutes of loading slices
-    if args.strategy != "default" or args.mixed_precision:  # the steps of models.py sum replica gradients as is
-        raise UsageError(f"--strategy {args.strategy}{' --mixed-precision' if args.mixed_precision else ''}: the "
-                         f"{args.model} trains with its own step, which does not scale its loss per replica or for "
-                         "float16 yet; use the default strategy (docs/distribute.md)")
+    dist = distribute.from_args(args)
     params = with_overrides(MODEL_PARAMS[args.model](), epochs=args.epochs, batch_size=args.batch_size)
     if args.model != "cgan":
         params = with_overrides(params, latent_dim=args.latent_dim, decoder_depth=args.decoder_depth)
     if args.model == "vae" and args.no_collapse_remedy:
         params = with_overrides(params, kl_warmup_epochs=0, free_bits=0.0)
+    dist.check_batch(params.batch_size)
     sets = load_slice_sets(args.data, QUICK_SLICES_PER_FILE if args.quick else None, seed=args.seed)
     if len(sets["train"]) == 0 or len(sets["val"]) == 0:
         raise UsageError(f"--data {args.data}: no usable slices in the train/val splits")
     print(f"{args.model}: {len(sets['train'])} train / {len(sets['val'])} val slices, classes: {', '.join(sets['train'].classes)}")
-    train(args.model, params, sets, args.out, resume=args.resume, seed=args.seed, verbose=2)
+    train(args.model, params, sets, args.out, resume=args.resume, seed=args.seed, verbose=2, distribution=dist)
     print(f"saved run to {args.out}")
     return 0
 

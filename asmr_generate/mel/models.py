@@ -4,6 +4,12 @@ Every model takes and returns log-mels; inside, the nets work on [0, 1] (the sig
 range) through an affine map fixed from the training data's 0.1 / 99.9 percentiles and stored in
 the model's config, so a saved `.keras` file is all `vary` / `blend` / `sample` need.
 The GAN keeps both nets and both optimisers in one saved model, so `--resume` restores all four.
+
+The training steps run per replica under any `tf.distribute` strategy (audioprep.distribute) and give the
+numbers of one device for the same global batch: each replica's loss counts 1/R (the optimizer sums the
+replicas' gradients), batch statistics (the VAE's free-bits KL, the generator's batch norm) are taken over
+the whole global batch, and each replica draws its own rows of the global batch's noise. Under mixed
+precision the optimizers scale the loss (a `LossScaleOptimizer` unscales the gradients).
 """
 
 from __future__ import annotations
@@ -38,6 +44,47 @@ class _MelScaled(keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "mel_low": self.mel_low, "mel_high": self.mel_high}
+
+
+def replica_share(loss):
+    """This replica's part of the global batch's mean loss (`tf.nn.compute_average_loss`): the optimizer sums
+    the R replicas' gradients, so each replica's own batch mean counts 1/R."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / replicas if replicas > 1 else loss
+
+
+def replica_mean(value):
+    """`value`'s mean over the replicas in sync: a batch statistic of the whole global batch, whose gradient
+    flows back to every replica."""
+    ctx = tf.distribute.get_replica_context()
+    return value if ctx is None or ctx.num_replicas_in_sync == 1 else ctx.all_reduce("MEAN", value)
+
+
+def replica_normal(shape, seed_generator):
+    """Standard normal noise of `shape` for this replica's rows of the global batch: each replica draws the whole
+    batch's noise from the shared generator state and keeps its own rows, so no two replicas get the same noise
+    and the numbers are those of one device."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return keras.random.normal(shape, seed=seed_generator)
+    shape = tf.convert_to_tensor(shape)
+    rows = shape[0]
+    whole = keras.random.normal(tf.concat([[rows * ctx.num_replicas_in_sync], shape[1:]], 0), seed=seed_generator)
+    start = ctx.replica_id_in_sync_group * rows
+    return tf.reshape(whole[start : start + rows], shape)
+
+
+def apply_gradients(optimizer, grads, variables) -> None:
+    """`optimizer.apply_gradients`; under a loss-scale optimizer and R > 1 replicas, every replica's gradients
+    are made non-finite when any replica's are. Keras's `LossScaleOptimizer` checks only the first replica's own
+    gradients before the optimizer sums them, so a float16 overflow on another replica would reach the weights
+    instead of skipping the step and lowering the scale."""
+    ctx = tf.distribute.get_replica_context()
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) and ctx is not None and ctx.num_replicas_in_sync > 1:
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+        everywhere = ctx.all_reduce("SUM", 1.0 - tf.cast(finite, "float32")) == 0
+        grads = [g * tf.cast(tf.where(everywhere, 1.0, float("nan")), g.dtype) for g in grads]
+    optimizer.apply_gradients(zip(grads, variables, strict=True))
 
 
 # --------------------------------------------------------------------------- AE / VAE
@@ -154,8 +201,8 @@ class MelAE(_MelScaled):
         x = keras.utils.unpack_x_y_sample_weight(data)[0]  # a PyDataset yields (x,)
         with tf.GradientTape() as tape:
             loss, logs = self._loss_terms(x, training=True)
-        grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
+            scaled = self.optimizer.scale_loss(replica_share(loss))  # a loss-scale optimizer unscales the gradients
+        apply_gradients(self.optimizer, tape.gradient(scaled, self.trainable_variables), self.trainable_variables)
         return self._track(logs)
 
     def test_step(self, data):
@@ -228,10 +275,10 @@ same objective for every setting of the remedy, so runs are selected and compare
     def _loss_terms(self, x, training):
         unit = self.to_unit(x)
         mean, log_var = self.encoder(unit, training=training)
-        eps = keras.random.normal(tf.shape(mean), seed=self.seed_generator)
+        eps = replica_normal(tf.shape(mean), self.seed_generator)
         z = mean + tf.exp(0.5 * log_var) * eps
         recon = reconstruction_loss(unit, self.decoder(z, training=training))
-        kl_dims = tf.reduce_mean(kl_per_dimension(mean, log_var), axis=0)
+        kl_dims = replica_mean(tf.reduce_mean(kl_per_dimension(mean, log_var), axis=0))
         kl = tf.reduce_sum(kl_dims)
         penalised = tf.reduce_sum(tf.maximum(kl_dims, self.free_bits))
         loss = self.recon_weight * recon + self.beta * penalised
@@ -301,8 +348,7 @@ class MelCGAN(_MelScaled):
         self.classes = list(classes)
         self.learning_rate, self.beta_1, self.seed = float(learning_rate), float(beta_1), int(seed)
         self.noise_dim = int(generator.inputs[0].shape[-1])
-        self.g_optimizer = keras.optimizers.Adam(learning_rate, beta_1=beta_1)
-        self.d_optimizer = keras.optimizers.Adam(learning_rate, beta_1=beta_1)
+        self.g_optimizer, self.d_optimizer = self._optimizer(), self._optimizer()
         self.g_optimizer.build(self._g_vars())
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -315,6 +361,18 @@ class MelCGAN(_MelScaled):
         emb = keras.Sequential([keras.Input((), dtype="int32"), layers.Embedding(len(classes), p.embedding_dim)],
                                name="label_embedding")
         return cls(gen, disc, emb, classes, mel_low, mel_high, p.learning_rate, p.beta_1, seed)
+
+    def _optimizer(self):
+        """Adam, with dynamic loss scaling when the model computes in float16 (a mixed-precision run)."""
+        adam = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
+        return keras.optimizers.LossScaleOptimizer(adam) if self.dtype_policy.name == "mixed_float16" else adam
+
+    def sync_batch_norm(self, replicas: int) -> None:
+        """The generator's batch statistics over the whole global batch when it is split across replicas, so
+        it trains as on one device and every replica keeps the same moving statistics; plain batch norm on one."""
+        for layer in self.generator.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.synchronized = replicas > 1
 
     def _g_vars(self):
         return self.generator.trainable_variables + self.embedding.trainable_variables
@@ -346,27 +404,30 @@ class MelCGAN(_MelScaled):
         noise, labels = inputs
         return self.from_unit(self.generator([noise, self.embedding(labels)], training=training))
 
-    @tf.function(reduce_retracing=True)
     def train_batch(self, x, y):
-        """One discriminator and one generator update; returns (d_loss, g_loss, D(real), D(fake))."""
+        """One discriminator and one generator update on this replica's rows (the whole batch on one device; the
+        training loop runs it as a graph in `strategy.run`); returns (d_loss, g_loss, D(real), D(fake)) of them."""
         real = self.to_unit(x)
         batch = tf.shape(real)[0]
-        noise = keras.random.normal((batch, self.noise_dim), seed=self.seed_generator)
-        bce = keras.losses.BinaryCrossentropy()
+        noise = replica_normal((batch, self.noise_dim), self.seed_generator)
+        bce = keras.losses.BinaryCrossentropy()  # under R replicas Keras makes it a replica's share: its mean / R
         fake = self.generator([noise, self.embedding(y)], training=True)
         with tf.GradientTape() as tape:
             p_real = self.discriminator([real, y], training=True)
             p_fake = self.discriminator([fake, y], training=True)
             d_loss = bce(tf.fill(tf.shape(p_real), 0.9), p_real) + bce(tf.zeros_like(p_fake), p_fake)
+            scaled = self.d_optimizer.scale_loss(d_loss)
         d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars, strict=True))
-        noise = keras.random.normal((batch, self.noise_dim), seed=self.seed_generator)
+        apply_gradients(self.d_optimizer, tape.gradient(scaled, d_vars), d_vars)
+        noise = replica_normal((batch, self.noise_dim), self.seed_generator)
         with tf.GradientTape() as tape:
             p_gen = self.discriminator([self.generator([noise, self.embedding(y)], training=True), y], training=False)
             g_loss = bce(tf.ones_like(p_gen), p_gen)
+            scaled = self.g_optimizer.scale_loss(g_loss)
         g_vars = self._g_vars()
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars, strict=True))
-        return d_loss, g_loss, tf.reduce_mean(p_real), tf.reduce_mean(p_fake)
+        apply_gradients(self.g_optimizer, tape.gradient(scaled, g_vars), g_vars)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return d_loss * replicas, g_loss * replicas, tf.reduce_mean(p_real), tf.reduce_mean(p_fake)
 
     def get_config(self):
         ser = keras.saving.serialize_keras_object

@@ -4,6 +4,10 @@ Both paths write `best.keras`, `last.keras`, `history.csv`, `params.json`, and a
 `samples/epoch_XXX.png` every `grid_every` epochs (fixed validation inputs and their
 reconstructions, or one row of samples per label), and both resume exactly from the run's checkpoint
 (audioprep.runs): batches come in a per-(seed, epoch) order.
+
+Both train under every strategy of audioprep.distribute and with mixed precision: the AE / VAE through
+`Distribution.fit`, the cGAN's loop through `strategy.run` over the replicas' parts of each global batch.
+Only the chief writes the run folder and the grids.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import tensorflow as tf
 from asmr_generate.mel.models import KLWarmup, MelCGAN, build, mel_range
 from asmr_generate.mel.params import CGANParams, GenerateParams, VAEParams
 from asmr_generate.mel.plots import save_mel_grid
+from audioprep import distribute
 from audioprep.batches import ShuffledBatches
 from audioprep.runs import RunDir
 from audioprep.slices import SliceSet
@@ -54,23 +59,25 @@ class ReconstructionGrid(keras.callbacks.Callback):
 
 
 def train_autoencoder(name: str, params, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0,
-                      verbose: int = 2) -> keras.Model:
+                      verbose: int = 2, distribution: distribute.Distribution | None = None) -> keras.Model:
     """Train "ae" or "vae" on the slice sets; returns the final model (best.keras is kept beside it)."""
+    dist = distribution or distribute.Distribution()
+    dist.check_batch(params.batch_size)
     keras.utils.set_random_seed(seed)
-    run = RunDir(out, resume=resume, monitor="val_elbo" if name == "vae" else "val_loss")
+    run = RunDir(out, resume=resume, monitor="val_elbo" if name == "vae" else "val_loss", chief=dist.chief)
     train, val = sets["train"], sets["val"]
     low, high = mel_range(train.x)
     frames, n_mels = train.x.shape[1:]
-    model = build(name, params, frames, n_mels, low, high, seed=seed)
+    model = dist.build(lambda: build(name, params, frames, n_mels, low, high, seed=seed))
     run.write_params(params, model=name, mel_low=low, mel_high=high, train_slices=len(train), val_slices=len(val),
-                     classes=train.classes, seed=seed)
-    callbacks = [ReconstructionGrid(run.path / "samples", _grid_inputs(val), params.grid_every)]
+                     classes=train.classes, seed=seed, distribute=dist.describe(params.batch_size))
+    callbacks = [ReconstructionGrid(run.path / "samples", _grid_inputs(val), params.grid_every)] if dist.chief else []
     if isinstance(params, VAEParams):
         callbacks.append(KLWarmup(params.beta, params.kl_warmup_epochs))
     x = train.x.astype(np.float32)
     batches = ShuffledBatches(len(x), params.batch_size, lambda i: x[i], seed=seed)
-    return run.fit(model, batches, params.epochs, validation_data=_dataset(val.x, params.batch_size),
-                   callbacks=callbacks, verbose=verbose)
+    return dist.fit(run, model, batches, params.epochs, validation_data=_dataset(val.x, params.batch_size),
+                    callbacks=callbacks, verbose=verbose)
 
 
 def _spectrum_gap(model: MelCGAN, val: SliceSet, per_class: int, seed: int) -> float:
@@ -90,44 +97,64 @@ def _label_grid(model: MelCGAN, path: Path, epoch: int, per_label: int = 4) -> N
     save_mel_grid(path, mels, columns=per_label, title=f"epoch {epoch}: one row per label (fixed noise)")
 
 
+def _cgan_step(dist: distribute.Distribution, model: MelCGAN):
+    """`train_batch` on every replica's part of a global batch; the logs averaged over the replicas."""
+
+    def step(batch):
+        logs = dist.strategy.run(model.train_batch, args=batch)
+        return [dist.strategy.reduce("MEAN", v, axis=None) for v in logs]
+
+    return tf.function(step, reduce_retracing=True)
+
+
 def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0,
-               verbose: int = 2) -> MelCGAN:
+               verbose: int = 2, distribution: distribute.Distribution | None = None) -> MelCGAN:
     """Custom loop: one D and one G step per batch; best.keras = lowest validation spectrum gap."""
+    dist = distribution or distribute.Distribution()
+    dist.check_batch(params.batch_size)
     keras.utils.set_random_seed(seed)
-    run = RunDir(out, resume=resume, monitor="val_spectrum_gap")
+    run = RunDir(out, resume=resume, monitor="val_spectrum_gap", chief=dist.chief)
     train, val = sets["train"], sets["val"]
     if run.initial_epoch:
-        model = run.restore()
+        with dist.scope():  # the policy too: a mixed model's loss-scale optimizers come back whole
+            model = run.restore()
     else:
         low, high = mel_range(train.x)
-        model = build("cgan", params, *train.x.shape[1:], low, high, classes=train.classes, seed=seed)
+        model = dist.build(lambda: build("cgan", params, *train.x.shape[1:], low, high, classes=train.classes,
+                                         seed=seed))
         run.write_params(params, model="cgan", mel_low=low, mel_high=high, train_slices=len(train),
-                         val_slices=len(val), classes=train.classes, seed=seed)
+                         val_slices=len(val), classes=train.classes, seed=seed,
+                         distribute=dist.describe(params.batch_size))
+    model.sync_batch_norm(dist.replicas)
+    step = _cgan_step(dist, model)
     x, y = train.x.astype(np.float32), train.y.astype(np.int32)
-    steps = int(np.ceil(len(x) / params.batch_size))
+    batch_size, replicas = params.batch_size, dist.replicas
+    steps = len(x) // batch_size + int(len(x) % batch_size >= replicas)  # a last batch under R rows is dropped
     for epoch in range(run.initial_epoch, params.epochs):
         order = np.random.default_rng([seed, epoch]).permutation(len(x))
         bar = keras.utils.Progbar(steps, verbose=1 if verbose == 1 else 0)
         sums = np.zeros(4)
-        for step in range(steps):
-            idx = order[step * params.batch_size : (step + 1) * params.batch_size]
-            values = np.array([float(v) for v in model.train_batch(tf.constant(x[idx]), tf.constant(y[idx]))])
+        for index in range(steps):
+            parts = np.array_split(order[index * batch_size : (index + 1) * batch_size], replicas)
+            batch = distribute.replica_values(dist.strategy, lambda r, parts=parts: (x[parts[r]], y[parts[r]]))
+            values = np.array([float(v) for v in step(batch)])
             sums += values
-            bar.update(step + 1, list(zip(("d_loss", "g_loss"), values[:2], strict=True)))
+            bar.update(index + 1, list(zip(("d_loss", "g_loss"), values[:2], strict=True)))
         logs = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), sums / steps, strict=True))
         logs["val_spectrum_gap"] = _spectrum_gap(model, val, per_class=16, seed=seed)
         run.end_epoch(epoch, logs, model)
         if verbose:
             print(f"epoch {epoch + 1}/{params.epochs} " + " ".join(f"{k} {v:.4f}" for k, v in logs.items()), flush=True)
-        if (epoch + 1) % max(1, params.grid_every) == 0:
+        if dist.chief and (epoch + 1) % max(1, params.grid_every) == 0:
             _label_grid(model, run.path / "samples" / f"epoch_{epoch + 1:03d}.png", epoch + 1)
     return model
 
 
-def train(name: str, params, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0, verbose: int = 2):
+def train(name: str, params, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0, verbose: int = 2,
+          distribution: distribute.Distribution | None = None):
     if name == "cgan":
-        return train_cgan(params, sets, out, resume, seed, verbose)
-    return train_autoencoder(name, params, sets, out, resume, seed, verbose)
+        return train_cgan(params, sets, out, resume, seed, verbose, distribution)
+    return train_autoencoder(name, params, sets, out, resume, seed, verbose, distribution)
 
 
 def with_overrides(params, **overrides):
