@@ -101,7 +101,6 @@ def test_lean_train_killed_mid_epoch_resumes_bit_for_bit(small_layout, tmp_path,
 
     from lean import train
     from lean.__main__ import main
-
     from lean.params import LeanParams
     from lean.yamnet import save_yamnet_h5, yamnet
 
