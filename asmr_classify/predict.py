@@ -196,13 +196,20 @@ def _with_embedding(model):
     return keras.Model(model.inputs, [model.output, layer.output])
 
 
-def predict_proba(model, x, batch_size: int = 256) -> np.ndarray:
-    """(k, n_classes) class probabilities of a batch of model inputs (a keras.Model or a Classifier)."""
-    model = getattr(model, "model", model)
+def predict_batched(model, x, batch_size: int = 256) -> np.ndarray:
+    """A Keras model's outputs for inputs `x`, `batch_size` at a time through its compiled predict function
+    (`predict_on_batch`): the graph and batches of `model.predict` without its per-call dataset and callback
+    set-up, which cost ~0.2 s a call (table 4 judges ~80 sets of generated slices)."""
     x = np.asarray(x, dtype=np.float32)
     if len(x) == 0:
         return np.zeros((0, model.output_shape[-1]), np.float32)
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    return np.concatenate([np.asarray(model.predict_on_batch(x[i : i + batch_size]))
+                           for i in range(0, len(x), batch_size)])
+
+
+def predict_proba(model, x, batch_size: int = 256) -> np.ndarray:
+    """(k, n_classes) class probabilities of model inputs (a keras.Model or a Classifier)."""
+    return predict_batched(getattr(model, "model", model), x, batch_size)
 
 
 def predict_batch(clf: Classifier, x: np.ndarray) -> np.ndarray:

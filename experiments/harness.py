@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from asmr_classify.models import embedding_model
-from asmr_classify.predict import load_classifier, predict_proba
+from asmr_classify.predict import load_classifier, predict_batched, predict_proba
 from audioprep.cli import existing_path
 from audioprep.report import pyplot
 from audioprep.runs import environment
@@ -92,4 +92,4 @@ class Judge:
     def embed(self, x: np.ndarray) -> np.ndarray:
         if self._embedder is None:
             self._embedder = embedding_model(self.model)
-        return np.asarray(self._embedder.predict(np.asarray(x, np.float32), batch_size=256, verbose=0))
+        return predict_batched(self._embedder, x)
