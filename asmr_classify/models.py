@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 from asmr_classify.params import DEFAULTS, model_kwargs
+from audioprep import loss_scale
 from audioprep.errors import UsageError
 from audioprep.params import MelSliceParams
 
@@ -113,7 +114,7 @@ def build(name: str, input_shape=None, num_classes: int | None = None, **params)
     inp = keras.Input(input_shape, name="input")
     model = keras.Model(inp, _BUILDERS[name](inp, num_classes, **hp), name=name)
     optimizer = keras.optimizers.get({"class_name": hp["optimizer"], "config": {"learning_rate": hp["learning_rate"]}})
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=loss_scale.for_model(model, optimizer), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import keras
 
-from audioprep import distribute
+from audioprep import distribute, loss_scale
 from audioprep.errors import UsageError
 from audioprep.runs import BEST, RunDir, load_model
 from lean.augment import batch_augmented, training_batches
@@ -38,7 +38,7 @@ def compile_model(model: keras.Model, params: LeanParams) -> keras.Model:
     multi_label = is_multi_label(model)
     metrics = [keras.metrics.AUC(curve="PR", multi_label=True, num_labels=classes, name="pr_auc")]
     model.compile(
-        optimizer=keras.optimizers.Adam(params.learning_rate),
+        optimizer=loss_scale.for_model(model, keras.optimizers.Adam(params.learning_rate)),
         loss="binary_crossentropy" if multi_label else "categorical_crossentropy",
         metrics=metrics if multi_label else [*metrics, keras.metrics.CategoricalAccuracy(name="accuracy")],
     )

@@ -220,6 +220,7 @@ def test_mixed_precision_trains_resumes_and_its_model_predicts_float32(tmp_path)
 
     from asmr_classify.train import train_classifier
     from audioprep.distribute import DistributeParams, Distribution
+    from audioprep.loss_scale import ReplicaLossScaleOptimizer
     from audioprep.runs import load_model
 
     corpus = tiny_corpus()
@@ -230,8 +231,8 @@ def test_mixed_precision_trains_resumes_and_its_model_predicts_float32(tmp_path)
         train_classifier("cnn1d", out=tmp_path / "mixed", corpus=corpus, verbose=0, distribution=dist, resume=True,
                          **{**SMALL, "epochs": 2})
     assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
-    with dist.scope():
-        assert isinstance(load_model(tmp_path / "mixed").optimizer, keras.optimizers.LossScaleOptimizer)
+    with dist.scope():  # the loss scaling that skips a step when any replica overflows, as saved
+        assert isinstance(load_model(tmp_path / "mixed").optimizer, ReplicaLossScaleOptimizer)
     assert keras.mixed_precision.global_policy().name == "float32"  # the policy does not leak
     model = load_model(tmp_path / "mixed")
     policies = {layer.dtype_policy.name for layer in model.layers}

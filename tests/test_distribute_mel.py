@@ -53,21 +53,21 @@ def sgd_weights(dist) -> list[float]:
 
 
 def overflow_on_one_replica(dist) -> dict:
-    """A loss-scale optimizer whose gradients overflow on the second replica only, stepped once."""
+    """audioprep.loss_scale's optimizer, whose gradients overflow on the second replica only, stepped once."""
     import keras
     import tensorflow as tf
 
-    from asmr_generate.mel.models import apply_gradients
+    from audioprep.loss_scale import ReplicaLossScaleOptimizer
 
     with dist.scope():
         weights = keras.Variable([1.0, 2.0])
-        optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1))
+        optimizer = ReplicaLossScaleOptimizer(keras.optimizers.SGD(0.1))
         optimizer.build([weights])
     scale = float(optimizer.dynamic_scale.numpy())
 
     def step():
         second = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, "float32")
-        apply_gradients(optimizer, [tf.ones(2) / (1.0 - second)], [weights])  # 1 on replica 0, inf on replica 1
+        optimizer.apply_gradients([(tf.ones(2) / (1.0 - second), weights)])  # 1 on replica 0, inf on replica 1
 
     tf.function(lambda: dist.strategy.run(step))()
     return {"weights": weights.numpy().tolist(), "scale": float(optimizer.dynamic_scale.numpy()) / scale}
@@ -123,6 +123,7 @@ def test_mixed_precision_trains_resumes_and_generates_float32(name, tmp_path):
 
     from asmr_generate.mel.train import train
     from audioprep.distribute import DistributeParams, Distribution
+    from audioprep.loss_scale import ReplicaLossScaleOptimizer
     from audioprep.runs import load_model
 
     dist = Distribution(DistributeParams(mixed_precision=True))
@@ -138,7 +139,7 @@ def test_mixed_precision_trains_resumes_and_generates_float32(name, tmp_path):
     model = load_model(out)
     nets = (model.generator, model.discriminator) if name == "cgan" else (model.encoder, model.decoder)
     optimizers = (model.g_optimizer, model.d_optimizer) if name == "cgan" else (model.optimizer,)
-    assert all(isinstance(o, keras.optimizers.LossScaleOptimizer) for o in optimizers)
+    assert all(isinstance(o, ReplicaLossScaleOptimizer) for o in optimizers)  # after a load too
     for net in nets:  # float16 inside, float32 outputs
         assert "mixed_float16" in {layer.dtype_policy.name for layer in net.layers}
         assert {tensor._keras_history.operation.dtype_policy.name for tensor in net.outputs} == {"float32"}

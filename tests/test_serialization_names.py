@@ -34,7 +34,7 @@ REGISTERED = (
     "lean>UnrolledBiLSTM",
 )
 # Names added since (new layers, not renames): listed so that an accidental rename still fails.
-ADDED = ("lean>SpecAugment",)
+ADDED = ("lean>SpecAugment", "audioprep>ReplicaLossScaleOptimizer")
 # Where asmr_generate's Keras classes lived before the split: files saved then record these modules.
 OLD_MODULES = {
     "asmr_generate.mel.models": "asmr_generate.mel_models",

@@ -9,7 +9,7 @@ The training steps run per replica under any `tf.distribute` strategy (audioprep
 numbers of one device for the same global batch: each replica's loss counts 1/R (the optimizer sums the
 replicas' gradients), batch statistics (the VAE's free-bits KL, the generator's batch norm) are taken over
 the whole global batch, and each replica draws its own rows of the global batch's noise. Under mixed
-precision the optimizers scale the loss (a `LossScaleOptimizer` unscales the gradients).
+precision the optimizers scale the loss (`audioprep.loss_scale`: an overflow on any replica skips the step).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from keras import layers
 
 from asmr_generate import SERIALIZATION_PACKAGE
 from asmr_generate.mel.params import AEParams, CGANParams, VAEParams
+from audioprep import loss_scale
 
 
 def mel_range(x: np.ndarray) -> tuple[float, float]:
@@ -72,19 +73,6 @@ def replica_normal(shape, seed_generator):
     whole = keras.random.normal(tf.concat([[rows * ctx.num_replicas_in_sync], shape[1:]], 0), seed=seed_generator)
     start = ctx.replica_id_in_sync_group * rows
     return tf.reshape(whole[start : start + rows], shape)
-
-
-def apply_gradients(optimizer, grads, variables) -> None:
-    """`optimizer.apply_gradients`; under a loss-scale optimizer and R > 1 replicas, every replica's gradients
-    are made non-finite when any replica's are. Keras's `LossScaleOptimizer` checks only the first replica's own
-    gradients before the optimizer sums them, so a float16 overflow on another replica would reach the weights
-    instead of skipping the step and lowering the scale."""
-    ctx = tf.distribute.get_replica_context()
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) and ctx is not None and ctx.num_replicas_in_sync > 1:
-        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
-        everywhere = ctx.all_reduce("SUM", 1.0 - tf.cast(finite, "float32")) == 0
-        grads = [g * tf.cast(tf.where(everywhere, 1.0, float("nan")), g.dtype) for g in grads]
-    optimizer.apply_gradients(zip(grads, variables, strict=True))
 
 
 # --------------------------------------------------------------------------- AE / VAE
@@ -154,7 +142,7 @@ class MelAE(_MelScaled):
     def build_new(cls, p: AEParams, frames: int, n_mels: int, mel_low: float, mel_high: float, **kwargs):
         enc = build_encoder(p, frames, n_mels, variational=cls.variational)
         model = cls(enc, build_decoder(p, frames, n_mels), mel_low, mel_high, vary_noise=p.vary_noise, **kwargs)
-        model.compile(optimizer=keras.optimizers.Adam(p.learning_rate))
+        model.compile(optimizer=loss_scale.for_model(model, keras.optimizers.Adam(p.learning_rate)))
         return model
 
     @property
@@ -202,7 +190,8 @@ class MelAE(_MelScaled):
         with tf.GradientTape() as tape:
             loss, logs = self._loss_terms(x, training=True)
             scaled = self.optimizer.scale_loss(replica_share(loss))  # a loss-scale optimizer unscales the gradients
-        apply_gradients(self.optimizer, tape.gradient(scaled, self.trainable_variables), self.trainable_variables)
+        grads = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
         return self._track(logs)
 
     def test_step(self, data):
@@ -364,8 +353,7 @@ class MelCGAN(_MelScaled):
 
     def _optimizer(self):
         """Adam, with dynamic loss scaling when the model computes in float16 (a mixed-precision run)."""
-        adam = keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1)
-        return keras.optimizers.LossScaleOptimizer(adam) if self.dtype_policy.name == "mixed_float16" else adam
+        return loss_scale.for_model(self, keras.optimizers.Adam(self.learning_rate, beta_1=self.beta_1))
 
     def sync_batch_norm(self, replicas: int) -> None:
         """The generator's batch statistics over the whole global batch when it is split across replicas, so
@@ -418,14 +406,14 @@ class MelCGAN(_MelScaled):
             d_loss = bce(tf.fill(tf.shape(p_real), 0.9), p_real) + bce(tf.zeros_like(p_fake), p_fake)
             scaled = self.d_optimizer.scale_loss(d_loss)
         d_vars = self.discriminator.trainable_variables
-        apply_gradients(self.d_optimizer, tape.gradient(scaled, d_vars), d_vars)
+        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars, strict=True))
         noise = replica_normal((batch, self.noise_dim), self.seed_generator)
         with tf.GradientTape() as tape:
             p_gen = self.discriminator([self.generator([noise, self.embedding(y)], training=True), y], training=False)
             g_loss = bce(tf.ones_like(p_gen), p_gen)
             scaled = self.g_optimizer.scale_loss(g_loss)
         g_vars = self._g_vars()
-        apply_gradients(self.g_optimizer, tape.gradient(scaled, g_vars), g_vars)
+        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars, strict=True))
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         return d_loss * replicas, g_loss * replicas, tf.reduce_mean(p_real), tf.reduce_mean(p_fake)
 

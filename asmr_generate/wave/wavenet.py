@@ -16,6 +16,7 @@ from keras import layers, ops
 
 from asmr_generate import SERIALIZATION_PACKAGE
 from asmr_generate.wave.params import WaveNetParams
+from audioprep import loss_scale
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="OneHotCodes")
@@ -107,7 +108,7 @@ def build_wavenet(params: WaveNetParams = WaveNetParams(), triggers: int = 0) ->
 
 
 def compile_wavenet(model: keras.Model, learning_rate: float) -> keras.Model:
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+    model.compile(optimizer=loss_scale.for_model(model, keras.optimizers.Adam(learning_rate)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model
 

@@ -21,6 +21,7 @@ from keras import layers, ops
 from asmr_generate import SERIALIZATION_PACKAGE
 from asmr_generate.wave.codecs import scale_byte
 from asmr_generate.wave.params import WaveRNNParams
+from audioprep import loss_scale
 
 CONDITIONINGS = ("none", "bias", "concat")
 
@@ -169,7 +170,7 @@ def build_wavernn(params: WaveRNNParams = WaveRNNParams(), triggers: int = 0, co
 def compile_wavernn(model: keras.Model, learning_rate: float) -> keras.Model:
     """Loss = coarse CE + fine CE (the paper kept the equal weighting)."""
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss={"coarse": ce, "fine": ce})
+    model.compile(optimizer=loss_scale.for_model(model, keras.optimizers.Adam(learning_rate)), loss={"coarse": ce, "fine": ce})
     return model
 
 
