@@ -2,7 +2,7 @@
 
 Strategies need TensorFlow configured before it starts (two logical CPU devices, a TF_CONFIG), so
 those runs are subprocesses of this file (`python tests/test_distribute.py ROLE ...`), as few as
-the checks allow: one for the mirrored comparison, two workers that train both models and then
+the checks allow: one for the mirrored comparisons (test_distribute_mel's too), two workers that train both models and then
 start a run the test kills, and two workers that resume it. Workers listen on free 127.0.0.1 ports.
 """
 
@@ -77,15 +77,17 @@ def worker(role: str, out: str, *rest: str) -> None:
     from audioprep.distribute import DistributeParams, Distribution
     from audioprep.runs import HISTORY
 
-    if role == "mirrored":
+    if role == "mirrored":  # the classifier here, the mel generators in test_distribute_mel: one strategy
+        from test_distribute_mel import mirrored_results
+
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        result = {}
-        for name in ("default", "mirrored"):
-            dist = Distribution(DistributeParams(name))
+        result, mirrored = {}, Distribution(DistributeParams("mirrored"))
+        for name, dist in (("default", Distribution()), ("mirrored", mirrored)):
             train_classifier("cnn1d", out=Path(out) / name, corpus=tiny_corpus(), verbose=0, distribution=dist,
                              **{**SMALL, "epochs": 3})
             result[name] = {"replicas": dist.replicas, "history": (Path(out) / name / HISTORY).read_text()}
+        result["mel"] = mirrored_results(out, mirrored)
         print(json.dumps(result), flush=True)
         return
     dist = Distribution(DistributeParams("multiworker"))
@@ -171,9 +173,13 @@ def state_epoch(folder: Path) -> int:
 
 @pytest.mark.slow
 def test_mirrored_over_two_cpu_devices_follows_the_default_loss_curve(tmp_path):
+    """A classifier here; the VAE and the cGAN (their own steps) in the same process: test_distribute_mel."""
+    from test_distribute_mel import assert_mirrored_follows_default
+
     process = spawn("mirrored", tmp_path)
     (result,), err = results(process)
-    assert process.returncode == 0, err
+    assert process.returncode == 0, err[-3000:]
+    assert_mirrored_follows_default(result["mel"])
     assert (result["default"]["replicas"], result["mirrored"]["replicas"]) == (1, 2)
     curves = [np.genfromtxt(result[name]["history"].splitlines(), delimiter=",", names=True)
               for name in ("default", "mirrored")]

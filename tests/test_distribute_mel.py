@@ -1,22 +1,21 @@
 """The mel generators (VAE, cGAN) under audioprep.distribute: mirrored follows the default loss curves (and the
 cGAN resumes under it); mixed precision trains, resumes and generates float32.
 
-Two logical CPU devices must be configured before TensorFlow starts, so the mirrored runs are one subprocess of
-this file (`python tests/test_distribute_mel.py mirrored OUT`), started and read by tests/test_distribute.py's
-helpers. The data are test_distribute's tiny corpus: 24 train and 6 val (16 frames, 8 bands) slices, 3 classes.
+Two logical CPU devices must be configured before TensorFlow starts, so the mirrored runs happen in
+tests/test_distribute.py's one mirrored subprocess (`mirrored_results`, checked by
+`assert_mirrored_follows_default`). The data are test_distribute's tiny corpus: 24 train and 6 val
+(16 frames, 8 bands) slices, 3 classes.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-import test_distribute
-from test_distribute import ROOT, results, tiny_corpus, weights_digest
+from test_distribute import tiny_corpus, weights_digest
 
 NAMES = ("vae", "cgan")
 
@@ -73,18 +72,15 @@ def overflow_on_one_replica(dist) -> dict:
     return {"weights": weights.numpy().tolist(), "scale": float(optimizer.dynamic_scale.numpy()) / scale}
 
 
-def worker(role: str, out: str) -> None:
-    """Each model for two epochs on one device, then mirrored over two (the cGAN, whose loop restores by itself,
-    as one epoch and a resume to two); one SGD epoch of the VAE on each; a float16 overflow on one replica."""
-    import tensorflow as tf
-
-    assert role == "mirrored"
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+def mirrored_results(out: str, dist) -> dict:
+    """Each model for two epochs on one device, then under `dist` (mirrored over two CPU devices; the cGAN, whose
+    loop restores by itself, as one epoch and a resume to two); one SGD epoch of the VAE on each; a float16
+    overflow on one replica. Runs in tests/test_distribute.py's mirrored subprocess (the devices are configured
+    before TensorFlow starts, and one process holds one mirrored strategy: a second would reuse collective keys)."""
     from asmr_generate.mel.train import train
-    from audioprep.distribute import DistributeParams, Distribution
+    from audioprep.distribute import Distribution
 
-    result, dist = {}, Distribution(DistributeParams("mirrored"))  # one: two would reuse collective instance keys
+    result = {}
     for name in NAMES:
         default, mirrored = Path(out) / f"default-{name}", Path(out) / f"mirrored-{name}"
         train(name, tiny_params(name, 2), tiny_sets(), default, verbose=0, distribution=Distribution())
@@ -95,15 +91,12 @@ def worker(role: str, out: str) -> None:
                         "distribute": json.loads((mirrored / "params.json").read_text())["distribute"]}
     result["sgd"] = {"default": sgd_weights(Distribution()), "mirrored": sgd_weights(dist)}
     result["overflow"] = overflow_on_one_replica(dist)
-    print(json.dumps(result), flush=True)
+    return result
 
 
-@pytest.mark.slow
-def test_mirrored_over_two_cpu_devices_follows_the_default_curves_and_resumes(tmp_path, monkeypatch):
-    monkeypatch.setattr(test_distribute, "__file__", __file__)  # its spawn runs the worker of the file it names
-    process = test_distribute.spawn("mirrored", tmp_path)
-    (result,), err = results(process)
-    assert process.returncode == 0, err[-3000:]
+def assert_mirrored_follows_default(result: dict) -> None:
+    """What `mirrored_results` must show: the VAE's and cGAN's curves and the SGD weights as on one device, and an
+    overflow on one replica skipping the step on both."""
     for name in NAMES:
         assert result[name]["distribute"] == {"strategy": "mirrored", "replicas": 2, "global_batch": 8,
                                               "per_replica_batch": 4, "mixed_precision": False}
@@ -148,7 +141,3 @@ def test_mixed_precision_trains_resumes_and_generates_float32(name, tmp_path):
     assert made.dtype == np.float32 and np.isfinite(made).all()
     assert made.shape == ((3,) if name == "cgan" else (2, 3)) + x.shape[1:]
 
-
-if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
-    worker(*sys.argv[1:])
