@@ -187,6 +187,18 @@ def replica_values(strategy, part, replicas: int | None = None):
         lambda ctx: tf.nest.map_structure(tf.convert_to_tensor, part(ctx.replica_id_in_sync_group % replicas)))
 
 
+def replica_step(strategy, fn):
+    """One traced step: `fn(batch)` on every replica's part of a distributed batch (`replica_values`), each of
+    its outputs averaged over the replicas."""
+    import tensorflow as tf
+
+    def step(batch):
+        outputs = strategy.run(fn, args=(batch,))
+        return tf.nest.map_structure(lambda value: strategy.reduce("MEAN", value, axis=None), outputs)
+
+    return tf.function(step, reduce_retracing=True)
+
+
 def _multiworker_fit(strategy):
     """A `model.fit` stand-in for RunDir.fit under `multiworker`."""
 
@@ -204,12 +216,7 @@ class _MultiWorkerLoop:
         import tensorflow as tf
 
         self.strategy, self.model = strategy, model
-
-        def step(batch):
-            logs = strategy.run(model.train_step, args=(batch,))
-            return {k: strategy.reduce("MEAN", v, axis=None) for k, v in logs.items()}
-
-        self.step = tf.function(step, reduce_retracing=True)
+        self.step = replica_step(strategy, model.train_step)
         self.test_step = tf.function(model.test_step, reduce_retracing=True)
 
     def replica_batches(self, data, index: int):

@@ -3,7 +3,8 @@
 Multi-label data (FSD50K) trains sigmoid scores with binary cross-entropy, as the paper does;
 single-label folders train a softmax with categorical cross-entropy and also report accuracy.
 `yamnet_frozen` trains as a linear probe on cached embeddings (lean.probe) unless augmentation
-changes its inputs or a distribution strategy / mixed precision is asked for. The run folder (audioprep.runs.RunDir) holds best.keras / last.keras /
+changes its inputs, a distribution strategy or mixed precision is asked for, or it reads `--shards`. The run
+folder (audioprep.runs.RunDir) holds best.keras / last.keras /
 history.csv / params.json and the labels file; without a validation split the best epoch is the one
 with the highest training PR-AUC. The training patches come in a per-(seed, epoch)
 order (augmentation draws too), so a run killed at any point and continued with `resume=True` ends

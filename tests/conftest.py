@@ -37,3 +37,15 @@ def small_layout(tmp_path_factory):
         return made[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def untrained_yamnet(tmp_path_factory) -> str:
+    """A seeded random native YAMNet as `--yamnet` weights, for tests that skip the stand-in pretraining."""
+    import keras
+
+    from lean.params import LeanParams
+    from lean.yamnet import save_yamnet_h5, yamnet
+
+    keras.utils.set_random_seed(0)
+    return str(save_yamnet_h5(yamnet(LeanParams()), tmp_path_factory.mktemp("yamnet") / "yamnet.h5"))

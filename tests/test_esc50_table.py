@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import json
 
-import keras
 import pytest
 
 from experiments import esc50
-from lean.params import LeanParams
-from lean.yamnet import save_yamnet_h5, yamnet
 
 
 @pytest.mark.slow
-def test_esc50_quick_prints_fold_means_beside_published_figures(small_layout, tmp_path, capsys):
-    keras.utils.set_random_seed(0)
-    weights = save_yamnet_h5(yamnet(LeanParams()), tmp_path / "yamnet.h5")  # no stand-in pretraining here
+def test_esc50_quick_prints_fold_means_beside_published_figures(small_layout, untrained_yamnet, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["--quick", "--epochs", "1", "--lean-epochs", "1", "--data", str(small_layout("esc50")), "--folds", "1", "2",
-            "--models", "mfcc_logreg", "dense_audio", "yamnet_probe", "--yamnet", str(weights),
+            "--models", "mfcc_logreg", "dense_audio", "yamnet_probe", "--yamnet", untrained_yamnet,
             "--out", str(out), "--runs", str(tmp_path / "runs")]
     assert esc50.main(args) == 0
     printed = capsys.readouterr().out

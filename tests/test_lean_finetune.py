@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import keras
 import numpy as np
 import pytest
 
@@ -17,16 +16,8 @@ from lean.data import load_data, patch_index
 from lean.params import LeanParams
 from lean.probe import embeddings_path, patch_embeddings
 from lean.scoring import TfliteScorer
-from lean.yamnet import save_yamnet_h5, yamnet
 
 COMMON = ["--epochs", "2", "--max-patches-per-clip", "1", "--batch-size", "8"]
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    """A seeded random native YAMNet as `--yamnet` weights (no stand-in pretraining in these tests)."""
-    keras.utils.set_random_seed(0)
-    return str(save_yamnet_h5(yamnet(LeanParams()), tmp_path_factory.mktemp("yamnet") / "yamnet.h5"))
 
 
 def _history(run):
@@ -34,9 +25,9 @@ def _history(run):
 
 
 @pytest.mark.slow
-def test_probe_trains_on_a_label_folder_and_exports_its_labels(small_layout, weights, tmp_path, capsys):
+def test_probe_trains_on_a_label_folder_and_exports_its_labels(small_layout, untrained_yamnet, tmp_path, capsys):
     data, run = small_layout("deepasmr"), tmp_path / "probe"
-    args = ["train", "--variant", "yamnet_frozen", "--data", str(data), "--yamnet", weights, *COMMON]
+    args = ["train", "--variant", "yamnet_frozen", "--data", str(data), "--yamnet", untrained_yamnet, *COMMON]
     assert main([*args, "--out", str(run)]) == 0
     params = json.loads((run / "params.json").read_text())
     assert params["multi_label"] is False and params["linear_probe_on_cached_embeddings"] is True
@@ -54,33 +45,33 @@ def test_probe_trains_on_a_label_folder_and_exports_its_labels(small_layout, wei
 
 
 @pytest.mark.slow
-def test_probe_equals_training_through_the_frozen_yamnet(small_layout, weights, tmp_path, monkeypatch):
-    """Cached embeddings change the cost, not the result: the same head weights as the per-batch path;
+def test_probe_equals_training_through_the_frozen_yamnet(small_layout, untrained_yamnet, tmp_path, monkeypatch):
+    """Cached embeddings change the cost, not the result: the same head untrained_yamnet as the per-batch path;
     a second probe over the same patches reads no audio."""
     params = LeanParams(batch_size=8)
     data = load_data(small_layout("deepasmr"), params, splits=("train", "val"), progress=False)
-    probe = train.train_variant("yamnet_frozen", data, train.run_dir(tmp_path / "probe"), 2, weights, params, 1, 0)
+    probe = train.train_variant("yamnet_frozen", data, train.run_dir(tmp_path / "probe"), 2, untrained_yamnet, params, 1, 0)
     clips = data.splits["train"]
-    cached = embeddings_path(clips, weights, params, 1)
+    cached = embeddings_path(clips, untrained_yamnet, params, 1)
     stamp, index = cached.stat().st_mtime_ns, patch_index(clips, params, 1)
     monkeypatch.setattr(lean.probe, "read_patches", lambda *a: pytest.fail("embeddings recomputed"))
     again = patch_embeddings(probe.get_layer("yamnet_embedding"), clips, index, cached, params, progress=False)
     assert again.shape == (len(index), 1024) and cached.stat().st_mtime_ns == stamp
     monkeypatch.setattr(train, "uses_probe", lambda variant, p: False)
-    batch = train.train_variant("yamnet_frozen", data, train.run_dir(tmp_path / "batch"), 2, weights, params, 1, 0)
+    batch = train.train_variant("yamnet_frozen", data, train.run_dir(tmp_path / "batch"), 2, untrained_yamnet, params, 1, 0)
     for a, b in zip(probe.get_layer("classifier").get_weights(), batch.get_layer("classifier").get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
     assert not json.loads((tmp_path / "batch" / "params.json").read_text())["linear_probe_on_cached_embeddings"]
 
 
-def test_esc50_trains_on_four_folds_and_tests_on_the_fifth(small_layout, weights, tmp_path):
+def test_esc50_trains_on_four_folds_and_tests_on_the_fifth(small_layout, untrained_yamnet, tmp_path):
     root = small_layout("esc50")
     data = load_data(root, LeanParams(), test_fold=3, progress=False)
     fold = {s: {int(p.name.split("-")[0]) for p in data.splits[s].paths} for s in data.splits}
     assert fold == {"train": {1, 2, 4, 5}, "val": set(), "eval": {3}}
     assert data.multi_label is False and "test fold 3" in data.protocol
     run = train.run_dir(tmp_path / "esc")
-    train.train_variant("yamnet_frozen", data, run, 1, weights, LeanParams(batch_size=16), 1, 0)
+    train.train_variant("yamnet_frozen", data, run, 1, untrained_yamnet, LeanParams(batch_size=16), 1, 0)
     assert run.monitor == "pr_auc" and (tmp_path / "esc" / BEST).exists()  # no validation fold: training PR-AUC
 
 

@@ -141,23 +141,18 @@ def test_prepare_cli_shards_a_trigger_folder_and_resumes(small_layout, tmp_path,
 
 
 
-def test_training_on_shards_ends_where_training_on_the_store_does(data, tmp_path):
+def test_training_on_shards_ends_where_training_on_the_store_does(data, untrained_yamnet, tmp_path):
     """One batch of every patch per epoch, so the shards' order cannot matter. The store run of yamnet_frozen is the
     linear probe on cached embeddings; with --shards the same head trains through the frozen YAMNet on the shards'
     batches: both must end with the same head (tests/test_lean_finetune.py: the probe equals training through it)."""
-    import keras
-
     from lean.train import run_dir, train_variant
-    from lean.yamnet import save_yamnet_h5, yamnet
 
     params = LeanParams(batch_size=len(patch_index(data.splits["train"], PARAMS)))
     write_shards(data, tmp_path / "shards", params, SHARD, progress=False)
-    keras.utils.set_random_seed(0)
-    weights = save_yamnet_h5(yamnet(params), tmp_path / "yamnet.h5")  # untrained: no stand-in pretraining here
     models, history = {}, {}
     for name, shards in (("store", None), ("shards", tmp_path / "shards")):
-        models[name] = train_variant("yamnet_frozen", data, run_dir(tmp_path / name), 2, weights, params, verbose=0,
-                                     shards=shards)
+        models[name] = train_variant("yamnet_frozen", data, run_dir(tmp_path / name), 2, untrained_yamnet, params,
+                                     verbose=0, shards=shards)
         history[name] = json.loads((tmp_path / name / "state.json").read_text())["history"]
     probe = {name: json.loads((tmp_path / name / "params.json").read_text())["linear_probe_on_cached_embeddings"]
              for name in models}

@@ -97,16 +97,6 @@ def _label_grid(model: MelCGAN, path: Path, epoch: int, per_label: int = 4) -> N
     save_mel_grid(path, mels, columns=per_label, title=f"epoch {epoch}: one row per label (fixed noise)")
 
 
-def _cgan_step(dist: distribute.Distribution, model: MelCGAN):
-    """`train_batch` on every replica's part of a global batch; the logs averaged over the replicas."""
-
-    def step(batch):
-        logs = dist.strategy.run(model.train_batch, args=batch)
-        return [dist.strategy.reduce("MEAN", v, axis=None) for v in logs]
-
-    return tf.function(step, reduce_retracing=True)
-
-
 def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0,
                verbose: int = 2, distribution: distribute.Distribution | None = None) -> MelCGAN:
     """Custom loop: one D and one G step per batch; best.keras = lowest validation spectrum gap."""
@@ -126,7 +116,7 @@ def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool 
                          val_slices=len(val), classes=train.classes, seed=seed,
                          distribute=dist.describe(params.batch_size))
     model.sync_batch_norm(dist.replicas)
-    step = _cgan_step(dist, model)
+    step = distribute.replica_step(dist.strategy, lambda batch: model.train_batch(*batch))
     x, y = train.x.astype(np.float32), train.y.astype(np.int32)
     batch_size, replicas = params.batch_size, dist.replicas
     steps = len(x) // batch_size + int(len(x) % batch_size >= replicas)  # a last batch under R rows is dropped
