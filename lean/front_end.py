@@ -30,7 +30,9 @@ def log_mel(waveforms, params: FrontEndParams) -> tf.Tensor:
     """(k, n) waveforms at params.sample_rate -> (k, params.frames(n), mel_bands) log mel magnitudes."""
     waveforms = tf.convert_to_tensor(waveforms, dtype=tf.float32)
     spectra = tf.signal.stft(waveforms, params.window_samples, params.hop_samples, fft_length=params.fft_length)
-    return tf.math.log(tf.matmul(tf.abs(spectra), mel_matrix(params)) + params.log_offset)
+    # One (frames, bins) x (bins, bands) product over all clips' frames: a batched matmul that
+    # broadcasts the filterbank over clips runs about half as fast on CPU.
+    return tf.math.log(tf.tensordot(tf.abs(spectra), mel_matrix(params), axes=1) + params.log_offset)
 
 
 @keras.saving.register_keras_serializable(package="audioprep", name="YamnetLogMel")

@@ -24,7 +24,7 @@ def exported(lean_float_export):
 def test_float_export_is_builtin_only_and_matches_keras(exported):
     model, folder, report = exported
     assert flex_ops(report["ops"]) == []
-    assert {"RFFT2D", "CONV_2D", "DEPTHWISE_CONV_2D", "BATCH_MATMUL", "LOG", "SOFTMAX"} <= set(report["ops"])
+    assert {"RFFT2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "LOG", "SOFTMAX"} <= set(report["ops"])
     assert "WHILE" not in report["ops"]  # unrolled LSTMs
     assert not labels_path(folder / "lean.tflite").exists()  # the labels are in the file
     scorer = TfliteScorer(folder / "lean.tflite")
