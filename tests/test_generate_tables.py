@@ -34,7 +34,8 @@ def test_table4_then_table3_quick(moon_parent, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| VAE |" in printed and "| GAN |" in printed and "71 %" in printed and "real held-out slices" in printed
     t4 = json.loads((tmp_path / "t4" / "results.json").read_text())
-    assert t4["scale"] == {"slices": 2, "vae_epochs": 1, "gan_epochs": 1, "judge_epochs": 1} and len(t4["classes"]) == 9
+    assert t4["scale"] == {"slices": 2, "vae_epochs": 1, "gan_epochs": 1, "judge_epochs": 1, "variations": 50, "blends": 50}
+    assert len(t4["classes"]) == 9
     assert [r["depth"] for r in t4["decoder_depth"]] == list(table4.DEPTHS)
     assert set(t4["results"]) == {"VAE", "GAN"} | {f"VAE, {k}" for k in list(t4["collapse"])[1:]}
     for name, r in t4["results"].items():
