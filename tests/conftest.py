@@ -12,6 +12,7 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
         os.environ.setdefault(threads, "1")
 
 import pytest  # noqa: E402
+from mediapipe_fixtures import lean_float_export  # noqa: E402, F401  (one LEAN export for two test files)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,10 +1,31 @@
-"""MediaPipe Tasks' AudioClassifier (the engine Android apps run) on our exports, clip and stream mode."""
+"""MediaPipe Tasks' AudioClassifier (the engine Android apps run) on our exports, clip and stream mode, and the
+LEAN float export that two test files share (conftest.py makes it a session fixture)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 LEAN_LABELS = ["Knock", "Rain", "Speech"]
+
+
+@pytest.fixture(scope="session")
+def lean_float_export(tmp_path_factory):
+    """(model, keras_file, report, exporter): an untrained LEAN (seed 0), saved, its float export alone in its
+    folder, and the exporter that wrote it (already traced and converted to float, for the int8 test)."""
+    import keras
+
+    from lean.export import Exporter
+    from lean.model import build_model
+
+    keras.utils.set_random_seed(0)
+    model = build_model("lean", len(LEAN_LABELS))
+    folder = tmp_path_factory.mktemp("lean_float")
+    (folder / "keras").mkdir()
+    model.save(folder / "keras" / "lean.keras")
+    exporter = Exporter(model, LEAN_LABELS)
+    report = exporter.write(folder / "export" / "lean.tflite", "none")
+    return model, folder / "keras" / "lean.keras", report, exporter
 
 
 def _options(model_path, mode, **extra):

@@ -1,7 +1,4 @@
-"""TFLite export: builtin ops only, float parity with Keras, labels and rate in its metadata, the CLI on top of it,
-and (acceptance) the export in MediaPipe's AudioClassifier, clip and stream mode, agreeing with `python -m lean tag`.
-
-One untrained LEAN is exported once for the whole module: tracing and converting it is most of the time."""
+"""TFLite export: builtin ops only, float parity with Keras, labels and rate in its metadata, and the CLI on top of it."""
 
 from __future__ import annotations
 
@@ -11,31 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mediapipe_fixtures import LEAN_LABELS as LABELS
-from mediapipe_fixtures import clip_results, stream_results
 
-from audioprep.io import write_audio
 from audioprep.tflite_export import flex_ops
 from lean.__main__ import main
 from lean.scoring import TfliteScorer, labels_path
-
-
-@pytest.fixture(scope="module")
-def lean_float_export(tmp_path_factory):
-    """(model, keras_file, report, exporter): an untrained LEAN (seed 0), saved, its float export alone in its
-    folder, and the exporter that wrote it (already traced and converted to float, for the int8 test)."""
-    import keras
-
-    from lean.export import Exporter
-    from lean.model import build_model
-
-    keras.utils.set_random_seed(0)
-    model = build_model("lean", len(LABELS))
-    folder = tmp_path_factory.mktemp("lean_float")
-    (folder / "keras").mkdir()
-    model.save(folder / "keras" / "lean.keras")
-    exporter = Exporter(model, LABELS)
-    report = exporter.write(folder / "export" / "lean.tflite", "none")
-    return model, folder / "keras" / "lean.keras", report, exporter
 
 
 @pytest.fixture(scope="module")
@@ -119,46 +95,3 @@ def test_int8_export_keeps_the_log_mel_front_end_float(exported, lean_float_expo
     assert convs and all(tensors[op["inputs"][1]]["dtype"] == np.int8 for op in convs)  # YAMNet: int8 weights
     assert report["bytes"] < 0.35 * float_report["bytes"]
     assert report["max_abs_diff_vs_keras"] < 0.05
-
-
-# ------------------------------------------------------------------ MediaPipe (the Android stand-in)
-
-RATE = 16000
-
-
-@pytest.fixture(scope="module")
-def clip():
-    rng = np.random.default_rng(0)
-    return (0.3 * np.sin(2 * np.pi * np.cumsum(rng.uniform(200, 2000, 3 * RATE)) / RATE)
-            + 0.05 * rng.standard_normal(3 * RATE)).astype(np.float32)
-
-
-def _tag(model, wav, capsys) -> list[tuple[float, str, float]]:
-    assert main(["tag", str(wav), "--model", str(model), "--top", "1", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)["windows"]
-    return [(r["start"], r["labels"][0]["label"], r["labels"][0]["score"]) for r in rows]
-
-
-def test_mediapipe_clip_mode_matches_lean_tag_without_a_labels_file(lean_float_export, clip, tmp_path, capsys):
-    exported = Path(lean_float_export[2]["path"])
-    assert list(exported.parent.iterdir()) == [exported]
-    got = clip_results(exported, clip, RATE)
-    assert [t for t, _, _ in got] == [0, 1000, 2000]
-    tagged = [row for row in _tag(exported, write_audio(tmp_path / "clip.wav", clip, RATE), capsys) if row[0] % 1 == 0]
-    assert [row[0] for row in tagged] == [0.0, 1.0, 2.0]  # tag's 50 % overlap: every other window is MediaPipe's
-    assert [label for _, label, _ in got] == [label for _, label, _ in tagged]
-    np.testing.assert_allclose([s for _, _, s in got], [s for _, _, s in tagged], atol=1e-4)
-
-
-def test_mediapipe_clip_mode_at_44k_stereo_and_stream_mode_give_the_same_labels(lean_float_export, clip):
-    exported = Path(lean_float_export[2]["path"])
-    import soxr
-
-    full = clip_results(exported, clip, RATE)
-    high = soxr.resample(clip, RATE, 44100).astype(np.float32)
-    resampled = clip_results(exported, np.stack([high, high], axis=1), 44100)[:3]
-    assert [(t, label) for t, label, _ in resampled] == [(t, label) for t, label, _ in full]
-    np.testing.assert_allclose([s for _, _, s in resampled], [s for _, _, s in full], atol=2e-3)
-    streamed = stream_results(exported, clip, RATE, block_ms=100)
-    assert [(t, label) for t, label, _ in streamed[:3]] == [(t, label) for t, label, _ in full]
-    np.testing.assert_allclose([s for _, _, s in streamed[:3]], [s for _, _, s in full], atol=1e-6)
