@@ -187,6 +187,18 @@ def replica_values(strategy, part, replicas: int | None = None):
         lambda ctx: tf.nest.map_structure(tf.convert_to_tensor, part(ctx.replica_id_in_sync_group % replicas)))
 
 
+def replica_rows(strategy, rows, load, replicas: int | None = None):
+    """The rows of one global batch split into one part per replica (of `replicas`, default all), each loaded by
+    `load(rows)` for `strategy.run` (this worker's parts only); None when the batch has fewer rows than replicas."""
+    import numpy as np
+
+    replicas = replicas or strategy.num_replicas_in_sync
+    if len(rows) < replicas:
+        return None
+    parts = np.array_split(rows, replicas)
+    return replica_values(strategy, lambda r: load(parts[r]), replicas)
+
+
 def replica_step(strategy, fn):
     """One traced step: `fn(batch)` on every replica's part of a distributed batch (`replica_values`), each of
     its outputs averaged over the replicas."""
@@ -231,15 +243,11 @@ class _MultiWorkerLoop:
             replicas = len(self.strategy.extended.worker_devices)
         if type(data) is ShuffledBatches:  # read only this worker's rows
             rows = data.order(data.epoch)[index * data.batch_size : (index + 1) * data.batch_size]
-            if len(rows) < replicas:
-                return None
-            parts = np.array_split(rows, replicas)
-            part = lambda r: data.load(parts[r])  # noqa: E731
-        else:
-            batch = data[index]
-            if len(keras.tree.flatten(batch)[0]) < replicas:
-                return None
-            part = lambda r: keras.tree.map_structure(lambda a: np.array_split(np.asarray(a), replicas)[r], batch)  # noqa: E731
+            return replica_rows(self.strategy, rows, data.load, replicas)
+        batch = data[index]
+        if len(keras.tree.flatten(batch)[0]) < replicas:
+            return None
+        part = lambda r: keras.tree.map_structure(lambda a: np.array_split(np.asarray(a), replicas)[r], batch)  # noqa: E731
         return replica_values(self.strategy, part, replicas)
 
     def evaluate(self, data) -> dict:

@@ -53,7 +53,8 @@ class Exporter:
 
     def __init__(self, model: keras.Model, labels: list[str], params: LeanParams = LeanParams()):
         self.twin = export_model(model, params)
-        self.conversion = Conversion(lambda wave: self.twin(wave, training=False), params.patch_samples)
+        self.forward = lambda wave: self.twin(wave, training=False)
+        self.conversion = Conversion(self.forward, params.patch_samples)
         self.name, self.labels, self.params = model.name, tuple(labels), params
 
     def write(self, out, quantize: str = "none", representative: np.ndarray | None = None) -> dict:
@@ -71,7 +72,7 @@ class Exporter:
             probe = np.asarray(representative[:4], np.float32)  # in the calibrated range
         else:
             probe = np.random.default_rng(params.seed).uniform(-0.5, 0.5, (4, params.patch_samples)).astype(np.float32)
-        return {**report, **parity(TfliteScorer(out), lambda x: self.twin(x, training=False), probe, quantize)}
+        return {**report, **parity(TfliteScorer(out), self.forward, probe, quantize)}
 
 
 def export_tflite(

@@ -125,8 +125,8 @@ def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool 
         bar = keras.utils.Progbar(steps, verbose=1 if verbose == 1 else 0)
         sums = np.zeros(4)
         for index in range(steps):
-            parts = np.array_split(order[index * batch_size : (index + 1) * batch_size], replicas)
-            batch = distribute.replica_values(dist.strategy, lambda r, parts=parts: (x[parts[r]], y[parts[r]]))
+            rows = order[index * batch_size : (index + 1) * batch_size]
+            batch = distribute.replica_rows(dist.strategy, rows, lambda part: (x[part], y[part]))
             values = np.array([float(v) for v in step(batch)])
             sums += values
             bar.update(index + 1, list(zip(("d_loss", "g_loss"), values[:2], strict=True)))
