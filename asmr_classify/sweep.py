@@ -19,7 +19,7 @@ from asmr_classify.data import load_corpus
 from asmr_classify.params import MODEL_FIELDS, ClassifierParams, params_for
 from audioprep.errors import UsageError
 from audioprep.report import markdown_table
-from audioprep.runs import write_json
+from audioprep.runs import build_before_tracing, write_json
 
 DEFAULT_GRID = Path(__file__).with_name("sweep_default.yaml")
 SCORE = "val_accuracy"
@@ -73,6 +73,7 @@ def run_sweep(name: str, grid_file=DEFAULT_GRID, data=None, out="runs/sweep", ep
         keras.utils.set_random_seed(seed)  # every trial starts from the same seed: a fair comparison
         model = models.build(name, x_train.shape[1:], len(corpus.classes), **{k: getattr(hp, k) for k in MODEL_FIELDS})
         models.adapt(model, x_train)
+        build_before_tracing(model, x_train, y_train)
         history = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
                             batch_size=hp.batch_size, verbose=0)
         return history, model

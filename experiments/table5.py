@@ -42,6 +42,7 @@ from audioprep.features import log_mel
 from audioprep.io import resample, write_audio
 from audioprep.params import MelSliceParams
 from audioprep.report import pyplot
+from audioprep.runs import build_before_tracing
 from audioprep.slices import mel_slice_sets
 from experiments import harness
 
@@ -109,6 +110,7 @@ def trigger_classifier(root, budget: Budget):
     keras.utils.set_random_seed(0)
     model = build_classifier("cnn1d_x4", input_shape=xtr.shape[1:], num_classes=len(keep))
     adapt(model, xtr)
+    build_before_tracing(model, xtr, ytr)
     model.fit(xtr, ytr, validation_data=(xva, yva), epochs=budget.classifier_epochs, batch_size=32, verbose=0)
     accuracy = float((model.predict(xte, verbose=0).argmax(1) == yte).mean())
     real = {t: xte[yte == i] for i, t in enumerate(budget.triggers)}

@@ -15,7 +15,7 @@ import keras
 
 from audioprep.cache import settings_key
 from audioprep.corpus import data_root
-from audioprep.runs import atomic_write
+from audioprep.runs import atomic_write, build_before_tracing
 from lean.data import LeanData, patch_dataset
 from lean.params import LeanParams
 from lean.yamnet import embedding_model, save_yamnet_h5, yamnet
@@ -72,6 +72,7 @@ def standin_yamnet(
     model = keras.Model(wave, head(embedding_model(net)(wave)))
     model.compile(optimizer=keras.optimizers.Adam(STANDIN_LEARNING_RATE), loss="binary_crossentropy")
     train = patch_dataset(data.splits["train"], params, max_patches_per_clip, shuffle=True)
+    build_before_tracing(model, train)
     model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)  # tf.data shuffles
     recalibrate_batch_norm(net, train)
     return atomic_write(path, lambda tmp: save_yamnet_h5(net, tmp))
