@@ -1,4 +1,4 @@
-"""audioprep.runs: resuming an interrupted fit loses and repeats no epoch."""
+"""audioprep.runs: resuming an interrupted fit loses and repeats no epoch; a fit traces its train step once."""
 
 import csv
 
@@ -6,8 +6,9 @@ import keras
 import numpy as np
 import pytest
 
+from audioprep.batches import ShuffledBatches
 from audioprep.errors import BadFileError, UsageError
-from audioprep.runs import RunDir, load_model, resolve_model
+from audioprep.runs import RunDir, build_before_tracing, load_model, resolve_model
 
 
 class StopAfter(keras.callbacks.Callback):
@@ -55,3 +56,48 @@ def test_model_paths_fail_with_the_name(tmp_path):
     bad.write_text("not a model")
     with pytest.raises(BadFileError, match=f"^{bad}: truncated or not a Keras model \\(11 bytes, not a .keras zip"):
         load_model(bad)
+
+
+class CountedSteps(keras.Sequential):
+    """A Sequential that counts the traces of its train step (each trace calls the Python method once)."""
+
+    traces = 0
+
+    def train_step(self, data):
+        self.traces += 1
+        return super().train_step(data)
+
+
+@pytest.mark.parametrize("kind", ["arrays", "pydataset", "tf.data"])
+def test_a_fit_traces_its_train_step_once(kind, tmp_path):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((20, 4)).astype("float32"), rng.integers(0, 2, 20)
+    labels = {"y": y} if kind == "arrays" else {}
+
+    def fitted(build: bool) -> CountedSteps:
+        keras.utils.set_random_seed(0)
+        data = {"arrays": lambda: x, "pydataset": lambda: ShuffledBatches(20, 8, lambda i: (x[i], y[i])),
+                "tf.data": lambda: tf.data.Dataset.from_tensor_slices((x, y)).shuffle(20, seed=0).batch(8)}[kind]()
+        model = CountedSteps([keras.Input((4,)), keras.layers.Dropout(0.2), keras.layers.Dense(2, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        if build:
+            build_before_tracing(model, data, labels.get("y"))
+        model.fit(data, epochs=2, batch_size=8, shuffle=False, verbose=0, **labels)
+        return model
+
+    plain, built = fitted(False), fitted(True)
+    assert (plain.traces, built.traces) == (2, 1)  # Keras's own path makes the optimizer in a first trace
+    for a, b in zip(plain.get_weights(), built.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_run_fit_builds_before_tracing(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((20, 4)).astype("float32"), rng.integers(0, 2, 20)
+    keras.utils.set_random_seed(0)
+    model = CountedSteps([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    RunDir(tmp_path / "run").fit(model, ShuffledBatches(20, 8, lambda i: (x[i], y[i])), epochs=2, verbose=0)
+    assert model.traces == 1
