@@ -49,9 +49,3 @@ def untrained_yamnet(tmp_path_factory) -> str:
 
     keras.utils.set_random_seed(0)
     return str(save_yamnet_h5(yamnet(LeanParams()), tmp_path_factory.mktemp("yamnet") / "yamnet.h5"))
-
-
-def pytest_collection_modifyitems(items):
-    """The slow tests first. xdist's workers take tests from the front of their queues and steal from the back of
-    each other's, so a long test left for the end would keep one worker busy while the other waits."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
