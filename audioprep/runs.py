@@ -200,7 +200,9 @@ def build_before_tracing(model, data, y=None) -> None:
 
     Keras does this itself only under a distribution strategy. Otherwise the first trace of the train step
     makes them, and tf.function, which lets only a first trace make variables, traces the step a second
-    time: building them first halves the tracing of every run (a two-epoch VAE on 27 tiny slices: 8 s -> 4.5 s on one core).
+    time: building them first halves the tracing of every run (a two-epoch VAE on 27 tiny slices:
+    8 s -> 4.5 s on one core). It uses Keras's own `_symbolic_build` (keras is pinned in requirements.txt;
+    tests/test_runs.py counts the traces).
     `data` is what `fit` gets: a PyDataset (its first batch is read), a tf.data.Dataset (its element spec
     alone: drawing a batch would move its shuffle) or arrays, with `y`.
     """
