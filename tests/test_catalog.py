@@ -127,7 +127,7 @@ def test_two_writers_storing_one_recording_never_collide(tmp_path):
     """Both see no row, both store: the upsert keeps one recording with one set of segments."""
     db = tmp_path / "catalog.sqlite"
     catalog.connect(db).close()
-    barrier, outcomes, errors = threading.Barrier(2), [], []
+    barrier, outcomes, errors = threading.Barrier(2, timeout=120), [], []
 
     def writer(seed):
         conn = catalog.connect(db)
