@@ -41,12 +41,14 @@ def sgd_weights(dist) -> list[float]:
     import keras
 
     from asmr_generate.mel.models import build, mel_range
+    from audioprep.runs import build_before_tracing
 
     keras.utils.set_random_seed(0)
     x = tiny_sets()["train"].x
     model = dist.build(lambda: build("vae", tiny_params("vae", 1), *x.shape[1:], *mel_range(x)))
     with dist.scope():
         model.compile(optimizer=keras.optimizers.SGD(1e-3))
+        build_before_tracing(model, x)
         model.fit(x, batch_size=8, epochs=1, shuffle=False, verbose=0)
     return weights_digest(model)
 
