@@ -245,10 +245,9 @@ class _MultiWorkerLoop:
             rows = data.order(data.epoch)[index * data.batch_size : (index + 1) * data.batch_size]
             return replica_rows(self.strategy, rows, data.load, replicas)
         batch = data[index]
-        if len(keras.tree.flatten(batch)[0]) < replicas:
-            return None
-        part = lambda r: keras.tree.map_structure(lambda a: np.array_split(np.asarray(a), replicas)[r], batch)  # noqa: E731
-        return replica_values(self.strategy, part, replicas)
+        rows = np.arange(len(keras.tree.flatten(batch)[0]))
+        return replica_rows(self.strategy, rows, lambda part: keras.tree.map_structure(lambda a: np.asarray(a)[part], batch),
+                            replicas)
 
     def evaluate(self, data) -> dict:
         """Validation logs over all of `data` on this worker (every worker computes the same)."""

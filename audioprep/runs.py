@@ -446,7 +446,8 @@ class RunDir:
         """
         import keras
 
-        with restore_scope() if restore_scope else contextlib.nullcontext():
+        scope = restore_scope or contextlib.nullcontext
+        with scope():
             model = self.restore(model)
         stoppers = [c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)]
         if self.initial_epoch >= epochs:
@@ -456,7 +457,7 @@ class RunDir:
                 stopper.on_train_begin()
             if self._replay(stoppers, model):  # early stopping ended this run before it was interrupted
                 return model
-        with restore_scope() if restore_scope else contextlib.nullcontext():
+        with scope():
             build_before_tracing(model, train, kwargs.get("y"))
         fit = model.fit if trainer is None else functools.partial(trainer, model)
         fit(
