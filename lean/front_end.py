@@ -8,22 +8,32 @@ trained model and its phone twin share it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from lean.params import FrontEndParams, LeanParams
 
 
-def mel_matrix(params: FrontEndParams) -> tf.Tensor:
-    """(fft_length // 2 + 1, mel_bands) HTK-mel weights, as YAMNet's own front end builds them."""
-    return tf.signal.linear_to_mel_weight_matrix(
-        num_mel_bins=params.mel_bands,
-        num_spectrogram_bins=params.fft_length // 2 + 1,
-        sample_rate=params.sample_rate,
-        lower_edge_hertz=params.mel_min_hz,
-        upper_edge_hertz=params.mel_max_hz,
-    )
+@functools.lru_cache(maxsize=8)
+def mel_matrix(params: FrontEndParams) -> np.ndarray:
+    """(fft_length // 2 + 1, mel_bands) HTK-mel weights, as YAMNet's own front end builds them.
+
+    Computed eagerly once per params, so a traced graph holds one constant rather than the ~250 ops
+    that build it (tracing the front end took 0.9 s with them, 0.2 s without; same values).
+    """
+    with tf.init_scope():  # eager even while a tf.function or a Keras build is tracing
+        matrix = tf.signal.linear_to_mel_weight_matrix(
+            num_mel_bins=params.mel_bands,
+            num_spectrogram_bins=params.fft_length // 2 + 1,
+            sample_rate=params.sample_rate,
+            lower_edge_hertz=params.mel_min_hz,
+            upper_edge_hertz=params.mel_max_hz,
+        ).numpy()
+    matrix.setflags(write=False)  # shared by every caller
+    return matrix
 
 
 def log_mel(waveforms, params: FrontEndParams) -> tf.Tensor:
