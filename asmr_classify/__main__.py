@@ -1,4 +1,4 @@
-"""`python -m asmr_classify {train,predict,export,catalog,sweep,serve}`: Lin's and DeepASMR's classifiers as tools."""
+"""`python -m asmr_classify {train,predict,export,catalog,sweep}`: Lin's and DeepASMR's classifiers as tools."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ COMMANDS = {  # modules of this package, each with add_arguments(parser) and mai
     "predict": "label files: probabilities, per-window timeline, majority label",
     "sweep": "Talos hyper-parameter sweep from a YAML grid",
     "export": "a .tflite for Android: waveform in, scores out, labels and rate in its metadata",
-    "serve": "the catalogue as a local web app: find, listen, similar, add, vary / blend / sample",
 }
 
 

@@ -44,11 +44,11 @@ from asmr_classify.predict import (
     segment_embeddings,
     timeline_of,
 )
+from asmr_training.model_files import resolve_model
 from audioprep.cli import fraction, int_at_least, unit_interval
 from audioprep.errors import AudioError, UsageError
 from audioprep.io import file_sha256 as sha256
 from audioprep.io import is_audio_file
-from audioprep.runs import resolve_model
 
 SCHEMA_VERSION = 3  # 1: segments only, no stored probabilities; 2: no short/silent flags
 MIGRATE = {2: ["ALTER TABLE recordings ADD COLUMN short INTEGER", "ALTER TABLE recordings ADD COLUMN silent INTEGER"]}
@@ -81,7 +81,7 @@ SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS segments_label ON segments(label, confidence)",
     "CREATE INDEX IF NOT EXISTS segments_recording ON segments(recording_id)",
-    # the app's filters and sort orders (asmr_classify.serve.find): one index behind each
+    # the app's filters and sort orders (asmr_platform.find): one index behind each
     "CREATE INDEX IF NOT EXISTS segments_confidence ON segments(confidence)",
     "CREATE INDEX IF NOT EXISTS segments_length ON segments(end - start, confidence)",
     # "more like this": each segment's unit-length mean window embedding, float16

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from audioprep.corpus import data_root, layout_dir
+from asmr_corpus.location import layout_dir
+from asmr_corpus.writer import is_generated
 from audioprep.datasets import ReadOptions, detect_layout, read_asmr85, read_commonvoice
 from audioprep.errors import UsageError
 from audioprep.features import mfcc_mean
 from audioprep.grouping import find_duplicates, merge_duplicate_sources
 from audioprep.params import MelSliceParams, MfccParams
+from audioprep.paths import data_root
 from audioprep.slices import (
     SliceSet,
     audio_slice_sets,
@@ -32,7 +34,6 @@ from audioprep.slices import (
     evenly,
     mel_slice_sets,
 )
-from audioprep.synth.writer import is_generated
 
 LIN_LAYOUTS = ("asmr85", "commonvoice")
 LIN_CLASSES = ("asmr", "speech")

@@ -3,7 +3,7 @@
 The feature front end (log-mel slices, or Lin's clip-mean MFCC) goes inside the model as builtin
 ops (`asmr_classify.graph_front_end`), so the file takes one raw window at the model's rate, and
 the class names and rate are written in as TFLite Model Metadata (MediaPipe's AudioClassifier
-reads them). Conversion is `audioprep.tflite_export`'s, shared with LEAN.
+reads them). Conversion is `asmr_tflite.export`'s, shared with LEAN.
 
 Given the corpus (--data, else the run's own: a trigger-folder layout or Lin's asmr85/commonvoice
 parent), recordings are split as training split them and cut into the model's windows: fixed
@@ -24,13 +24,13 @@ import numpy as np
 from tqdm import tqdm
 
 from asmr_classify.predict import Classifier, features, load_classifier, predict_batch
+from asmr_tflite.export import QUANTIZE, convert, parity, write_export
+from asmr_tflite.metadata import AudioModelInfo
+from asmr_tflite.model import TfliteModel
 from audioprep.datasets import Example, load_examples, make_split
 from audioprep.errors import UsageError
 from audioprep.segment import repeat_pad
 from audioprep.slices import FRACTIONS, clips, evenly
-from audioprep.tflite_export import QUANTIZE, convert, parity, write_export
-from audioprep.tflite_metadata import AudioModelInfo
-from audioprep.tflite_model import TfliteModel
 
 CALIBRATION = 200  # int8 calibration windows drawn from the training split, as evenly over the classes as it allows
 DESCRIPTION = {"mel": "log-mel slices", "mfcc": "clip-mean MFCC", "audio": "raw waveform"}
@@ -149,7 +149,9 @@ def add_arguments(parser) -> None:
 
 def _corpus_root(model_path: Path, data) -> tuple[Path | None, int]:
     """--data, else the corpus the run was trained on if it is still there; and the run's split seed."""
-    from audioprep.runs import PARAMS, read_json, resolve_model
+    from asmr_training.model_files import resolve_model
+    from asmr_training.run_dir import PARAMS
+    from audioprep.files import read_json
 
     meta_file = resolve_model(model_path).parent / PARAMS
     meta = read_json(meta_file) if meta_file.exists() else {}

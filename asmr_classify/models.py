@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from asmr_classify.params import DEFAULTS, model_kwargs
-from audioprep import loss_scale
+from asmr_training import loss_scale
 from audioprep.errors import UsageError
 from audioprep.params import MelSliceParams
 

@@ -23,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from asmr_training.model_files import load_model, resolve_model
+from asmr_training.run_dir import PARAMS
 from audioprep.cli import fraction
 from audioprep.errors import AudioError, UsageError
 from audioprep.features import log_mel, mfcc_mean
+from audioprep.files import read_json
 from audioprep.params import MelSliceParams, MfccParams
 from audioprep.quality import Quality, check_quality
-from audioprep.runs import PARAMS, load_model, read_json, resolve_model
 from audioprep.segment import batched_windows, window_bounds, window_hop
 from audioprep.stream import AudioStream, DecodeStatus, prefetch
 

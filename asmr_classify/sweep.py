@@ -17,9 +17,10 @@ import yaml
 from asmr_classify import models
 from asmr_classify.data import load_corpus
 from asmr_classify.params import MODEL_FIELDS, ClassifierParams, params_for
+from asmr_training.run_dir import build_before_tracing
 from audioprep.errors import UsageError
+from audioprep.files import write_json
 from audioprep.report import markdown_table
-from audioprep.runs import build_before_tracing, write_json
 
 DEFAULT_GRID = Path(__file__).with_name("sweep_default.yaml")
 SCORE = "val_accuracy"

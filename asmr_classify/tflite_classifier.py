@@ -7,8 +7,8 @@ The file takes raw windows (its front end is in the graph), so the classifier's 
 from __future__ import annotations
 
 from asmr_classify.predict import Classifier
+from asmr_tflite.model import TfliteModel
 from audioprep.errors import BadFileError
-from audioprep.tflite_model import TfliteModel
 
 
 def load_tflite_classifier(path, threads: int | None = None) -> Classifier:

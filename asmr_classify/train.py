@@ -1,6 +1,6 @@
 """Training one classifier into a run folder, resumable, ending with test metrics and figures.
 
-The run folder (audioprep.runs.RunDir) gets best.keras / last.keras / history.csv / params.json,
+The run folder (asmr_training.run_dir.RunDir) gets best.keras / last.keras / history.csv / params.json,
 then metrics.json, confusion.png and curves.png. params.json also records the classes, the input
 kind, the window length and whether the data was the generated corpus, which `predict` and
 `catalog` read back. A split that would make the test numbers meaningless is refused up front
@@ -19,11 +19,13 @@ import keras
 from asmr_classify import models, report
 from asmr_classify.data import Corpus, load_corpus, tf_dataset
 from asmr_classify.params import model_kwargs, params_for
-from audioprep import distribute
-from audioprep.batches import ShuffledBatches
+from asmr_training import distribute
+from asmr_training.batches import ShuffledBatches
+from asmr_training.model_files import load_model
+from asmr_training.run_dir import RunDir
 from audioprep.datasets import ReadOptions, add_read_flags, read_options
 from audioprep.errors import UsageError
-from audioprep.runs import RunDir, load_model, write_json
+from audioprep.files import write_json
 
 
 def train_classifier(

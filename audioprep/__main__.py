@@ -1,4 +1,4 @@
-"""`python -m audioprep synth ...` writes the generated corpus; `python -m audioprep inspect DIR` describes a dataset.
+"""`python -m audioprep inspect DIR` describes a dataset folder and names its unreadable files.
 
 inspect names the layout, counts files, hours, clips and source recordings per class, prints the
 label tree a trigger folder was read with, estimates the test-split size of each paper's task, warns
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from audioprep.cli import existing_path, int_at_least, run_cli
+from audioprep.cli import existing_path, run_cli
 from audioprep.datasets import (
     LABEL_DEPTH,
     LAYOUTS,
@@ -125,27 +124,11 @@ def inspect_folder(root: Path, options: ReadOptions = ReadOptions()) -> list[str
 def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m audioprep", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    synth = sub.add_parser("synth", help="write the generated default corpus in the real datasets' layouts")
-    synth.add_argument("--layout", required=True, choices=[*LAYOUTS, "all"])
-    synth.add_argument("--out", required=True, type=Path, help="parent folder; writes OUT/<layout>/")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--size", choices=["small", "default"], default="default")
-    synth.add_argument("--workers", type=int_at_least(1), default=None,
-                       help="worker processes (default 2; small: none); the files do not depend on it")
     look = sub.add_parser("inspect", help="describe a dataset folder and name its unreadable files")
     look.add_argument("folder", type=existing_path)
     add_read_flags(look)
     args = parser.parse_args(argv)
 
-    if args.command == "synth":
-        from audioprep.synth import write_layout
-
-        start = time.perf_counter()
-        made = write_layout(args.layout, args.out, seed=args.seed, size=args.size, workers=args.workers)
-        files = sum(1 for p in made.rglob("*") if p.is_file() and not p.name.startswith("."))
-        print(f"wrote {made} ({files} files, seed {args.seed}, size {args.size}) "
-              f"in {time.perf_counter() - start:.1f} s")
-        return 0
     print("\n".join(inspect_folder(args.folder, read_options(args))))
     return 0
 

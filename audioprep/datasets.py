@@ -28,7 +28,7 @@ from audioprep.io import is_audio_file, load_audio
 from audioprep.stream import scan_audio
 from audioprep.tables import read_rows
 
-# Every on-disk layout an adapter reads (and `audioprep.synth` generates).
+# Every on-disk layout an adapter reads (and `asmr_corpus` generates).
 LAYOUTS = ("deepasmr", "asmr85", "commonvoice", "adell", "fsd50k", "esc50")
 FSD50K_AUDIO = {"dev": "FSD50K.dev_audio", "eval": "FSD50K.eval_audio"}
 FSD50K_TRUTH = "FSD50K.ground_truth"

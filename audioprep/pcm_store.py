@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from audioprep.datasets import Example, ScanResult
 from audioprep.errors import AudioError
-from audioprep.runs import read_json, write_json
+from audioprep.files import read_json, write_json
 from audioprep.stream import AudioStream
 
 PCM_SCALE = 32768.0  # soundfile's scale: 16-bit sources round-trip exactly

@@ -19,11 +19,11 @@ import numpy as np
 from tqdm import tqdm
 
 from audioprep.cache import settings_key, write_npz
-from audioprep.corpus import data_root
 from audioprep.datasets import Example, ReadOptions, ScanResult, load_examples, make_split, read_layout
 from audioprep.errors import UsageError
 from audioprep.features import mel_slices
 from audioprep.params import MelSliceParams
+from audioprep.paths import data_root
 from audioprep.segment import fixed_clips, repeat_pad
 
 SPLITS = ("train", "val", "test")

@@ -1,4 +1,4 @@
-"""Mel -> audio throughput: batched Griffin-Lim (`audioprep.invert.mel_to_audio`) vs librosa one clip at a time.
+"""Mel -> audio throughput: batched Griffin-Lim (`asmr_generate.mel.invert.mel_to_audio`) vs librosa one clip at a time.
 
 Both paths invert the same DeepASMR log-mel slices (22.05 kHz, n_fft 1024, hop 344, 64 mels, no
 centring) with the same number of Griffin-Lim iterations. Prints seconds of audio inverted per
@@ -16,8 +16,8 @@ import time
 import librosa
 import numpy as np
 
+from asmr_generate.mel.invert import mel_to_audio
 from audioprep.features import log_mel
-from audioprep.invert import mel_to_audio
 from audioprep.params import MelSliceParams
 
 
@@ -84,7 +84,7 @@ def main() -> None:
     print(f"{args.clips} slices ({seconds:.1f} s of audio), {args.iters} Griffin-Lim iterations, best of {args.repeats}")
     print(f"librosa.feature.inverse.mel_to_audio, one clip at a time: {t_lib:.2f} s -> {seconds / t_lib:.1f} "
           f"audio-s/s, log-mel error {mel_error(out_lib, mels, p):.3f}")
-    print(f"audioprep.invert.mel_to_audio, batched:                  {t_ours:.2f} s -> {seconds / t_ours:.1f} "
+    print(f"asmr_generate.mel.invert.mel_to_audio, batched:                  {t_ours:.2f} s -> {seconds / t_ours:.1f} "
           f"audio-s/s, log-mel error {mel_error(out_ours, mels, p):.3f}")
     print(f"ratio: {t_lib / t_ours:.2f}")
 

@@ -19,9 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from asmr_tflite.export import constant_bytes
+from asmr_training.model_files import load_model
 from audioprep.cli import existing_path, run_cli
-from audioprep.runs import load_model
-from audioprep.tflite_export import constant_bytes
 from experiments import harness, lean_setup
 from lean.evaluate import evaluate
 from lean.export import calibration_windows, export_tflite

@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from asmr_classify.report import mean_std
+from asmr_corpus.location import layout_dir
 from audioprep.cli import int_at_least, run_cli
-from audioprep.corpus import layout_dir
 from audioprep.datasets import add_read_flags, detect_layout, folds, read_layout, read_options
 from audioprep.errors import UsageError
 from audioprep.report import markdown_table
@@ -100,7 +100,7 @@ def _slice_scores(name: str, root, fold: int, budget: Budget, args, options, cor
 
 def _logreg_scores(root, fold: int, options) -> float:
     from asmr_classify.report import clip_metrics
-    from audioprep.synth.separability import mfcc_logreg_probs
+    from asmr_classify.separability import mfcc_logreg_probs
 
     probs, test = mfcc_logreg_probs(root, options=options, test_fold=fold)
     return clip_metrics(probs, test.y, test.files, test.classes)["accuracy"]

@@ -16,9 +16,9 @@ import numpy as np
 
 from asmr_classify.models import embedding_model
 from asmr_classify.predict import load_classifier, predict_batched, predict_proba
+from asmr_training.environment import environment
 from audioprep.cli import existing_path
 from audioprep.report import pyplot
-from audioprep.runs import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import keras
 
+from asmr_corpus.location import layout_dir
+from asmr_training.run_dir import STATE
 from audioprep.cache import settings_key
 from audioprep.cli import int_at_least
-from audioprep.corpus import layout_dir
-from audioprep.runs import STATE
 from experiments import harness
 from lean.data import LeanData, load_data
 from lean.params import LeanParams

@@ -27,10 +27,10 @@ import numpy as np
 from asmr_classify import models
 from asmr_classify.data import lin_corpus, lin_parent
 from asmr_classify.train import train_classifier
+from asmr_training.run_dir import RunDir
 from audioprep.cli import int_at_least, run_cli
 from audioprep.params import MfccParams
 from audioprep.report import markdown_table, pyplot
-from audioprep.runs import RunDir
 from experiments import harness
 
 # Figure 5 of the thesis: layer, output shape, parameters.

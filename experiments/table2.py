@@ -8,7 +8,7 @@ Figure 10 (t-SNE of the (a) and (f) embeddings).
 By default each model trains its 30 epochs on up to 30 evenly spaced slices per recording (so the
 whole table fits in about 90 minutes on 2 CPU cores); pass --max-slices-per-file to use more.
 
-Rows of our own: a linear baseline (audioprep.synth.separability: logistic regression on each
+Rows of our own: a linear baseline (asmr_classify.separability: logistic regression on each
 slice's mean MFCC, fit on every slice of the same grouped split) and Lin 2024's Conv1D on the
 capped slices' mean MFCCs. Accuracy is on the source-grouped test split, mean +- std over seeds
 (the split is fixed; the seed changes weights and shuffling), per ~1 s slice (the paper's measure)
@@ -31,12 +31,12 @@ import numpy as np
 
 from asmr_classify import models, report
 from asmr_classify.data import load_corpus, trigger_root
+from asmr_classify.separability import mfcc_logreg_probs
 from asmr_classify.train import train_classifier
+from asmr_training.model_files import load_model
 from audioprep.cli import int_at_least, run_cli
 from audioprep.datasets import add_read_flags, read_options
 from audioprep.report import markdown_table
-from audioprep.runs import load_model
-from audioprep.synth.separability import mfcc_logreg_probs
 from experiments import harness
 
 DEEPASMR_ROWS = [

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asmr_generate.mel.invert import mel_to_audio
 from asmr_generate.mel.params import GenerateParams, VAEParams
 from asmr_generate.mel.plots import save_mel_grid
 from asmr_generate.mel.timbral import ATTRIBUTES, timbral_attributes
@@ -30,7 +31,6 @@ from asmr_generate.mel.train import cached_run, load_slice_sets
 from audioprep.cli import existing_path, int_at_least, run_cli
 from audioprep.errors import UsageError
 from audioprep.features import log_mel
-from audioprep.invert import mel_to_audio
 from audioprep.io import load_audio, write_audio
 from audioprep.report import markdown_table
 from audioprep.segment import fixed_clips, repeat_pad
@@ -62,7 +62,7 @@ def loudest_slice(path, params: GenerateParams = GenerateParams()) -> np.ndarray
 
 
 def default_inputs(data) -> tuple[Path, Path]:
-    from audioprep.corpus import layout_dir
+    from asmr_corpus.location import layout_dir
 
     root = layout_dir("adell", data)
     found = []

@@ -76,7 +76,7 @@ def train_judge(data, folder: Path, epochs: int, slices: int, seed: int) -> harn
     """The `deepasmr` (f) classifier trained on the same split (cached in `folder`), as the judge."""
     from asmr_classify.params import params_for
     from asmr_classify.train import train_classifier
-    from audioprep.runs import STATE
+    from asmr_training.run_dir import STATE
 
     settings = dataclasses.asdict(params_for("deepasmr", epochs=epochs))
     digest = settings_key({**settings, "slices": slices, "seed": seed, "data": str(data)}, length=10)
@@ -121,7 +121,7 @@ def judge_generations(judge: harness.Judge, variations: dict[int, np.ndarray], b
 
 
 def _history_row(run_folder: Path, monitor: str) -> dict:
-    from audioprep.runs import RunDir
+    from asmr_training.run_dir import RunDir
 
     rows = RunDir(run_folder, resume=True).history()
     return min(rows, key=lambda r: r[monitor])

@@ -31,18 +31,18 @@ import numpy as np
 
 from asmr_classify.models import adapt
 from asmr_classify.models import build as build_classifier
+from asmr_corpus.location import layout_dir
 from asmr_generate.wave.data import encode, tiled_windows
 from asmr_generate.wave.params import WaveNetParams, WaveRNNParams
 from asmr_generate.wave.sampling import sampler_for
 from asmr_generate.wave.train import embeddings as read_embeddings
 from asmr_generate.wave.train import train
+from asmr_training.run_dir import build_before_tracing
 from audioprep.cli import run_cli
-from audioprep.corpus import layout_dir
 from audioprep.features import log_mel
 from audioprep.io import resample, write_audio
 from audioprep.params import MelSliceParams
 from audioprep.report import pyplot
-from audioprep.runs import build_before_tracing
 from audioprep.slices import mel_slice_sets
 from experiments import harness
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import sys
 import time
 
+from asmr_tflite.export import QUANTIZE
 from audioprep.cli import int_at_least, run_cli
 from audioprep.report import markdown_table
-from audioprep.tflite_export import QUANTIZE
 from experiments import harness, lean_setup
 from lean.evaluate import evaluate
 from lean.export import Exporter, calibration_windows

@@ -9,9 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-from audioprep import distribute
+from asmr_corpus.location import layout_dir
+from asmr_training import distribute
 from audioprep.cli import check_top, existing_path, fraction, int_at_least, positive_float, run_cli
-from audioprep.corpus import layout_dir
 from audioprep.errors import UsageError
 from lean.params import LeanParams
 
@@ -71,7 +71,7 @@ def cmd_prepare(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from audioprep.runs import write_json
+    from audioprep.files import write_json
     from lean.evaluate import evaluate
     from lean.scoring import load_scorer
 
@@ -96,7 +96,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from audioprep.runs import load_model
+    from asmr_training.model_files import load_model
     from lean.export import calibration_windows, export_tflite
     from lean.scoring import read_labels
 
@@ -175,7 +175,7 @@ def evaluate_arguments(ev: argparse.ArgumentParser) -> None:
 
 
 def export_arguments(ex: argparse.ArgumentParser) -> None:
-    from audioprep.tflite_export import QUANTIZE
+    from asmr_tflite.export import QUANTIZE
 
     ex.add_argument("--model", type=existing_path, required=True)
     ex.add_argument("--quantize", choices=QUANTIZE, default="none")

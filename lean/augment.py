@@ -15,7 +15,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from audioprep.batches import ShuffledBatches
+from asmr_training.batches import ShuffledBatches
 from lean.params import LeanParams
 
 AUGMENT_STREAM = 1  # keeps the augmentation draws apart from the batch order's (seed, epoch) stream

@@ -24,7 +24,6 @@ import numpy as np
 import tensorflow as tf
 
 from audioprep.cache import settings_key
-from audioprep.corpus import data_root
 from audioprep.datasets import (
     DEFAULT_TEST_FOLD,
     Example,
@@ -36,6 +35,7 @@ from audioprep.datasets import (
     read_layout,
 )
 from audioprep.errors import UsageError
+from audioprep.paths import data_root
 from audioprep.pcm_store import PcmClips, decode
 from audioprep.segment import fixed_clips, repeat_pad
 from lean.params import LeanParams

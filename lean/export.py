@@ -2,7 +2,7 @@
 
 The trained model is rebuilt with unrolled LSTMs (the form the converter lowers to builtin ops
 and full-int8 calibration accepts), its weights copied over, and converted by the shared
-`audioprep.tflite_export` (the log-mel front end stays float inside an int8 file), with the
+`asmr_tflite.export` (the log-mel front end stays float inside an int8 file), with the
 labels and sample rate written into the file as TFLite Model Metadata, which MediaPipe's
 AudioClassifier needs. A float export's scores are compared with the Keras model's (`parity_ok`:
 within 1e-5; XNNPACK and oneDNN round differently, so a trained model with large activations can
@@ -14,9 +14,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from asmr_tflite.export import Conversion, parity, write_export
+from asmr_tflite.metadata import AudioModelInfo
 from audioprep.errors import UsageError
-from audioprep.tflite_export import Conversion, parity, write_export
-from audioprep.tflite_metadata import AudioModelInfo
 from lean.model import HEAD, build_model, is_multi_label
 from lean.params import LeanParams
 from lean.scoring import TfliteScorer

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import keras
 
+from asmr_training.run_dir import build_before_tracing
 from audioprep.cache import settings_key
-from audioprep.corpus import data_root
-from audioprep.runs import atomic_write, build_before_tracing
+from audioprep.files import atomic_write
+from audioprep.paths import data_root
 from lean.data import LeanData, patch_dataset
 from lean.params import LeanParams
 from lean.yamnet import embedding_model, save_yamnet_h5, yamnet

@@ -19,9 +19,11 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from asmr_training.model_files import BEST, LAST, load_model
+from asmr_training.run_dir import RunDir
 from audioprep.cache import settings_key
-from audioprep.corpus import data_root
-from audioprep.runs import BEST, LAST, RunDir, atomic_write, load_model
+from audioprep.files import atomic_write
+from audioprep.paths import data_root
 from lean.augment import changes_waveforms, training_batches
 from lean.data import ClipSet, LeanData, patch_index, read_patches
 from lean.model import HEAD

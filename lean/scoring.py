@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from asmr_tflite.model import TfliteModel
 from audioprep.errors import UsageError
 from audioprep.tables import read_lines
-from audioprep.tflite_model import TfliteModel
 
 if TYPE_CHECKING:
     import keras
@@ -81,7 +81,7 @@ def load_scorer(path, threads: int | None = None):
     if path.suffix == ".tflite":
         return TfliteScorer(path, threads=threads)
     import lean.model  # noqa: F401 - registers LEAN's layers (front end, attention, hub YAMNet, SpecAugment) for loading
-    from audioprep.runs import load_model, resolve_model
+    from asmr_training.model_files import load_model, resolve_model
 
     model = load_model(path)
     file = resolve_model(path)

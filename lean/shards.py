@@ -8,7 +8,7 @@ renaming it into place and then recording it in the manifest, so a killed `prepa
 the first unrecorded shard and never writes a clip twice.
 
 `ShardBatches` reads one split's shards back as training batches: the shard order and the patch
-order are stateless functions of (seed, epoch) (so resume is exact, as with `audioprep.batches`),
+order are stateless functions of (seed, epoch) (so resume is exact, as with `asmr_training.batches`),
 shards are read interleaved and decoded in parallel, patches are shuffled in windows and the next
 batches prefetched. Under several workers each reads its own files (`shards[worker::workers]`), and
 every worker takes the same number of batches. The memory-mapped store (`lean.data`) stays the
@@ -26,9 +26,9 @@ import tensorflow as tf
 from tqdm import tqdm
 
 from audioprep.errors import BadFileError, UsageError
+from audioprep.files import atomic_write, read_json, write_json
 from audioprep.io import file_sha256
 from audioprep.pcm_store import PCM_SCALE, to_pcm16
-from audioprep.runs import atomic_write, read_json, write_json
 from lean.data import ClipSet, LeanData
 from lean.params import LeanParams
 
@@ -157,7 +157,7 @@ class ShardBatches(keras.utils.PyDataset):
     """One split's shards as training batches of `batch_size`, in an order fixed by (seed, epoch).
 
     Batches are read in order (`__getitem__(0)`, `1`, ...), as Keras `fit` and the multi-worker loop
-    read them; `epoch` is set as each epoch begins (audioprep.runs). With `workers` > 1 each worker reads
+    read them; `epoch` is set as each epoch begins (asmr_training.run_dir). With `workers` > 1 each worker reads
     its own files and yields its share of every global batch (`per_worker`).
     """
 

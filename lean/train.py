@@ -4,7 +4,7 @@ Multi-label data (FSD50K) trains sigmoid scores with binary cross-entropy, as th
 single-label folders train a softmax with categorical cross-entropy and also report accuracy.
 `yamnet_frozen` trains as a linear probe on cached embeddings (lean.probe) unless augmentation
 changes its inputs, a distribution strategy or mixed precision is asked for, or it reads `--shards`. The run
-folder (audioprep.runs.RunDir) holds best.keras / last.keras /
+folder (asmr_training.run_dir.RunDir) holds best.keras / last.keras /
 history.csv / params.json and the labels file; without a validation split the best epoch is the one
 with the highest training PR-AUC. The training patches come in a per-(seed, epoch)
 order (augmentation draws too), so a run killed at any point and continued with `resume=True` ends
@@ -18,9 +18,10 @@ from pathlib import Path
 
 import keras
 
-from audioprep import distribute, loss_scale
+from asmr_training import distribute, loss_scale
+from asmr_training.model_files import BEST, load_model
+from asmr_training.run_dir import RunDir
 from audioprep.errors import UsageError
-from audioprep.runs import BEST, RunDir, load_model
 from lean.augment import batch_augmented, training_batches
 from lean.data import LeanData, patch_dataset, patch_index, read_patches
 from lean.model import build_model, is_multi_label

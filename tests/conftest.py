@@ -26,7 +26,7 @@ def _data_root_in_tmp(tmp_path_factory):
 @pytest.fixture(scope="session")
 def small_layout(tmp_path_factory):
     """`small_layout(name) -> Path`: a `--size small` corpus folder for one layout, cached per session."""
-    from audioprep.synth import write_layout
+    from asmr_corpus import write_layout
 
     made: dict[str, object] = {}
 

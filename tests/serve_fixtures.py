@@ -60,7 +60,7 @@ def built(small_layout, tmp_path_factory) -> Built:
 def engines(b: Built):
     """The three runs loaded once per session (Engines is shared; its lock serialises model calls)."""
     if "engines" not in _MADE:
-        from asmr_classify.serve.engines import load_engines
+        from asmr_platform.engines import load_engines
 
         _MADE["engines"] = load_engines(b.classifier, b.vae, b.cgan)
     return _MADE["engines"]
@@ -68,8 +68,8 @@ def engines(b: Built):
 
 def app_on_copy(b: Built, folder: Path, engines_, **params):
     """An app over a fresh copy of the catalogue in `folder`; returns (app, db copy)."""
-    from asmr_classify.serve.app import create_app
-    from asmr_classify.serve.params import ServeParams
+    from asmr_platform.app import create_app
+    from asmr_platform.params import ServeParams
 
     db = folder / "catalog.sqlite"
     shutil.copy(b.db, db)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audioprep import distribute
+from asmr_training import distribute
 from audioprep.cli import existing_path, int_at_least, positive_float, unit_interval
 from audioprep.errors import UsageError
 
@@ -63,7 +63,7 @@ def add_commands(commands) -> None:
 def _train(args) -> int:
     from asmr_generate.mel.params import MODEL_PARAMS
     from asmr_generate.mel.train import load_slice_sets, train, with_overrides
-    from audioprep.runs import check_run_folder
+    from asmr_training.run_dir import check_run_folder
 
     check_run_folder(args.out, args.resume)  # before minutes of loading slices
     dist = distribute.from_args(args)
@@ -84,7 +84,7 @@ def _train(args) -> int:
 
 def _generate(args) -> int:
     from asmr_generate.mel import generate
-    from audioprep.runs import load_model
+    from asmr_training.model_files import load_model
 
     model = load_model(args.model)
     if args.command == "vary":

@@ -1,7 +1,7 @@
 """vary / blend / sample with a trained AE, VAE or cGAN: log-mels in, playable wavs and a mel PNG out.
 
 A recording is cut into consecutive ~1 s log-mel slices; generated slices are joined back along
-time before one Griffin-Lim inversion (`audioprep.invert.mel_to_audio`), so a multi-second
+time before one Griffin-Lim inversion (`asmr_generate.mel.invert.mel_to_audio`), so a multi-second
 result has no seams, and every file is written at the corpus rate.
 """
 
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from asmr_generate.mel.invert import mel_to_audio
 from asmr_generate.mel.models import MelAE, MelCGAN
 from asmr_generate.mel.params import GenerateParams
 from asmr_generate.mel.plots import save_mel_grid
 from audioprep.errors import UsageError
 from audioprep.features import mel_slices
-from audioprep.invert import mel_to_audio
 from audioprep.io import load_audio, write_audio
 from audioprep.segment import repeat_pad
 

@@ -5,11 +5,11 @@ range) through an affine map fixed from the training data's 0.1 / 99.9 percentil
 the model's config, so a saved `.keras` file is all `vary` / `blend` / `sample` need.
 The GAN keeps both nets and both optimisers in one saved model, so `--resume` restores all four.
 
-The training steps run per replica under any `tf.distribute` strategy (audioprep.distribute) and give the
+The training steps run per replica under any `tf.distribute` strategy (asmr_training.distribute) and give the
 numbers of one device for the same global batch: each replica's loss counts 1/R (the optimizer sums the
 replicas' gradients), batch statistics (the VAE's free-bits KL, the generator's batch norm) are taken over
 the whole global batch, and each replica draws its own rows of the global batch's noise. Under mixed
-precision the optimizers scale the loss (`audioprep.loss_scale`: an overflow on any replica skips the step).
+precision the optimizers scale the loss (`asmr_training.loss_scale`: an overflow on any replica skips the step).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from keras import layers
 
 from asmr_generate import SERIALIZATION_PACKAGE
 from asmr_generate.mel.params import AEParams, CGANParams, VAEParams
-from audioprep import loss_scale
+from asmr_training import loss_scale
 
 
 def mel_range(x: np.ndarray) -> tuple[float, float]:

@@ -3,9 +3,9 @@
 Both paths write `best.keras`, `last.keras`, `history.csv`, `params.json`, and a sample grid
 `samples/epoch_XXX.png` every `grid_every` epochs (fixed validation inputs and their
 reconstructions, or one row of samples per label), and both resume exactly from the run's checkpoint
-(audioprep.runs): batches come in a per-(seed, epoch) order.
+(asmr_training.run_dir): batches come in a per-(seed, epoch) order.
 
-Both train under every strategy of audioprep.distribute and with mixed precision: the AE / VAE through
+Both train under every strategy of asmr_training.distribute and with mixed precision: the AE / VAE through
 `Distribution.fit`, the cGAN's loop through `strategy.run` over the replicas' parts of each global batch.
 Only the chief writes the run folder and the grids.
 """
@@ -22,9 +22,9 @@ import tensorflow as tf
 from asmr_generate.mel.models import KLWarmup, MelCGAN, build, mel_range
 from asmr_generate.mel.params import CGANParams, GenerateParams, VAEParams
 from asmr_generate.mel.plots import save_mel_grid
-from audioprep import distribute
-from audioprep.batches import ShuffledBatches
-from audioprep.runs import RunDir
+from asmr_training import distribute
+from asmr_training.batches import ShuffledBatches
+from asmr_training.run_dir import RunDir
 from audioprep.slices import SliceSet
 
 GRID_INPUTS = 6
@@ -154,7 +154,7 @@ def with_overrides(params, **overrides):
 
 def load_slice_sets(data=None, max_slices_per_file: int | None = None, seed: int = 0) -> dict[str, SliceSet]:
     """The nine-label `deepasmr` layout (`--data`, else the generated corpus) as train/val/test log-mel slices."""
-    from audioprep.corpus import layout_dir
+    from asmr_corpus.location import layout_dir
     from audioprep.slices import mel_slice_sets
 
     root = layout_dir("deepasmr", data)
@@ -167,8 +167,9 @@ def cached_run(name: str, params, sets: dict[str, SliceSet], folder, key: dict, 
     The experiments share trained generators this way: table3 reuses table4's VAE when both run on
     the same data with the same settings, and an interrupted experiment continues where it stopped.
     """
+    from asmr_training.model_files import load_model
+    from asmr_training.run_dir import STATE
     from audioprep.cache import settings_key
-    from audioprep.runs import STATE, load_model
 
     digest = settings_key({"recipe": RECIPE, "name": name, "params": dataclasses.asdict(params), "seed": seed, **key}, length=10)
     out = Path(folder) / f"{name}-{digest}"

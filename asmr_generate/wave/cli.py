@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from audioprep import distribute
+from asmr_training import distribute
 from audioprep.cli import existing_path, int_at_least, positive_float
 from audioprep.errors import UsageError
 
@@ -99,7 +99,7 @@ def synthesize(model_path, seconds: float, trigger: str | None = None, temperatu
     """(audio (channels, n), sample rate) sampled from a run folder or model file."""
     from asmr_generate.wave.sampling import sampler_for
     from asmr_generate.wave.train import read_run
-    from audioprep.runs import load_model
+    from asmr_training.model_files import load_model
 
     setup, params = read_run(model_path)
     index = None

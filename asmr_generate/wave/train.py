@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from asmr_corpus.location import layout_dir
 from asmr_generate.wave.data import SegmentBatches, encode, load_trigger_audio
 from asmr_generate.wave.params import WaveNetParams, WaveRNNParams, wavenet_params, wavernn_params
 from asmr_generate.wave.sampling import sampler_for
@@ -23,11 +24,11 @@ from asmr_generate.wave.wavenet import build_wavenet, compile_wavenet
 from asmr_generate.wave.wavenet import trigger_embeddings as wavenet_embeddings
 from asmr_generate.wave.wavernn import build_wavernn, compile_wavernn
 from asmr_generate.wave.wavernn import trigger_embeddings as wavernn_embeddings
-from audioprep import distribute
-from audioprep.corpus import layout_dir
+from asmr_training import distribute
+from asmr_training.run_dir import PARAMS, RunDir
 from audioprep.errors import BadFileError, UsageError
+from audioprep.files import read_json
 from audioprep.io import write_audio
-from audioprep.runs import PARAMS, RunDir, read_json
 
 KINDS = ("wavenet", "wavernn")
 

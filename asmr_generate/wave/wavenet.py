@@ -16,7 +16,7 @@ from keras import layers, ops
 
 from asmr_generate import SERIALIZATION_PACKAGE
 from asmr_generate.wave.params import WaveNetParams
-from audioprep import loss_scale
+from asmr_training import loss_scale
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE, name="OneHotCodes")

@@ -21,7 +21,7 @@ from keras import layers, ops
 from asmr_generate import SERIALIZATION_PACKAGE
 from asmr_generate.wave.codecs import scale_byte
 from asmr_generate.wave.params import WaveRNNParams
-from audioprep import loss_scale
+from asmr_training import loss_scale
 
 CONDITIONINGS = ("none", "bias", "concat")
 

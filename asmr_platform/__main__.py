@@ -1,0 +1,81 @@
+"""`python -m asmr_platform` (or `asmr_serve`): DeepASMR's platform as a local web app.
+
+Find triggers in a catalogue, listen to exactly a segment, list similar segments of other recordings,
+add a recording, and (with generator runs) vary, blend and sample new sounds. FastAPI serves one static
+page with no build step and nothing fetched from the network, so it works offline (see docs/platform.md
+for why not Gradio). It listens on 127.0.0.1 unless --host says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from audioprep.cli import int_at_least, positive_float, run_cli
+from audioprep.errors import UsageError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def port(value: str) -> int:
+    number = int_at_least(1)(value)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number in 1..65535, not {value}")
+    return number
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from asmr_platform.params import ServeParams
+
+    parser.add_argument("--db", required=True, type=Path, help="a catalogue made by `asmr_classify catalog`")
+    parser.add_argument("--model", help="classifier run or model file: enables Add and verdicts on generated sounds")
+    parser.add_argument("--vae", help="AE or VAE run (`asmr_generate train vae`): enables vary and blend")
+    parser.add_argument("--cgan", help="cGAN run (`asmr_generate train cgan`): enables sample and blend labels")
+    parser.add_argument("--port", type=port, default=7860, help="default 7860")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--uploads", type=Path, help="folder for uploads added to the catalogue "
+                                                     "(default: <catalogue name>-uploads beside it)")
+    parser.add_argument("--max-upload-mb", type=positive_float, default=ServeParams().upload_max_mb,
+                        help=f"largest upload accepted (default {ServeParams().upload_max_mb:g})")
+
+
+def main(args) -> int:
+    import uvicorn
+
+    from asmr_classify import catalog
+    from asmr_platform.app import create_app
+    from asmr_platform.engines import load_engines
+    from asmr_platform.params import ServeParams
+
+    if not args.db.is_file():
+        raise UsageError(f"--db {args.db}: no such catalogue (make one with `asmr_classify catalog DIR --model RUN --db F`)")
+    catalog.connect(args.db).close()  # brings the schema up to date (indexes, embeddings table) and sets WAL
+    engines = load_engines(args.model, args.vae, args.cgan)
+    for reason in dict.fromkeys(r for r in engines.missing().values() if r):
+        print(f"note: {reason}", file=sys.stderr)
+    if args.host not in LOOPBACK:
+        print(f"warning: --host {args.host}: anyone who can reach it can listen to the catalogued recordings",
+              file=sys.stderr)
+    uploads = args.uploads or args.db.with_name(f"{args.db.stem}-uploads")
+    with tempfile.TemporaryDirectory(prefix="asmr-serve-") as work:
+        app = create_app(args.db.resolve(), engines, Path(work), uploads, ServeParams(upload_max_mb=args.max_upload_mb))
+        print(f"serving {args.db} at http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="asmr_serve", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return main(parser.parse_args(argv))
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """`python -m asmr_platform` and the `asmr_serve` console script."""
+    return run_cli(_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
