@@ -68,6 +68,34 @@ DEFAULTS: dict[str, ClassifierParams] = {
 }
 
 
+@dataclass(frozen=True)
+class PredictParams:
+    """How `predict` windows a file: consecutive windows overlap by `overlap` (0.5: every moment is
+    heard by two windows, a steadier timeline at twice the model calls)."""
+
+    overlap: float = 0.5
+
+
+@dataclass(frozen=True)
+class CatalogParams:
+    """What `catalog` and the app's uploads use unless told otherwise.
+
+    `overlap` 0: back-to-back windows, half `predict`'s model calls for a folder of long recordings.
+    `threshold`: windows whose top probability is under it are left out of the segments (0: none).
+    `workers`: files classified at once in worker processes. `busy_seconds`: how long a writer waits
+    for another to finish its recording's transaction.
+    """
+
+    overlap: float = 0.0
+    threshold: float = 0.0
+    workers: int = 1
+    busy_seconds: float = 60.0
+
+
+PREDICT = PredictParams()
+CATALOG = CatalogParams()
+
+
 def params_for(name: str, **overrides) -> ClassifierParams:
     """The model's defaults with `overrides` applied (unknown keys raise a one-line error)."""
     from audioprep.errors import UsageError

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asmr_classify.params import PREDICT
 from asmr_training.model_files import load_model, resolve_model
 from asmr_training.run_dir import PARAMS
 from audioprep.cli import fraction
@@ -235,7 +236,7 @@ def features(clf: Classifier, windows: np.ndarray) -> np.ndarray:
     return windows.astype(np.float32)
 
 
-def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = 0.5,
+def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = PREDICT.overlap,
                     clock: StageClock | None = None) -> Timeline:
     """The stream's windows classified in batches: decoding, featurising and the model each in a
     thread of their own, a batch or two apart."""
@@ -250,7 +251,7 @@ def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = 0.5,
                     stream.status, None if embeddings[0] is None else np.concatenate(embeddings))
 
 
-def timeline_of(clf: Classifier, path, overlap: float = 0.5, clock: StageClock | None = None) -> Timeline:
+def timeline_of(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: StageClock | None = None) -> Timeline:
     """A file's window probabilities, streamed; AudioError naming the file if it cannot be decoded."""
     return classify_stream(clf, AudioStream(path, sr=clf.sample_rate), overlap, clock)
 
@@ -270,7 +271,7 @@ def file_result(path, timeline: Timeline) -> FileResult:
                       quality.warnings if quality else [])
 
 
-def classify_file(clf: Classifier, path, overlap: float = 0.5, clock: StageClock | None = None) -> FileResult:
+def classify_file(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: StageClock | None = None) -> FileResult:
     return file_result(path, timeline_of(clf, path, overlap, clock))
 
 
@@ -326,7 +327,8 @@ def check_overlap(overlap: float) -> float:
 def add_arguments(parser) -> None:
     parser.add_argument("--model", required=True, help="run folder, .keras file or exported .tflite")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--overlap", type=fraction, default=0.5, help="window overlap in [0, 1) (default 0.5)")
+    parser.add_argument("--overlap", type=fraction, default=PREDICT.overlap,
+                        help=f"window overlap in [0, 1) (default {PREDICT.overlap:g})")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file instead of text")
     parser.add_argument("--timing", action="store_true", help="print the seconds spent per stage on stderr")
 

@@ -46,7 +46,7 @@ def folder_of(tmp_path, clips, *names):
 
 def segments(db, path):
     rows = sorted((r for r in catalog.query(db) if r[0] == str(path.resolve())), key=lambda r: r[1])
-    return [(start, end, label) for _, start, end, label, _ in rows], [r[4] for r in rows]
+    return [(r.start, r.end, r.label) for r in rows], [r.confidence for r in rows]
 
 
 def whole_file_segments(clf, path, threshold=0.0):
@@ -80,7 +80,7 @@ def test_streamed_segments_equal_the_whole_file_ones_and_re_merge_without_the_mo
     def no_model(path):
         raise AssertionError("an unchanged recording needs no model to re-merge")
 
-    monkeypatch.setattr(catalog, "load_classifier", no_model)
+    monkeypatch.setattr(catalog.pool, "load_classifier", no_model)
     counts = catalog.build_catalog(folder, model, db, progress=False, threshold=0.9)
     assert counts == {"added": 0, "updated": 0, "remerged": 1, "skipped": 0, "bad": 0}
     assert segments(db, folder / "long.wav")[0] == high
@@ -180,14 +180,14 @@ def test_two_catalogues_of_one_folder_at_once(model, clips, tmp_path, monkeypatc
     folder = folder_of(tmp_path, clips, "short0.wav", "short1.flac")
     db = tmp_path / "catalog.sqlite"
     # a timeout: if one run fails before the barrier, the other stops there too and the test reports it
-    barrier, real, results, errors = threading.Barrier(2, timeout=120), catalog.timeline_of, [], []
+    barrier, real, results, errors = threading.Barrier(2, timeout=120), catalog.pool.timeline_of, [], []
 
     def after_both_checked(clf, path, overlap=0.0, clock=None):
         if path.name == "short0.wav":
             barrier.wait()
         return real(clf, path, overlap, clock)
 
-    monkeypatch.setattr(catalog, "timeline_of", after_both_checked)
+    monkeypatch.setattr(catalog.pool, "timeline_of", after_both_checked)
 
     def run():
         try:
@@ -220,7 +220,7 @@ def test_bad_files_are_named_and_keep_nothing_cut_files_keep_what_decodes(model,
             raise PermissionError(13, "Permission denied", str(path))
         return real_sha(path)
 
-    monkeypatch.setattr(catalog, "sha256", unreadable)
+    monkeypatch.setattr(catalog.build, "sha256", unreadable)
     capsys.readouterr()
     counts = catalog.build_catalog(folder, model, db, progress=False)
     assert counts == {"added": 0, "updated": 1, "remerged": 0, "skipped": 1, "bad": 2}

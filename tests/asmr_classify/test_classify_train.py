@@ -151,7 +151,7 @@ def test_catalog_is_idempotent_detects_changes_and_survives_interruption(run, fi
     shutil.copy(files["corrupt"], folder / "corrupt.wav")
     db = tmp_path / "catalog.sqlite"
 
-    real = catalog.timeline_of
+    real = catalog.pool.timeline_of
     calls = []
 
     def dies_on_second(clf, path, overlap=0.0, clock=None):
@@ -160,10 +160,10 @@ def test_catalog_is_idempotent_detects_changes_and_survives_interruption(run, fi
             raise KeyboardInterrupt
         return real(clf, path, overlap, clock)
 
-    monkeypatch.setattr(catalog, "timeline_of", dies_on_second)
+    monkeypatch.setattr(catalog.pool, "timeline_of", dies_on_second)
     with pytest.raises(KeyboardInterrupt):
         catalog.build_catalog(folder, run[0], db, progress=False)
-    monkeypatch.setattr(catalog, "timeline_of", real)
+    monkeypatch.setattr(catalog.pool, "timeline_of", real)
     first = catalog.query(db)
     assert {r[0] for r in first} == {str(calls[0].resolve())}  # the finished recording was kept
 
@@ -187,4 +187,4 @@ def test_catalog_is_idempotent_detects_changes_and_survives_interruption(run, fi
     assert out and all(line.split("\t")[3] == label for line in out)
     assert cli(["catalog", "export", "--db", str(db), "--csv", str(tmp_path / "segments.csv")]) == 0
     exported = list(csv.DictReader((tmp_path / "segments.csv").open()))
-    assert len(exported) == len(catalog.query(db)) and set(exported[0]) == {"path", "start", "end", "label", "confidence"}
+    assert len(exported) == len(catalog.query(db)) and set(exported[0]) == {"path", "start", "end", "label", "confidence", "flags"}

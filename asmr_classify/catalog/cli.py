@@ -1,0 +1,90 @@
+"""`python -m asmr_classify catalog ...`: catalogue a folder, query, export or re-merge a catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from asmr_classify.catalog.build import build_catalog
+from asmr_classify.catalog.queries import export_csv, labels, query
+from asmr_classify.catalog.records import remerge
+from asmr_classify.params import CATALOG
+from asmr_classify.predict import StageClock
+from audioprep.cli import fraction, int_at_least, unit_interval
+from audioprep.errors import UsageError
+
+
+def _query(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="asmr_classify catalog query",
+                                     epilog="columns: path, start, end, label, confidence, flags (short, silent, "
+                                            "truncated; - for none)")
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--label")
+    parser.add_argument("--min-confidence", type=unit_interval, default=0.0,
+                        help="segments at least this confident; above 0 it leaves out every segment of a recording "
+                             "too short or silent to classify (default 0: all, those last)")
+    args = parser.parse_args(argv)
+    held = labels(args.db)
+    if args.label is not None and args.label not in held:
+        raise UsageError(f"--label {args.label}: not a label of this catalogue; it holds: {', '.join(held) or 'none'}")
+    rows = query(args.db, args.label, args.min_confidence)
+    for hit in rows:
+        print(f"{hit.path}\t{hit.start:.2f}\t{hit.end:.2f}\t{hit.label}\t{hit.confidence:.3f}\t{hit.flag_text or '-'}")
+    print(f"{len(rows)} segments", file=sys.stderr)
+    return 0
+
+
+def _export(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="asmr_classify catalog export")
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--csv", required=True, type=Path)
+    args = parser.parse_args(argv)
+    print(f"{export_csv(args.db, args.csv)} segments written to {args.csv}")
+    return 0
+
+
+def _remerge(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="asmr_classify catalog remerge",
+                                     description="redo every recording's segments from its stored probabilities")
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--threshold", required=True, type=unit_interval,
+                        help="leave out windows whose top probability is under this")
+    args = parser.parse_args(argv)
+    print(f"{remerge(args.db, args.threshold)} recordings re-merged at threshold {args.threshold:g}")
+    return 0
+
+
+def _build(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="asmr_classify catalog",
+                                     epilog="also: catalog query --db F ...; catalog export --db F --csv OUT; "
+                                            "catalog remerge --db F --threshold T")
+    parser.add_argument("folder", type=Path, metavar="DIR")
+    parser.add_argument("--model", required=True, help="run folder or .keras file")
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--overlap", type=fraction, default=CATALOG.overlap,
+                        help=f"window overlap (default {CATALOG.overlap:g}: back-to-back)")
+    parser.add_argument("--threshold", type=unit_interval, default=CATALOG.threshold,
+                        help=f"leave out windows whose top probability is under this (default {CATALOG.threshold:g})")
+    parser.add_argument("--workers", type=int_at_least(1), default=CATALOG.workers,
+                        help=f"files classified at once, in processes (default {CATALOG.workers})")
+    parser.add_argument("--timing", action="store_true", help="print the seconds spent per stage on stderr")
+    args = parser.parse_args(argv)
+    clock = StageClock()
+    counts = build_catalog(args.folder, args.model, args.db, args.overlap, threshold=args.threshold,
+                           workers=args.workers, clock=clock)
+    print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    if args.timing:
+        print(clock.report(), file=sys.stderr)
+    return 1 if counts["bad"] else 0
+
+
+COMMANDS = {"query": _query, "export": _export, "remerge": _remerge}
+
+
+def main(argv: list[str]) -> int:
+    """`catalog DIR --model M --db F`, `catalog query --db F [--label L] [--min-confidence X]`,
+    `catalog export --db F --csv OUT`, `catalog remerge --db F --threshold T`; exit 1 when a file
+    could not be catalogued (each is named on stderr)."""
+    command = COMMANDS.get(argv[0]) if argv else None
+    return command(argv[1:]) if command else _build(argv)
