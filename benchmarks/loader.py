@@ -36,6 +36,7 @@ from lean.params import LeanParams
 from lean.shards import ShardBatches, ShardParams, write_shards
 from lean.train import compile_model
 from lean.yamnet import yamnet_embedder
+from lean.yamnet_weights import STANDIN
 
 CLASSES = 200  # FSD50K's vocabulary size
 GOAL_OVER_STEP, GOAL_PATCHES = 10.0, 5000.0
@@ -81,7 +82,7 @@ def patches_per_second(batches, seconds: float) -> float:
 def training_step_rate(params: LeanParams, steps: int) -> tuple[float, float]:
     """(patches/s of LEAN's train_on_batch on this CPU, forward FLOPs per patch from the traced graph)."""
     keras.utils.set_random_seed(0)
-    model = compile_model(build_model("lean", CLASSES, params, embedder=yamnet_embedder(None, params)), params)
+    model = compile_model(build_model("lean", CLASSES, params, embedder=yamnet_embedder(STANDIN, params)), params)
     rng = np.random.default_rng(0)
     x = rng.uniform(-0.1, 0.1, (params.batch_size, params.patch_samples)).astype(np.float32)
     y = (rng.random((params.batch_size, CLASSES)) < 0.01).astype(np.float32)

@@ -7,7 +7,8 @@ evaluates and exports.
 Parameter counts (with FSD50K's 200 classes) match the paper's Table III exactly when read this way:
 - yamnet_frozen: frozen YAMNet embedding -> Dense(200) sigmoid head: 3,217,344 + 205,000 = 3.42M
   (the paper's "without finetune"; a 256-d projection here would make it 3.53M, the next row).
-- yamnet_finetune: YAMNet, trainable, -> Dense(256) projection -> head: 3,531,144 = 3.53M.
+- yamnet_finetune: YAMNet, trainable (but for batch norms holding a folded bias), -> Dense(256) projection
+  -> head: 3,531,144 = 3.53M.
 - joint: frozen YAMNet -> projection, concatenated with the Wave Encoder's last state: 4,518,280 = 4.51M
   (the paper truncates; 4.52M rounded).
 - joint_affinity: as joint, with the weight-free affinity cross attention: 4,518,280 = 4.51M.
@@ -23,6 +24,7 @@ from lean.attention import AffinityAttention, BahdanauAttention
 from lean.params import LeanParams
 from lean.wave_encoder import wave_encoder
 from lean.yamnet import embedding_model, yamnet
+from lean.yamnet_weights import freeze_folded_batch_norms
 
 PAPER_CLASSES = 200
 PAPER = {  # Table III: mAP, mAUC, d-prime, parameters
@@ -52,6 +54,7 @@ def build_model(
     if embedder is None:
         embedder = embedding_model(yamnet(params))
     embedder.trainable = variant == "yamnet_finetune"
+    freeze_folded_batch_norms(embedder)  # the lite model's folded batch norms have no statistics to train
     wave = keras.Input((params.patch_samples,), name="waveform")
     features = embedder(wave)
     if variant != "yamnet_frozen":

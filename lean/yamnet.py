@@ -4,24 +4,23 @@ The native network follows tensorflow/models research/audioset/yamnet/yamnet.py 
 (MobileNet-v1: Conv2D(32, stride 2) then 13 depthwise-separable blocks, batch norm with
 center=True, scale=False, eps 1e-4, a 1024-d embedding and 521 sigmoid scores: 3,751,369
 parameters), with the log-mel front end inside the graph so it takes batched waveforms directly.
-The official `yamnet.h5` loads into it by layer order. The hub path wraps a SavedModel (a hub
-handle or a local folder) in `keras.layers.TFSMLayer`, batched with `tf.map_fn` because the hub
-signature takes one 1-D waveform.
+Pretrained weights (the bundled lite model, or `.h5`) load into it through lean.yamnet_weights. The
+hub path wraps a SavedModel (a hub handle or a local folder) in `keras.layers.TFSMLayer`, batched
+with `tf.map_fn` because the hub signature takes one 1-D waveform.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import keras
-import numpy as np
 import tensorflow as tf
 
 from audioprep.errors import UsageError
 from lean.augment import SpecAugment, spec_augmented
 from lean.front_end import YamnetLogMel
 from lean.params import LeanParams
+from lean.yamnet_weights import load_native, resolve_handle, weights_source
 
 EMBEDDING_SIZE = 1024
 HUB_SAMPLE_RATE = 16000  # what the hub YAMNet's signature takes
@@ -99,77 +98,6 @@ def embedding_model(net: keras.Model) -> keras.Model:
     return keras.Model(net.inputs, net.outputs[1], name="yamnet_embedding")
 
 
-def _h5_weight_groups(path: Path) -> list[list[np.ndarray]]:
-    """Weights of every layer that has any, in the file's layer order (Keras 2 `save_weights` layout)."""
-    with h5py.File(path, "r") as f:
-        group = f["model_weights"] if "model_weights" in f else f
-        if "layer_names" not in group.attrs:
-            raise UsageError(f"{path}: not a Keras HDF5 weights file (no layer_names)")
-        out = []
-        for layer_name in group.attrs["layer_names"]:
-            layer_name = layer_name.decode() if isinstance(layer_name, bytes) else layer_name
-            layer = group[layer_name]
-            names = [n.decode() if isinstance(n, bytes) else n for n in layer.attrs.get("weight_names", [])]
-            if names:
-                out.append([np.asarray(layer[n]) for n in names])
-        return out
-
-
-def load_yamnet_h5(net: keras.Model, path) -> keras.Model:
-    """Load the official `yamnet.h5` (or any Keras HDF5 weights of this network) by layer order.
-
-    The official file names its layers `layer1/conv`, ... which Keras 3 cannot use as names, so
-    layers are matched in order and every shape is checked.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such YAMNet weights file")
-    groups = _h5_weight_groups(path)
-    layers = [layer for layer in net.layers if layer.weights]
-    if len(groups) != len(layers):
-        raise UsageError(f"{path}: holds weights for {len(groups)} layers, native YAMNet has {len(layers)}")
-    for layer, arrays in zip(layers, groups, strict=True):
-        expected = [tuple(w.shape) for w in layer.weights]
-        got = [a.shape for a in arrays]
-        if expected != got:
-            raise UsageError(f"{path}: layer {layer.name} expects shapes {expected}, file has {got}")
-        layer.set_weights(arrays)
-    return net
-
-
-def save_yamnet_h5(net: keras.Model, path) -> Path:
-    """Write weights in the Keras 2 HDF5 layout `load_yamnet_h5` reads (layer order, per-layer groups)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with h5py.File(path, "w") as f:
-        layers = net.layers
-        f.attrs["layer_names"] = [layer.name.encode() for layer in layers]
-        for layer in layers:
-            g = f.create_group(layer.name)
-            names = [f"{w.path}:0" for w in layer.weights]
-            g.attrs["weight_names"] = [n.encode() for n in names]
-            for n, w in zip(names, layer.weights, strict=True):
-                g.create_dataset(n, data=np.asarray(w))
-    return path
-
-
-def resolve_handle(handle: str) -> str:
-    """A hub handle (tfhub.dev / Kaggle URL) or local SavedModel folder -> a local SavedModel path."""
-    local = Path(handle)
-    if local.is_dir():
-        if not (local / "saved_model.pb").exists():
-            raise UsageError(f"{handle}: folder holds no saved_model.pb")
-        return str(local)
-    if "://" not in handle:
-        raise UsageError(f"{handle}: neither a SavedModel folder, a .h5 weights file nor a hub URL")
-    import tensorflow_hub as hub
-
-    try:
-        return hub.resolve(handle)
-    except Exception as err:  # noqa: BLE001 - network/cache failures reach the user as one line
-        raise UsageError(f"{handle}: cannot resolve hub handle ({type(err).__name__}: {err})") from err
-
-
 @keras.saving.register_keras_serializable(package="lean")
 class HubYamnet(keras.layers.Layer):
     """A hub YAMNet SavedModel as a frozen Keras 3 layer: (batch, n) waveforms -> (batch, 1024) embeddings.
@@ -208,23 +136,23 @@ def hub_embedding_model(handle: str, params: LeanParams = LeanParams()) -> keras
     if params.sample_rate != HUB_SAMPLE_RATE:
         raise UsageError(
             f"LeanParams.sample_rate={params.sample_rate}: the hub YAMNet takes {HUB_SAMPLE_RATE} Hz waveforms; "
-            "pass yamnet.h5 weights (the native YAMNet follows the sample rate)"
+            "pass .tflite or .h5 weights (the native YAMNet follows the sample rate)"
         )
     wave = keras.Input((params.patch_samples,), name="waveform")
     return keras.Model(wave, HubYamnet(handle, name="hub_yamnet")(wave), name="yamnet_embedding")
 
 
 def yamnet_embedder(source: str | Path | None, params: LeanParams = LeanParams(), spec_augment: bool = False):
-    """The YAMNet embedding model for a `--yamnet` value: `.h5` weights (native), or a hub handle / SavedModel.
+    """The YAMNet embedding model for a `--yamnet` value (lean.yamnet_weights.weights_source): the native
+    network with `.tflite` weights (None: the bundled ones), `.h5` weights or none (`standin`), or a hub
+    handle / SavedModel run whole.
 
     `spec_augment` puts params' SpecAugment masks into the native graph (the hub model's log-mel is sealed inside it).
     """
-    if source is not None and not str(source).endswith(".h5"):
+    weights = weights_source(source)
+    if not weights.native:
         if spec_augment and spec_augmented(params):
             raise UsageError(f"--yamnet {source}: SpecAugment masks YAMNet's log-mel, which only the native YAMNet "
-                             "exposes; pass yamnet.h5 weights or drop --spec-time-masks/--spec-freq-masks")
-        return hub_embedding_model(str(source), params)
-    net = yamnet(params, spec_augment=spec_augment)
-    if source is not None:
-        load_yamnet_h5(net, source)
-    return embedding_model(net)
+                             "exposes; pass .tflite or .h5 weights or drop --spec-time-masks/--spec-freq-masks")
+        return hub_embedding_model(weights.location, params)
+    return embedding_model(load_native(yamnet(params, spec_augment=spec_augment), weights))

@@ -45,7 +45,8 @@ def untrained_yamnet(tmp_path_factory) -> str:
     import keras
 
     from lean.params import LeanParams
-    from lean.yamnet import save_yamnet_h5, yamnet
+    from lean.yamnet import yamnet
+    from lean.yamnet_weights import save_yamnet_h5
 
     keras.utils.set_random_seed(0)
     return str(save_yamnet_h5(yamnet(LeanParams()), tmp_path_factory.mktemp("yamnet") / "yamnet.h5"))

@@ -9,14 +9,8 @@ import tensorflow as tf
 
 from audioprep.errors import UsageError
 from lean.model import build_model
-from lean.yamnet import (
-    EMBEDDING_SIZE,
-    embedding_model,
-    load_yamnet_h5,
-    save_yamnet_h5,
-    yamnet,
-    yamnet_embedder,
-)
+from lean.yamnet import EMBEDDING_SIZE, embedding_model, yamnet, yamnet_embedder
+from lean.yamnet_weights import load_yamnet_h5, save_yamnet_h5
 
 
 @pytest.fixture(scope="module")
