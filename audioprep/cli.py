@@ -1,7 +1,8 @@
 """Command-line plumbing every package shares: one-line errors on stderr, non-zero exit, range-checked flags.
 
 `run_cli` turns any failure into one `error: ...` line (exit 2 for bad input, 1 for anything else);
-`--debug` anywhere on the command line shows the traceback instead. The argparse types below check a
+`--debug` anywhere on the command line shows the traceback instead; `--verbose` and `--quiet`
+(audioprep.console) set how much the libraries and progress bars print. The argparse types below check a
 flag's range while the command line is parsed, so a bad value stops the command before any work.
 """
 
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from audioprep import console
 from audioprep.errors import BadFileError, UsageError
 
 DEBUG = "--debug"
@@ -30,7 +32,7 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
     """Run `main(argv)`; a user-facing error becomes one stderr line and exit code 2 (1 if unexpected)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = DEBUG in argv
-    argv = [a for a in argv if a != DEBUG]
+    argv = console.configure([a for a in argv if a != DEBUG])
     logging.getLogger("tensorflow").addFilter(_not_retracing)  # TensorFlow's logger; adding it twice is a no-op
     try:
         code = main(argv)
