@@ -5,7 +5,8 @@ trigger folders) into files `SPLIT-NNNNN.tfrecord` of about `shard_mb` MB each, 
 (`pcm`: little-endian int16 bytes, `labels`: the clip's multi-hot row). `manifest.json` lists every
 finished shard with its first clip, clip and patch counts and SHA-256; a shard is committed by
 renaming it into place and then recording it in the manifest, so a killed `prepare` continues at
-the first unrecorded shard and never writes a clip twice.
+the first unrecorded shard and never writes a clip twice. Training checks each shard it reads against
+the manifest's size and SHA-256 first, so a damaged file is named before any step runs.
 
 `ShardBatches` reads one split's shards back as training batches: the shard order and the patch
 order are stateless functions of (seed, epoch) (so resume is exact, as with `asmr_training.batches`),
@@ -128,17 +129,31 @@ def read_manifest(folder) -> dict:
     manifest = read_json(folder / MANIFEST)
     for entries in manifest.get("splits", {}).values():
         for entry in entries:
-            if not (folder / entry["file"]).exists():
-                raise BadFileError(folder / entry["file"], f"missing, though {MANIFEST} lists it")
+            name = entry.get("file") if isinstance(entry, dict) else None
+            if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+                raise BadFileError(folder / MANIFEST, f"shard entry {name!r} is not a file name inside {folder}")
+            if not (folder / name).exists():
+                raise BadFileError(folder / name, f"missing, though {MANIFEST} lists it")
     return manifest
 
 
+def damaged(folder, entries: list[dict]) -> str | None:
+    """Why the first of `entries` whose size or SHA-256 differs from the manifest's is unusable, naming it."""
+    folder = Path(folder)
+    for entry in entries:
+        path = folder / entry["file"]
+        if path.stat().st_size != entry.get("bytes"):
+            return f"{path}: damaged ({path.stat().st_size} bytes, {MANIFEST} says {entry.get('bytes')})"
+        if file_sha256(path) != entry.get("sha256"):
+            return f"{path}: damaged (its SHA-256 differs from {MANIFEST}'s)"
+    return None
+
+
 def verify(folder) -> list[str]:
-    """Shard files whose SHA-256 differs from the manifest's (damaged or replaced)."""
+    """Shard files whose size or SHA-256 differs from the manifest's (damaged or replaced)."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    return [entry["file"] for entries in manifest["splits"].values() for entry in entries
-            if file_sha256(folder / entry["file"]) != entry["sha256"]]
+    return [entry["file"] for entries in manifest["splits"].values() for entry in entries if damaged(folder, [entry])]
 
 
 def _patches(pcm, labels, patch_samples: int):
@@ -181,7 +196,11 @@ class ShardBatches(keras.utils.PyDataset):
         self.per_worker = workers > 1
         self.batch_size = params.batch_size // workers
         self.classes = len(manifest["vocabulary"])
-        self.files = [str(self.folder / e["file"]) for e in entries[worker::workers]]
+        mine = entries[worker::workers]
+        problem = damaged(self.folder, mine)  # before training: a bad record would otherwise stop it part-way
+        if problem:
+            raise UsageError(f"{problem}; re-run `python -m lean prepare` into a new folder")
+        self.files = [str(self.folder / e["file"]) for e in mine]
         least = min(sum(e["patches"] for e in entries[w::workers]) for w in range(workers))
         self.steps = least // self.batch_size  # the same on every worker
         self.epoch = 0

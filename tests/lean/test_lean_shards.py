@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audioprep.errors import UsageError
+from audioprep.errors import BadFileError, UsageError
 from audioprep.pcm_store import to_pcm16
 from lean.data import ClipSet, LeanData, patch_index, read_patches
 from lean.params import LeanParams
@@ -59,6 +59,25 @@ def test_every_clip_lands_once_in_order_with_counts_and_checksums(data, tmp_path
     assert len(manifest["splits"]["train"]) >= 3 and verify(tmp_path) == []
     (tmp_path / manifest["splits"]["train"][1]["file"]).write_bytes(b"damaged")
     assert verify(tmp_path) == [manifest["splits"]["train"][1]["file"]]
+
+
+def test_training_names_a_damaged_shard_before_any_step_and_a_hostile_manifest(data, tmp_path):
+    """A shard cut short or flipped in place is named before the first batch; a manifest cannot name outside files."""
+    manifest = write_shards(data, tmp_path, PARAMS, SHARD, progress=False)
+    second = tmp_path / manifest["splits"]["train"][1]["file"]
+    raw = bytearray(second.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # same size, one byte flipped
+    second.write_bytes(bytes(raw))
+    with pytest.raises(UsageError, match=rf"{second.name}: damaged \(its SHA-256 differs from manifest.json's\)"):
+        ShardBatches(tmp_path, "train", PARAMS)
+    second.write_bytes(bytes(raw[:100]))
+    with pytest.raises(UsageError, match=rf"{second.name}: damaged \(100 bytes, manifest.json says"):
+        ShardBatches(tmp_path, "train", PARAMS)
+    hostile = json.loads((tmp_path / MANIFEST).read_text())
+    hostile["splits"]["train"][0]["file"] = "../victim.tfrecord"
+    (tmp_path / MANIFEST).write_text(json.dumps(hostile))
+    with pytest.raises(BadFileError, match=r"shard entry '../victim.tfrecord' is not a file name inside"):
+        read_manifest(tmp_path)
 
 
 class Killed(BaseException):
@@ -145,14 +164,15 @@ def test_training_on_shards_ends_where_training_on_the_store_does(data, untraine
     """One batch of every patch per epoch, so the shards' order cannot matter. The store run of yamnet_frozen is the
     linear probe on cached embeddings; with --shards the same head trains through the frozen YAMNet on the shards'
     batches: both must end with the same head (tests/test_lean_finetune.py: the probe equals training through it)."""
-    from lean.train import run_dir, train_variant
+    from asmr_training.run_spec import RunSpec
+    from lean.train import train_variant
 
-    params = LeanParams(batch_size=len(patch_index(data.splits["train"], PARAMS)))
+    params = LeanParams(batch_size=len(patch_index(data.splits["train"], PARAMS)), epochs=2)
     write_shards(data, tmp_path / "shards", params, SHARD, progress=False)
     models, history = {}, {}
     for name, shards in (("store", None), ("shards", tmp_path / "shards")):
-        models[name] = train_variant("yamnet_frozen", data, run_dir(tmp_path / name), 2, untrained_yamnet, params,
-                                     verbose=0, shards=shards)
+        models[name] = train_variant(RunSpec(tmp_path / name), params, "yamnet_frozen", data, untrained_yamnet,
+                                     verbose=0, shards=shards).model
         history[name] = json.loads((tmp_path / name / "state.json").read_text())["history"]
     probe = {name: json.loads((tmp_path / name / "params.json").read_text())["linear_probe_on_cached_embeddings"]
              for name in models}
