@@ -9,6 +9,8 @@ for why not Gradio). It listens on 127.0.0.1 unless --host says otherwise.
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +26,23 @@ def port(value: str) -> int:
     if number > 65535:
         raise argparse.ArgumentTypeError(f"must be a port number in 1..65535, not {value}")
     return number
+
+
+def bind(host: str, number: int) -> socket.socket:
+    """The listening socket, bound before anything says "serving"; UsageError in one line naming the flag
+    at fault (a port taken or reserved, else the address) if it cannot be."""
+    sock = None
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, number, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a restart need not wait
+        sock.bind(address)
+        return sock
+    except OSError as err:
+        if sock is not None:
+            sock.close()
+        flag = f"--port {number}" if err.errno in (errno.EADDRINUSE, errno.EACCES) else f"--host {host}"
+        raise UsageError(f"{flag}: cannot listen on {host}:{number} ({err.strerror or err})") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,17 +71,22 @@ def main(args) -> int:
     if not args.db.is_file():
         raise UsageError(f"--db {args.db}: no such catalogue (make one with `asmr_classify catalog DIR --model RUN --db F`)")
     catalog.connect(args.db).close()  # brings the schema up to date (indexes, embeddings table) and sets WAL
-    engines = load_engines(args.model, args.vae, args.cgan)
-    for reason in dict.fromkeys(r for r in engines.missing().values() if r):
-        print(f"note: {reason}", file=sys.stderr)
-    if args.host not in LOOPBACK:
-        print(f"warning: --host {args.host}: anyone who can reach it can listen to the catalogued recordings",
-              file=sys.stderr)
-    uploads = args.uploads or args.db.with_name(f"{args.db.stem}-uploads")
-    with tempfile.TemporaryDirectory(prefix="asmr-serve-") as work:
-        app = create_app(args.db.resolve(), engines, Path(work), uploads, ServeParams(upload_max_mb=args.max_upload_mb))
-        print(f"serving {args.db} at http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    with bind(args.host, args.port) as sock:  # a taken port fails here, before the runs load and "serving"
+        engines = load_engines(args.model, args.vae, args.cgan)
+        for reason in dict.fromkeys(r for r in engines.missing().values() if r):
+            print(f"note: {reason}", file=sys.stderr)
+        if args.host not in LOOPBACK:
+            print(f"warning: --host {args.host}: anyone who can reach it can listen to the catalogued recordings",
+                  file=sys.stderr)
+        uploads = args.uploads or args.db.with_name(f"{args.db.stem}-uploads")
+        params = ServeParams(upload_max_mb=args.max_upload_mb)
+        with tempfile.TemporaryDirectory(prefix="asmr-serve-") as work:
+            app = create_app(args.db.resolve(), engines, Path(work), uploads, params)
+            print(f"serving {args.db} at http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+            try:
+                uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+            except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down on: the way to stop
+                pass
     return 0
 
 

@@ -9,25 +9,41 @@ the expression `end - start`), else minimum confidence -> segments_confidence, e
 own index, walked backwards. Without statistics SQLite would often walk the sort order's index and
 test every row against a selective filter. The page's ids come from that index alone; only those
 LIMIT rows are then joined to their recordings.
+
+The search text matches recordings by the name the page shows and labels by their text; its segments are
+gathered from segments_recording and segments_label and looked up by id (NOT INDEXED: by rowid only).
+
+A recording that `audioprep.quality` found too short or digitally silent is no evidence of a trigger
+(a model is sure of something on padding or silence), as in `catalog query`: a minimum confidence above 0
+leaves its segments out, and otherwise the listing shows them after every other segment, with their flags.
+So a listing is at most two runs, each in its own order: the unflagged recordings' segments, then the
+flagged ones' (`Part`). Lists of ids go to SQLite as one JSON argument, whatever their length.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from asmr_platform.names import Names
+from audioprep.quality import SHORT, SILENT, TRUNCATED
+
 SORTS = {"confidence": "s.confidence", "length": "s.end - s.start"}  # the latter is the index's expression
-ROW = ("SELECT s.id, s.recording_id, r.path, s.start, s.end, s.label, s.confidence "
-       "FROM segments s JOIN recordings r ON r.id = s.recording_id")
+ROW = ("SELECT s.id, s.recording_id, r.path, s.start, s.end, s.label, s.confidence, r.short, r.silent, "
+       "r.truncated IS NOT NULL FROM segments s JOIN recordings r ON r.id = s.recording_id")
+FLAGGED = "SELECT id FROM recordings WHERE coalesce(short, 0) OR coalesce(silent, 0) ORDER BY id"
+IDS = "(SELECT value FROM json_each(?))"
 NO_EMBEDDINGS = ("this catalogue holds no segment embeddings (catalogued by a model without an embedding "
                  "layer, such as a .tflite, or re-merged since): catalogue it again with a Keras run")
 
 
 @dataclass(frozen=True)
 class Filters:
+    """What the page asks for; `text` matches recording names and labels (case-insensitive, any part)."""
+
     labels: tuple[str, ...] = ()
     min_confidence: float = 0.0
     min_length: float = 0.0
@@ -35,82 +51,153 @@ class Filters:
     sort: str = "confidence"
     offset: int = 0
     limit: int = 25
+    text: str = ""
 
-    def where(self) -> tuple[str, list]:
-        clauses, args = [], []
-        if self.labels:
-            clauses.append(f"s.label IN ({', '.join('?' * len(self.labels))})")
-            args += list(self.labels)
-        if self.min_confidence > 0:
-            clauses.append("s.confidence >= ?")
-            args.append(self.min_confidence)
-        if self.min_length > 0:
-            clauses.append("s.end - s.start >= ?")
-            args.append(self.min_length)
-        if self.recording is not None:
-            clauses.append("s.recording_id = ?")
-            args.append(self.recording)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
-    def index(self) -> str:
-        """The index behind the query: the first set filter's in the order recording, label, length,
-        confidence (roughly most to least selective), else the sort order's."""
-        if self.recording is not None:
-            return "segments_recording"
-        if self.labels:
-            return "segments_label"
-        if self.min_length > 0:
-            return "segments_length"
-        if self.min_confidence > 0:
-            return "segments_confidence"
-        return {"confidence": "segments_confidence", "length": "segments_length"}[self.sort]
+@dataclass(frozen=True)
+class Matches:
+    """What a search text matched: recordings (by id) and labels."""
+
+    recordings: tuple[int, ...]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One run of a listing: the WHERE clauses, their arguments, and the index that serves them (None: the
+    rows are looked up by id from the search text's ids)."""
+
+    index: str | None
+    clauses: tuple[str, ...]
+    args: tuple
+
+    def _from(self) -> str:
+        how = "NOT INDEXED" if self.index is None else f"INDEXED BY {self.index}"
+        where = (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+        return f"FROM segments s {how}{where}"
 
     def count_sql(self) -> tuple[str, list]:
-        where, args = self.where()
-        return f"SELECT count(*) FROM segments s INDEXED BY {self.index()}{where}", args
+        return f"SELECT count(*) {self._from()}", list(self.args)
 
-    def page_sql(self) -> tuple[str, list]:
-        where, args = self.where()
-        order = f"ORDER BY {SORTS[self.sort]} DESC, s.id DESC"
-        ids = f"SELECT s.id FROM segments s INDEXED BY {self.index()}{where} {order} LIMIT ? OFFSET ?"
-        return f"{ROW} WHERE s.id IN ({ids}) {order}", [*args, self.limit, self.offset]
+    def page_sql(self, sort: str, offset: int, limit: int) -> tuple[str, list]:
+        order = f"ORDER BY {SORTS[sort]} DESC, s.id DESC"
+        ids = f"SELECT s.id {self._from()} {order} LIMIT ? OFFSET ?"
+        return f"{ROW} WHERE s.id IN ({ids}) {order}", [*self.args, limit, offset]
 
 
-def display_name(path: str) -> str:
-    """A recording as the page names it: its folder and file name (a corpus repeats file names per label)."""
-    path = Path(path)
-    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+def _text_clause(matches: Matches) -> tuple[str, list]:
+    """`s.id IN` the segments of the matched recordings and labels, each gathered from its own index."""
+    gathers, args = [], []
+    if matches.recordings:
+        gathers.append(f"SELECT id FROM segments INDEXED BY segments_recording WHERE recording_id IN {IDS}")
+        args.append(json.dumps(matches.recordings))
+    if matches.labels:
+        gathers.append(f"SELECT id FROM segments INDEXED BY segments_label WHERE label IN {IDS}")
+        args.append(json.dumps(matches.labels))
+    return f"s.id IN ({' UNION ALL '.join(gathers)})", args
 
 
-def as_dict(row, similarity: float | None = None) -> dict:
-    segment_id, recording_id, path, start, end, label, confidence = row
-    out = {"id": segment_id, "recording_id": recording_id, "recording": display_name(path), "start": start,
-           "end": end, "label": label, "confidence": confidence}
+def parts(filters: Filters, flagged: tuple[int, ...] = (), matches: Matches | None = None) -> list[Part]:
+    """The runs of a listing: segments of unflagged recordings, then (at minimum confidence 0) of the
+    `flagged` ones; `matches` is what `filters.text` matched (None: no text)."""
+    if matches is not None and not (matches.recordings or matches.labels):
+        return []
+    clauses, args = [], []
+    if filters.labels:
+        clauses.append(f"s.label IN ({', '.join('?' * len(filters.labels))})")
+        args += list(filters.labels)
+    if filters.min_confidence > 0:
+        clauses.append("s.confidence >= ?")
+        args.append(filters.min_confidence)
+    if filters.min_length > 0:
+        clauses.append("s.end - s.start >= ?")
+        args.append(filters.min_length)
+    if filters.recording is not None:
+        clauses.append("s.recording_id = ?")
+        args.append(filters.recording)
+    if matches is not None:
+        clause, more = _text_clause(matches)
+        clauses.append(clause)
+        args += more
+    if not flagged:
+        return [Part(_index(filters, matches), tuple(clauses), tuple(args))]
+    first = Part(_index(filters, matches), (*clauses, f"s.recording_id NOT IN {IDS}"), (*args, json.dumps(flagged)))
+    if filters.min_confidence > 0:
+        return [first]
+    return [first, Part("segments_recording", (*clauses, f"s.recording_id IN {IDS}"), (*args, json.dumps(flagged)))]
+
+
+def _index(filters: Filters, matches: Matches | None) -> str | None:
+    """The index behind a run: the first set filter's in the order recording, search text, label, length,
+    confidence (roughly most to least selective), else the sort order's."""
+    if filters.recording is not None:
+        return "segments_recording"
+    if matches is not None:
+        return None
+    if filters.labels:
+        return "segments_label"
+    if filters.min_length > 0:
+        return "segments_length"
+    if filters.min_confidence > 0:
+        return "segments_confidence"
+    return {"confidence": "segments_confidence", "length": "segments_length"}[filters.sort]
+
+
+def flagged_recordings(conn: sqlite3.Connection) -> tuple[int, ...]:
+    """Ids of the recordings found too short or silent (NULL flags: catalogued before the check, unknown)."""
+    return tuple(r[0] for r in conn.execute(FLAGGED))
+
+
+def matching(conn: sqlite3.Connection, text: str, names: Names) -> Matches:
+    """Recordings whose shown name and labels whose text contain `text`, case-insensitively."""
+    needle = text.casefold()
+    return Matches(tuple(i for i, path in conn.execute("SELECT id, path FROM recordings ORDER BY id")
+                         if needle in names.display(path).casefold()),
+                   tuple(label for label in labels(conn) if needle in label.casefold()))
+
+
+def flags(short, silent, truncated) -> list[str]:
+    """A recording's `audioprep.quality` flags by name (unknown ones, NULL, are not shown)."""
+    return [name for name, on in ((SHORT, short), (SILENT, silent), (TRUNCATED, truncated)) if on]
+
+
+def as_dict(row, names: Names, similarity: float | None = None) -> dict:
+    segment_id, recording_id, path, start, end, label, confidence, *quality = row
+    out = {"id": segment_id, "recording_id": recording_id, "recording": names.display(path), "start": start,
+           "end": end, "label": label, "confidence": confidence, "flags": flags(*quality)}
     if similarity is not None:
         out["similarity"] = similarity
     return out
 
 
-def find(conn: sqlite3.Connection, filters: Filters) -> dict:
-    """{"total": matching segments, "rows": the page} for `filters`."""
-    total = conn.execute(*filters.count_sql()).fetchone()[0]
-    sql, args = filters.page_sql()
-    return {"total": total, "offset": filters.offset, "limit": filters.limit,
-            "rows": [as_dict(r) for r in conn.execute(sql, args)]}
+def find(conn: sqlite3.Connection, filters: Filters, names: Names = Names()) -> dict:
+    """{"total": matching segments, "rows": the page} for `filters`; the page may span both runs."""
+    text = filters.text.strip()
+    runs = parts(filters, flagged_recordings(conn), matching(conn, text, names) if text else None)
+    total, rows, offset = 0, [], filters.offset
+    for part in runs:
+        count = conn.execute(*part.count_sql()).fetchone()[0]
+        if offset < count and len(rows) < filters.limit:
+            page = conn.execute(*part.page_sql(filters.sort, offset, filters.limit - len(rows)))
+            rows += [as_dict(r, names) for r in page]
+        offset = max(0, offset - count)
+        total += count
+    return {"total": total, "offset": filters.offset, "limit": filters.limit, "rows": rows}
 
 
-def segment(conn: sqlite3.Connection, segment_id: int) -> dict | None:
+def segment(conn: sqlite3.Connection, segment_id: int, names: Names) -> dict | None:
     row = conn.execute(f"{ROW} WHERE s.id = ?", (segment_id,)).fetchone()
-    return None if row is None else as_dict(row)
+    return None if row is None else as_dict(row, names)
 
 
 def labels(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT DISTINCT label FROM segments ORDER BY label")]
 
 
-def recordings(conn: sqlite3.Connection) -> list[dict]:
-    return [{"id": i, "name": display_name(p), "duration": d}
-            for i, p, d in conn.execute("SELECT id, path, duration FROM recordings ORDER BY path")]
+def recordings(conn: sqlite3.Connection, names: Names) -> list[dict]:
+    rows = conn.execute("SELECT id, path, duration, short, silent, truncated IS NOT NULL FROM recordings")
+    listed = [{"id": i, "name": names.display(p), "duration": d, "flags": flags(*quality)} for i, p, d, *quality in rows]
+    return sorted(listed, key=lambda r: (r["name"].casefold(), r["id"]))
 
 
 def has_embeddings(conn: sqlite3.Connection) -> bool:
@@ -121,7 +208,7 @@ class NoEmbedding(LookupError):
     """The segment has no stored embedding; the message says why, in one line."""
 
 
-def similar(conn: sqlite3.Connection, segment_id: int, k: int, chunk: int = 4096) -> list[dict]:
+def similar(conn: sqlite3.Connection, segment_id: int, k: int, names: Names, chunk: int = 4096) -> list[dict]:
     """The k segments of other recordings whose embeddings are nearest (cosine) to this one's, nearest first.
 
     Only recordings catalogued by the same model are compared (another model's vectors live in another
@@ -152,6 +239,5 @@ def similar(conn: sqlite3.Connection, segment_id: int, k: int, chunk: int = 4096
             keep = np.argpartition(-best_sims, k)[:k]
             best_ids, best_sims = best_ids[keep], best_sims[keep]
     order = np.lexsort((best_ids, -best_sims))  # nearest first; ties by id, so the list is deterministic
-    found = {r[0]: r for r in conn.execute(
-        f"{ROW} WHERE s.id IN ({', '.join('?' * len(order))})", [int(i) for i in best_ids[order]])}
-    return [as_dict(found[int(best_ids[i])], float(best_sims[i])) for i in order]
+    found = {r[0]: r for r in conn.execute(f"{ROW} WHERE s.id IN {IDS}", [json.dumps(best_ids[order].tolist())])}
+    return [as_dict(found[int(best_ids[i])], names, float(best_sims[i])) for i in order]

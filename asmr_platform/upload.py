@@ -1,17 +1,18 @@
 """Add: an uploaded file is received under a size limit, classified, and on request catalogued.
 
 The body is written to the server's work folder as it arrives and refused (413) as soon as it passes
-the limit. The client's file name gives only the extension (one of the audio formats) and a display
-name; the stored name is made here. The file is decoded by the same streaming reader, with the same
-checks, as every catalogued file, at `catalog`'s default windowing; "add" moves it into the uploads
-folder beside the catalogue and stores it with `catalog.store`, exactly as `catalog` would.
+the limit. The client's file name is kept only as a name (`names.upload_name`: its last component), never
+as a path. The file is decoded by the same streaming reader, with the same checks, as every catalogued
+file, at `catalog`'s default windowing; the answer carries `audioprep.quality`'s flags and warnings (too
+short, silent, cut short) as `catalog` prints them, naming the upload. "add" moves the file into the
+uploads folder under its own name (`names.Names.upload_path`) and stores it with `catalog.store`, exactly
+as `catalog` would.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from asmr_classify import catalog
 from asmr_classify.predict import Timeline, file_result, merge_windows, timeline_of
 from asmr_platform.engines import Engines
+from asmr_platform.names import Names, upload_name
 from asmr_platform.params import ServeParams
 from audioprep.errors import AudioError
 from audioprep.io import AUDIO_EXTENSIONS, is_audio_file
@@ -42,21 +44,18 @@ class Pending:
     timeline: Timeline
 
 
-def safe_name(name: str) -> str:
-    """A file name made from the client's: its last component only, letters, digits, '.', '-' and '_'."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).stem).strip(".-")[:60] or "upload"
-    return stem + Path(name).suffix.lower()
-
-
 class Uploads:
-    def __init__(self, work: Path, folder: Path, engines: Engines, params: ServeParams = ServeParams()):
-        self.work, self.folder, self.engines, self.params = work, folder, engines, params
+    def __init__(self, work: Path, names: Names, engines: Engines, params: ServeParams = ServeParams()):
+        self.work, self.names, self.engines, self.params = work, names, engines, params
         self._pending: dict[str, Pending] = {}
         self._lock = threading.Lock()
 
-    def check_name(self, name: str) -> None:
-        if not is_audio_file(name):
-            raise UploadError(415, f"{Path(name).name or name}: not an audio file (use {', '.join(AUDIO_EXTENSIONS)})")
+    def check_name(self, name: str) -> str:
+        """The name the upload is kept and shown under; UploadError (415) unless it names an audio file."""
+        kept = upload_name(name)
+        if not is_audio_file(kept):
+            raise UploadError(415, f"{kept or 'the upload'}: not an audio file (use {', '.join(AUDIO_EXTENSIONS)})")
+        return kept
 
     def check_size(self, name: str, size: int) -> None:
         if size > self.params.upload_max_bytes:
@@ -69,8 +68,9 @@ class Uploads:
         return Path(path)
 
     def classify(self, name: str, spooled: Path) -> dict:
-        """Classify a received file; AudioError (one line naming the upload) if it cannot be decoded."""
-        path = spooled.with_name(f"{spooled.name}-{safe_name(name)}")
+        """Classify a received file kept as `name` (a `check_name`); AudioError naming the upload if it
+        cannot be decoded."""
+        path = spooled.with_name(f"{spooled.name}-{name}")
         spooled.replace(path)  # libsndfile reads the format from the extension too
         try:
             digest = catalog.sha256(path)
@@ -78,16 +78,17 @@ class Uploads:
                 timeline = timeline_of(self.engines.classifier, path, self.params.upload_overlap)
         except AudioError as err:
             path.unlink(missing_ok=True)
-            raise AudioError(name, err.reason) from None
+            raise AudioError(name, err.reason.replace(str(path), name)) from None
         # the float16 probabilities `catalog` stores: the segments shown are the ones "add" will store
         timeline = dataclasses.replace(timeline, probs=timeline.probs.astype("<f2"))
         with self._lock:
-            self._pending[digest] = Pending(Path(name).name, path, digest, timeline)
+            self._pending[digest] = Pending(name, path, digest, timeline)
         result = file_result(name, timeline)
+        quality = timeline.quality
         segments = merge_windows(timeline.windows(self.params.catalog_threshold))
-        return {"id": digest, "name": Path(name).name, "duration": timeline.samples / timeline.sample_rate,
+        return {"id": digest, "name": name, "duration": timeline.samples / timeline.sample_rate,
                 "label": result.label, "probabilities": result.probabilities, "majority": result.majority,
-                "truncated": result.truncated and result.truncated.replace(str(path), Path(name).name),
+                "flags": list(quality.flags), "warnings": [line.replace(str(path), name) for line in quality.warnings],
                 "segments": [{"start": s.start, "end": s.end, "label": s.label, "confidence": s.confidence}
                              for s in segments]}
 
@@ -97,10 +98,10 @@ class Uploads:
             pending = self._pending.pop(upload_id, None)
         if pending is None:
             raise KeyError(upload_id)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        final = self.folder / f"{pending.digest[:12]}-{safe_name(pending.name)}"
+        final = self.names.upload_path(pending.digest, pending.name)
+        final.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(pending.path, final)
-        key = str(final.resolve())
+        key = str(final)
         conn = catalog.connect(db)
         try:
             status = catalog.store(conn, key, pending.digest, self.engines.model_id, pending.timeline,
@@ -108,4 +109,4 @@ class Uploads:
             recording_id = conn.execute("SELECT id FROM recordings WHERE path = ?", (key,)).fetchone()[0]
         finally:
             conn.close()
-        return {"status": status, "recording_id": recording_id, "name": final.name}
+        return {"status": status, "recording_id": recording_id, "name": self.names.display(final)}

@@ -1,9 +1,13 @@
-// The page of `python -m asmr_classify serve`: plain DOM calls on the JSON API, no framework and nothing
+// The page of `python -m asmr_platform`: plain DOM calls on the JSON API, no framework and nothing
 // fetched from elsewhere. Text from the catalogue is inserted as text nodes, never as HTML.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const state = { config: null, offset: 0, total: 0, selected: null, a: null, b: null, upload: null, recorder: null };
+// audioprep.quality's flags; a short or silent recording's confidence is no evidence of a trigger
+const FLAGS = { short: "too short", silent: "silent", truncated: "cut short" };
+const NO_EVIDENCE = ["short", "silent"];
+const NO_EVIDENCE_NOTE = "too short or silent: the model's confidence here is no evidence of a trigger";
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 function el(tag, attrs = {}, ...children) {
@@ -20,11 +24,7 @@ function el(tag, attrs = {}, ...children) {
 async function api(url, options = {}) {
   const response = await fetch(url, options);
   const json = (response.headers.get("content-type") || "").includes("json") ? await response.json() : null;
-  if (!response.ok) {
-    const detail = json && json.detail;
-    throw new Error(Array.isArray(detail) ? detail.map((d) => `${d.loc.at(-1)}: ${d.msg}`).join("; ")
-      : detail || `${response.status} ${response.statusText}`);
-  }
+  if (!response.ok) throw new Error((json && json.detail) || `${response.status} ${response.statusText}`);  // one line
   return json;
 }
 
@@ -40,6 +40,15 @@ function colour(label) {
   return PALETTE[(i < 0 ? state.config.labels.length : i) % PALETTE.length];
 }
 
+function noEvidence(flags) {
+  return flags.some((f) => NO_EVIDENCE.includes(f));
+}
+
+function badges(flags) {
+  return flags.map((f) => el("span", { class: NO_EVIDENCE.includes(f) ? "flag no-evidence" : "flag",
+    title: NO_EVIDENCE.includes(f) ? NO_EVIDENCE_NOTE : "the file stops before its header's end" }, FLAGS[f] || f));
+}
+
 function say(id, text, error = false) {
   $(id).textContent = text;
   $(id).className = error ? "error" : "";
@@ -50,6 +59,7 @@ function say(id, text, error = false) {
 function filterParams(offset) {
   const params = new URLSearchParams();
   for (const box of document.querySelectorAll("#labels input:checked")) params.append("label", box.value);
+  if ($("q").value.trim()) params.set("q", $("q").value.trim());
   params.set("min_confidence", $("min-confidence").value || "0");
   params.set("min_length", $("min-length").value || "0");
   if ($("recording").value) params.set("recording", $("recording").value);
@@ -60,10 +70,10 @@ function filterParams(offset) {
 }
 
 function segmentRow(seg, extra) {
-  const row = el("tr", { "data-id": seg.id, onclick: () => select(seg, row) },
+  const row = el("tr", { "data-id": seg.id, onclick: () => select(seg, row), class: noEvidence(seg.flags) ? "flagged" : "" },
     el("td", {}, seg.recording), el("td", {}, `${clock(seg.start)} – ${clock(seg.end)}`),
     el("td", {}, el("span", { class: "swatch", style: `background:${colour(seg.label)}` }), seg.label),
-    el("td", {}, seg.confidence.toFixed(3)));
+    el("td", {}, el("span", { class: "confidence" }, seg.confidence.toFixed(3)), ...badges(seg.flags)));
   if (extra !== undefined) row.append(el("td", {}, extra));
   return row;
 }
@@ -89,7 +99,8 @@ function select(seg, row) {
   state.selected = seg;
   for (const chosen of document.querySelectorAll("tr.chosen")) chosen.classList.remove("chosen");
   if (row) row.classList.add("chosen");
-  $("selected").textContent = `${seg.recording}, ${clock(seg.start)} – ${clock(seg.end)}: ${seg.label} (${seg.confidence.toFixed(3)})`;
+  $("selected").textContent = `${seg.recording}, ${clock(seg.start)} – ${clock(seg.end)}: ${seg.label} (${seg.confidence.toFixed(3)})` +
+    (noEvidence(seg.flags) ? `; ${NO_EVIDENCE_NOTE}` : "");
   const player = $("player");
   player.src = `/api/segments/${seg.id}/audio`;
   player.play().catch(() => {});  // a browser may want a click first; the controls are there
@@ -201,9 +212,10 @@ async function sendUpload(file, name) {
     const upload = await api(`/api/uploads?name=${encodeURIComponent(name)}`, { method: "POST", body: file });
     state.upload = upload;
     const top = Object.entries(upload.probabilities).sort((p, q) => q[1] - p[1]).slice(0, 3);
-    say("add-status", `${upload.name} (${clock(upload.duration)}): ${upload.label}; ` +
-      top.map(([c, p]) => `${c} ${p.toFixed(2)}`).join(", ") + `; ${upload.segments.length} segments` +
-      (upload.truncated ? `; warning: ${upload.truncated}` : ""));
+    const verdict = noEvidence(upload.flags) ? `no trigger label (${NO_EVIDENCE_NOTE})`
+      : `${upload.label}; ` + top.map(([c, p]) => `${c} ${p.toFixed(2)}`).join(", ");
+    say("add-status", `${upload.name} (${clock(upload.duration)}): ${verdict}; ${upload.segments.length} segments` +
+      upload.warnings.map((w) => `; warning: ${w}`).join(""));
     drawTimeline(upload);
     $("add-btn").hidden = false;
   } catch (err) {
@@ -280,7 +292,8 @@ async function loadConfig() {
       el("span", { class: "swatch", style: `background:${colour(label)}` }), label)));
   const chosen = $("recording").value;
   $("recording").replaceChildren(el("option", { value: "" }, "all"),
-    ...config.recordings.map((r) => el("option", { value: r.id }, `${r.name} (${clock(r.duration)})`)));
+    ...config.recordings.map((r) => el("option", { value: r.id },
+      `${r.name} (${[clock(r.duration), ...r.flags.map((f) => FLAGS[f] || f)].join(", ")})`)));
   $("recording").value = chosen;
   const reasons = Object.values(config.missing).filter(Boolean);
   $("notes").replaceChildren(...[...new Set(reasons)].map((r) => el("li", {}, r)));

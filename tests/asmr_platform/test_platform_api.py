@@ -14,44 +14,17 @@ import time
 import urllib.request
 
 import numpy as np
-import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
-from serve_fixtures import app_on_copy, built, engines
+from serve_fixtures import app_on_copy
 
 from asmr_classify import catalog
 from asmr_classify.predict import Timeline, segment_embeddings
 from asmr_generate.mel.generate import slug
 from asmr_platform.__main__ import cli
 from asmr_platform.engines import NEEDS, Engines
-from asmr_platform.find import NO_EMBEDDINGS, Filters, find
+from asmr_platform.find import NO_EMBEDDINGS, Filters, Matches, find, parts
 from audioprep.io import load_audio
-
-
-@pytest.fixture(scope="module")
-def made(small_layout, tmp_path_factory):
-    return built(small_layout, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def loaded(made):
-    return engines(made)
-
-
-@pytest.fixture(scope="module")
-def client(made, loaded, tmp_path_factory):
-    """A client of an app over a copy of the catalogue that no test changes."""
-    app, _ = app_on_copy(made, tmp_path_factory.mktemp("app"), loaded, generate_seconds=2.0)
-    with TestClient(app) as c:
-        yield c
-
-
-@pytest.fixture()
-def writable(made, loaded, tmp_path):
-    """(client, db): an app over a copy of the catalogue of this test's own."""
-    app, db = app_on_copy(made, tmp_path, loaded)
-    with TestClient(app) as c:
-        yield c, db
 
 
 def stored(db):
@@ -93,8 +66,27 @@ def test_find_filters_sorts_and_pages_like_the_catalogue(client, made):
     assert client.get("/api/segments", params={"min_confidence": 1.5}).status_code == 422
 
 
+def _listing(table: dict, filters: Filters, flagged: set, names: dict) -> list[int]:
+    """The ids `find` must list, by brute force over the segments' columns: unflagged recordings' segments,
+    then (at minimum confidence 0) the flagged ones', each run sorted on its own."""
+    rec, start, end, label, conf = (table[c] for c in ("recording", "start", "end", "label", "confidence"))
+    needle = filters.text.casefold()
+    named = np.array([False] + [needle in names[r].casefold() for r in range(1, len(names) + 1)])  # by recording id
+    labelled = np.array([needle in x.casefold() for x in label])
+    last = np.isin(rec, list(flagged))
+    keep = ((~last | (filters.min_confidence <= 0)) & (conf >= filters.min_confidence)
+            & (end - start >= filters.min_length) & (named[rec] | labelled)
+            & (np.isin(label, filters.labels) if filters.labels else True)
+            & ((rec == filters.recording) if filters.recording is not None else True))
+    ids = np.arange(1, len(rec) + 1)
+    value = conf if filters.sort == "confidence" else end - start
+    order = np.lexsort((-ids, -value, last))  # flagged last, then by value and id, both descending
+    return ids[order][keep[order]].tolist()
+
+
 def test_each_filter_and_sort_is_backed_by_an_index_on_100000_segments(tmp_path):
-    """EXPLAIN QUERY PLAN names the filter's index for the page and the count, and no query scans the table."""
+    """EXPLAIN QUERY PLAN names the filter's index for the page and the count, no query scans the table, and
+    the pages equal a brute-force listing, with the search text and with silent or short recordings last."""
     conn = catalog.connect(tmp_path / "big.sqlite")
     rng = np.random.default_rng(0)
     n, recordings = 100_000, 400
@@ -107,27 +99,43 @@ def test_each_filter_and_sort_is_backed_by_an_index_on_100000_segments(tmp_path)
                          "hop_samples, samples, probabilities, threshold) VALUES (?, 3600, '', 'm', '[]', 22050, 22050, "
                          "22050, 0, x'', 0)", [(f"/r/{i}.wav",) for i in range(recordings)])
         conn.executemany("INSERT INTO segments (recording_id, start, end, label, confidence) VALUES (?, ?, ?, ?, ?)", rows)
+    names = {i + 1: f"r/{i}.wav" for i in range(recordings)}
+    columns = list(zip(*rows, strict=True))
+    table = {c: np.array(v) for c, v in zip(("recording", "start", "end", "label", "confidence"), columns, strict=True)}
     cases = [(Filters(labels=("label 1", "label 2")), "segments_label"),
              (Filters(min_confidence=0.9), "segments_confidence"),
              (Filters(min_length=20.0), "segments_length"),
              (Filters(recording=7, sort="length"), "segments_recording"),
              (Filters(sort="length"), "segments_length"),
              (Filters(), "segments_confidence"),
-             (Filters(labels=("label 3",), min_confidence=0.5, min_length=3.0, offset=50), "segments_label")]
-    for filters, index in cases:
-        for what, (sql, args) in (("page", filters.page_sql()), ("count", filters.count_sql())):
-            plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
-            if what == "page" or filters.where()[0]:  # a count of everything reads the smallest index
-                assert any(f"INDEX {index}" in step for step in plan), (filters, plan)
-            assert all("INDEX" in step for step in plan if step.startswith("SCAN")), (filters, plan)
-        page = find(conn, filters)
-        want = [(i + 1, r) for i, r in enumerate(rows)
-                if (not filters.labels or r[3] in filters.labels) and r[4] >= filters.min_confidence
-                and r[2] - r[1] >= filters.min_length and (filters.recording is None or r[0] == filters.recording)]
-        key = (lambda ir: (ir[1][4], ir[0])) if filters.sort == "confidence" else (lambda ir: (ir[1][2] - ir[1][1], ir[0]))
-        want.sort(key=key, reverse=True)
-        assert page["total"] == len(want)
-        assert [row["id"] for row in page["rows"]] == [i for i, _ in want[filters.offset:filters.offset + filters.limit]]
+             (Filters(labels=("label 3",), min_confidence=0.5, min_length=3.0, offset=50), "segments_label"),
+             (Filters(text="7.WAV", sort="length"), "INTEGER PRIMARY KEY"),  # r/7.wav, r/17.wav, ...: by id
+             (Filters(text="label 3", min_length=4.0, offset=30), "INTEGER PRIMARY KEY"),
+             (Filters(text="3", labels=("label 1",), recording=4), "segments_recording")]
+    for flagged in (set(), {4, 8, 251}):  # recording ids 4 and 8 match text "3" and "7" (r/3.wav, r/7.wav)
+        with catalog.write(conn):
+            conn.execute("UPDATE recordings SET silent = id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(flagged))])
+        for filters, index in cases:
+            text = filters.text
+            matches = None if not text else Matches(
+                tuple(i for i, name in names.items() if text.casefold() in name.casefold()),
+                tuple(label for label in labels if text.casefold() in label.casefold()))
+            first = parts(filters, tuple(sorted(flagged)), matches)[0]
+            for what, (sql, args) in (("page", first.page_sql(filters.sort, filters.offset, filters.limit)),
+                                      ("count", first.count_sql())):
+                plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+                if what == "page" or first.clauses:  # a count of everything reads the smallest index
+                    assert any(index in step for step in plan), (filters, plan)
+                assert all("INDEX" in step for step in plan if step.startswith("SCAN")), (filters, plan)
+            page = find(conn, filters)
+            want = _listing(table, filters, flagged, names)
+            assert page["total"] == len(want), filters
+            assert [row["id"] for row in page["rows"]] == want[filters.offset:filters.offset + filters.limit], filters
+        straddle = Filters(offset=sum(r[0] not in flagged for r in rows) - 3, limit=10)  # the page spans both runs
+        assert [row["id"] for row in find(conn, straddle)["rows"]] == _listing(table, straddle, flagged, names)[
+            straddle.offset:straddle.offset + 10]
+        assert all(row["flags"] == (["silent"] if 4 in flagged else []) for row in find(conn, Filters(recording=4))["rows"])
+        assert find(conn, Filters(text="no such name"))["total"] == 0
     conn.close()
 
 
@@ -243,12 +251,13 @@ def test_an_upload_is_classified_and_added_as_catalog_would(writable, made, load
     catalogued = sorted((r[1], r[2], r[3], r[4]) for r in stored(db) if r[0] == str(source.resolve()))
     assert [(s["start"], s["end"], s["label"], s["confidence"]) for s in got["segments"]] == catalogued
 
+    assert got["flags"] == [] and got["warnings"] == []
+
     added = c.post(f"/api/uploads/{got['id']}/catalogue").json()
-    assert added["status"] == "added" and added["name"] == f"{got['id'][:12]}-my-take.wav"
-    path = db.parent / "uploads" / added["name"]
-    assert path.read_bytes() == source.read_bytes()
+    assert added["status"] == "added" and added["name"] == "my take.wav"  # the user's name, no server prefix
+    assert (db.parent / "uploads" / got["id"][:12] / "my take.wav").read_bytes() == source.read_bytes()
     page = c.get("/api/segments", params={"recording": added["recording_id"]}).json()
-    assert page["total"] == len(catalogued)
+    assert page["total"] == len(catalogued) and {row["recording"] for row in page["rows"]} == {"my take.wav"}
     assert c.get(f"/api/segments/{page['rows'][0]['id']}/similar").status_code == 200  # embeddings stored too
     assert c.post(f"/api/uploads/{got['id']}/catalogue").status_code == 404  # added once
     assert list((db.parent / "work").iterdir()) == []  # nothing of the upload is left behind

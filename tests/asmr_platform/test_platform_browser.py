@@ -1,5 +1,5 @@
 """The app in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by selenium
-loads the page from a live uvicorn server, filters by a label, plays a segment, blends two, lists the
+loads the page from a live uvicorn server, searches by name, filters by a label, plays a segment, blends two, lists the
 segments similar to one, uploads a file to classify, and saves a screenshot (ASMR_SERVE_SCREENSHOT=PATH keeps it, e.g. docs/platform.png).
 
 Without Chromium the test skips with the reason; `.ci/run` installs it and sets ASMR_REQUIRE_BROWSER=1,
@@ -60,6 +60,11 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
             driver.get(f"{server.url}/")
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#segments tbody tr"))
 
+            driver.find_element(By.ID, "q").send_keys("STEREO")  # the search box: any part of a name, any case
+            driver.find_element(By.ID, "search").click()
+            wait.until(lambda d: {r.find_elements(By.TAG_NAME, "td")[0].text
+                                  for r in d.find_elements(By.CSS_SELECTOR, "#segments tbody tr")} == {"extra/stereo_44k.wav"})
+            driver.find_element(By.ID, "q").clear()
             driver.find_element(By.CSS_SELECTOR, f'#labels input[value="{label}"]').click()
             driver.find_element(By.ID, "search").click()
 
