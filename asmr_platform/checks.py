@@ -25,6 +25,7 @@ Seed = Annotated[int, Field(ge=0, le=SEED_MAX)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
+FileName = Annotated[str, Field(min_length=1, max_length=255)]  # an upload's, as the client names it
 Token = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]  # a generated result's
 Digest = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # an upload's sha256
 

@@ -1,9 +1,9 @@
 """Adding a recording: an upload is received under the size limit and classified; on request it is catalogued."""
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from asmr_platform.checks import Digest
+from asmr_platform.checks import Digest, FileName
 from asmr_platform.state import AppState
 
 
@@ -11,7 +11,7 @@ def install(app: FastAPI, state: AppState) -> None:
     received = state.uploads
 
     @app.post("/api/uploads")
-    async def upload(request: Request, name: str = Query(min_length=1, max_length=255)):
+    async def upload(request: Request, name: FileName):
         state.need("add")
         name = received.check_name(name)
         declared = request.headers.get("content-length")
