@@ -15,7 +15,9 @@ from asmr_corpus.writer import write_jobs
 from audioprep.datasets import LAYOUTS
 from audioprep.errors import UsageError
 
-SIZES = ("small", "default")
+# default: the corpus of the full runs; quick: only what the table scripts' --quick budgets read;
+# small: a few files per class, for the tests.
+SIZES = ("small", "quick", "default")
 
 __all__ = ["DEEPASMR_LABELS", "LAYOUTS", "SIZES", "write_layout"]
 
@@ -24,8 +26,8 @@ def write_layout(layout: str, out_dir, seed: int = 0, size: str = "default", wor
                  progress: bool = True) -> Path:
     """Write `out_dir/<layout>/` (or every layout for "all", returning `out_dir`).
 
-    `workers`: processes rendering files (None: 2 at default size, none for small); the bytes
-    written do not depend on it."""
+    `workers`: processes rendering files (None: one per core, none for small); the bytes written
+    do not depend on it."""
     if size not in SIZES:
         raise UsageError(f"--size {size}: choose one of {', '.join(SIZES)}")
     out_dir = Path(out_dir)

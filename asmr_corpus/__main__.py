@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from asmr_corpus import LAYOUTS, write_layout
+from asmr_corpus import LAYOUTS, SIZES, write_layout
 from audioprep.cli import int_at_least, run_cli
 
 
@@ -16,9 +16,9 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--layout", required=True, choices=[*LAYOUTS, "all"])
     parser.add_argument("--out", required=True, type=Path, help="parent folder; writes OUT/<layout>/")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--size", choices=["small", "default"], default="default")
+    parser.add_argument("--size", choices=SIZES, default="default")
     parser.add_argument("--workers", type=int_at_least(1), default=None,
-                        help="worker processes (default 2; small: none); the files do not depend on it")
+                        help="worker processes (default: one per core; small: none); the files do not depend on it")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     made = write_layout(args.layout, args.out, seed=args.seed, size=args.size, workers=args.workers)

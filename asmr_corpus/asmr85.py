@@ -14,7 +14,8 @@ from asmr_corpus import room, triggers, voice
 SR = 16000  # both Lin layouts at 16 kHz (see commonvoice.py); Lin resamples to 22.05 kHz
 # (recordings, minutes range); 85 as in the dataset's name. Lin's 10 s clips: ~3,950 by default
 # (slightly more than the 3,100 Common Voice clips, as in Lin's Figure 3).
-SIZES = {"default": (85, (6.5, 9.0)), "small": (4, (0.5, 0.7))}
+# quick: what `experiments/table1.py --quick` reads, 6 clips of 10 s from each of the 85 recordings.
+SIZES = {"default": (85, (6.5, 9.0)), "quick": (85, (1.02, 1.15)), "small": (4, (0.5, 0.7))}
 TRIGGERS = {
     "tapping": triggers.tapping, "brushing": triggers.brushing, "crinkling": triggers.crinkling,
     "scratching": triggers.scratching, "crushing": triggers.crushing_sand, "slime": triggers.slime,

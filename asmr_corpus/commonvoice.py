@@ -18,7 +18,8 @@ from asmr_corpus import room, voice
 
 SR = 16000
 # (speakers, clips); Lin's speech side, slightly fewer clips than ASMR-85's 10 s clips.
-SIZES = {"default": (310, 3100), "small": (6, 12)}
+# quick: the 400 clips `experiments/table1.py --quick` reads.
+SIZES = {"default": (310, 3100), "quick": (150, 400), "small": (6, 12)}
 COLUMNS = ("client_id", "path", "sentence", "up_votes", "down_votes", "age", "gender", "accent", "locale", "segment")
 AGES = ("teens", "twenties", "thirties", "fourties", "fifties", "sixties", "")
 ACCENTS = ("United States English", "England English", "India and South Asia (India, Pakistan, Sri Lanka)",

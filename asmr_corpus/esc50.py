@@ -27,7 +27,8 @@ CATEGORIES = {
     "keyboard_typing": (32, False, events.typing),
 }
 # (source recordings per category and fold, takes per source): ESC-50 has 8 clips per category and fold.
-SIZES = {"default": (4, 2), "small": (1, 2)}
+# quick: the whole default set (seconds to make), as esc50.py --quick reads every clip.
+SIZES = {"default": (4, 2), "quick": (4, 2), "small": (1, 2)}
 CHAIN = room.Chain(level_db=(-30.0, -14.0), floor_db=(-72.0, -50.0))
 COLUMNS = ("filename", "fold", "target", "category", "esc10", "src_file", "take")
 

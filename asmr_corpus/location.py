@@ -2,7 +2,8 @@
 
 Without `--data`, the default corpus is generated under the repository's `data/<layout>` on
 first use (into a temporary folder, renamed when complete, so an interrupted generation is
-never mistaken for a finished one) and reused afterwards.
+never mistaken for a finished one) and reused afterwards. Another size has a folder of its own,
+`data/<size>/<layout>` (the quick runs' `data/quick/`), so it is never taken for the default corpus.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from audioprep.paths import data_root
 COMPLETE_MARK = ".complete"
 
 
+def corpus_root(size: str = "default") -> Path:
+    """The folder holding the generated corpus of one size: the data root itself for the default."""
+    return data_root() if size == "default" else data_root() / size
+
+
 def layout_dir(layout: str, data=None, size: str = "default", seed: int = 0) -> Path:
     """The folder of one layout: inside `data` if given (its sub-folder named after the layout, or
-    `data` itself), else the generated default corpus, made on first use."""
+    `data` itself), else the generated corpus of `size`, made on first use."""
     if data is not None:
         data = Path(data)
         if (data / layout).is_dir():
@@ -27,13 +33,13 @@ def layout_dir(layout: str, data=None, size: str = "default", seed: int = 0) -> 
         if data.is_dir():
             return data
         raise UsageError(f"{data}: no such dataset folder")
-    root = data_root()
+    root = corpus_root(size)
     target = root / layout
     if (target / COMPLETE_MARK).exists():
         return target
     from asmr_corpus import write_layout
 
-    print(f"generating the default '{layout}' corpus under {target} (first use only) ...", flush=True)
+    print(f"generating the {size} '{layout}' corpus under {target} (first use only) ...", flush=True)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix=f".{layout}-") as tmp:
         made = write_layout(layout, Path(tmp), seed=seed, size=size)

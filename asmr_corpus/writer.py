@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
+import sys
+import types
 import zlib
 from pathlib import Path
 
@@ -33,6 +36,11 @@ def layout_key(layout: str) -> int:
     return zlib.crc32(layout.encode())
 
 
+def cores() -> int:
+    """The cores this process may run on: a CPU mask or cpuset counts, which os.cpu_count() ignores."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _render_one(task: tuple[str, str, int, int, dict]) -> str:
     layout, root, seed, index, job = task
     module = importlib.import_module(f"asmr_corpus.{layout}")
@@ -42,26 +50,37 @@ def _render_one(task: tuple[str, str, int, int, dict]) -> str:
     return job["path"]
 
 
+def _pool(workers: int):
+    """A spawn pool (safe once the caller has started TensorFlow threads) whose workers do not re-import
+    the caller's __main__: a table script's imports TensorFlow, seconds per worker, and they need only
+    this module. Every worker starts here, so the caller's __main__ is hidden only meanwhile."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        return multiprocessing.get_context("spawn").Pool(workers)
+    finally:
+        sys.modules["__main__"] = main
+
+
 def write_jobs(layout: str, root: Path, seed: int, size: str, workers: int | None = None,
                progress: bool = True) -> Path:
-    """Render and write every planned file; `workers` None: 2 processes at default size, in-process
-    for small (seconds of work, not worth starting processes)."""
+    """Render and write every planned file; `workers` None: one process per core, in-process for
+    small (seconds of work, not worth starting processes)."""
     module = importlib.import_module(f"asmr_corpus.{layout}")
     jobs = module.plan(np.random.default_rng([seed, layout_key(layout)]), size)
     root.mkdir(parents=True, exist_ok=True)
     tasks = [(layout, str(root), seed, i, job) for i, job in enumerate(jobs)]
-    # Longest files first keeps both workers busy to the end.
+    # Longest files first keeps every worker busy to the end.
     tasks.sort(key=lambda task: -task[4].get("seconds", 0.0))
     bar = tqdm(total=len(tasks), desc=f"synth {layout}", unit="file", disable=not progress, leave=False)
     if workers is None:
-        workers = 1 if size == "small" else 2
+        workers = 1 if size == "small" else cores()
     if workers <= 1:
         for task in tasks:
             _render_one(task)
             bar.update()
     else:
-        # spawn: safe even when the caller has already started TensorFlow threads.
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        with _pool(workers) as pool:
             for _ in pool.imap_unordered(_render_one, tasks, chunksize=1):
                 bar.update()
     bar.close()

@@ -4,6 +4,8 @@ and not trivially separable."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,23 @@ def test_same_seed_gives_byte_identical_files(layout, small_layout, tmp_path):
 def test_worker_processes_do_not_change_the_bytes(small_layout, tmp_path):
     pooled = write_layout("asmr85", tmp_path, seed=0, size="small", workers=2, progress=False)
     assert _digests(pooled) == _digests(small_layout("asmr85"))
+
+
+def test_workers_do_not_import_the_callers_main(tmp_path):
+    """A table script's __main__ imports TensorFlow; re-imported in every worker it cost seconds each."""
+    script = tmp_path / "caller.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from asmr_corpus import write_layout\n"
+        "if __name__ == '__main__':\n"
+        "    write_layout('asmr85', sys.argv[1], size='small', workers=2, progress=False)\n"
+        "else:  # a worker importing this file\n"
+        "    Path(sys.argv[2]).write_text(__name__)\n")
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "out"), str(tmp_path / "imported")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "out" / "asmr85").glob("*.wav"))) == 4 and not (tmp_path / "imported").exists()
 
 
 def test_another_seed_gives_other_audio(small_layout, tmp_path):
