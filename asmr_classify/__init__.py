@@ -2,8 +2,8 @@
 
 Python API (stable names, used by asmr_generate as the judge of generated slices):
 `models.build(name, input_shape=None, num_classes=None, **params)`, `models.NAMES`,
-`models.embedding_model(model)`, `train_classifier(name, data_root, out, epochs, resume=False,
-seed=0, **overrides) -> Path` and `predict_proba(model, x)`.
+`models.embedding_model(model)`, `train_classifier(name, RunSpec(out, data, ...), **overrides) -> RunResult`
+(asmr_training.run_spec, asmr_training.start) and `predict_proba(model, x)`.
 """
 
 __all__ = ["predict_proba", "train_classifier"]

@@ -22,6 +22,7 @@ This module imports TensorFlow only when a strategy is made, so parsers can add 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -49,8 +50,11 @@ def add_arguments(parser) -> None:
                         help="compute in float16 (Keras mixed_float16, float32 outputs, loss scaling)")
 
 
-def from_args(args) -> Distribution:
-    return Distribution(DistributeParams(args.strategy, args.mixed_precision))
+@functools.cache
+def distribution(params: DistributeParams = DistributeParams()) -> Distribution:
+    """This process's Distribution for `params`, made once: a multi-worker strategy cannot be made twice in a
+    process, and every run of a process (a test's, an experiment's) then shares one."""
+    return Distribution(params)
 
 
 def check_tf_config(value: str | None) -> dict:

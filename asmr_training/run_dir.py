@@ -18,12 +18,17 @@ were, and a run it stopped stays stopped.
 Resume is exact when the trainer's data order is a function of (seed, epoch) (`asmr_training.batches`)
 and its global seed is set as in the first run: the resumed run then ends bit for bit where an
 uninterrupted one would.
+
+`state.json` is checked field by field as it is read (asmr_training.run_state), so it can only name this
+folder's own checkpoints. Trainers open a RunDir through asmr_training.start, which also writes
+`params.json` (asmr_training.run_record) and holds the folder's lock (asmr_training.run_lock).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import functools
 import io
 import json
@@ -31,13 +36,34 @@ import shutil
 import sys
 from pathlib import Path
 
-from asmr_training.environment import environment
 from asmr_training.model_files import BEST, LAST, load_model
+from asmr_training.run_state import check_state
 from audioprep.errors import BadFileError, UsageError
-from audioprep.files import PARTIAL, atomic_write, read_json, to_jsonable, write_json, write_text
+from audioprep.files import PARTIAL, atomic_write, read_json
 
 HISTORY, PARAMS, STATE = "history.csv", "params.json", "state.json"
 CHECKPOINT = "resume-{epoch:04d}.keras"
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
+
+
+def write_file(path, write) -> Path:
+    """`atomic_write` for a run folder's files: a full disk is reported in one line naming the file."""
+    try:
+        return atomic_write(path, write)
+    except OSError as err:
+        if err.errno in FULL_DISK:
+            raise BadFileError(path, "no space left on the device while writing it; free some space and rerun "
+                                     "with --resume") from None
+        raise
+
+
+def write_json(path, payload) -> Path:
+    text = json.dumps(payload, indent=2, default=str) + "\n"
+    return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_text(path, text: str) -> Path:
+    return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def seed_states(model) -> list:
@@ -51,7 +77,7 @@ def write_seeds(path: Path, model) -> None:
 
     buffer = io.BytesIO()
     np.savez(buffer, *[np.asarray(v.numpy()) for v in seed_states(model)])
-    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+    write_file(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
 
 
 def read_seeds(path: Path, model) -> None:
@@ -106,6 +132,25 @@ def build_before_tracing(model, data, y=None) -> None:
     model._symbolic_build(data_batch=batch)
 
 
+def fresh_start(folder) -> str:
+    return f"move {folder} aside (or pick another --out) and train afresh without --resume"
+
+
+def read_state(folder) -> dict:
+    """`state.json`, checked field by field (asmr_training.run_state); one line naming the file if it is bad."""
+    path = Path(folder) / STATE
+    try:
+        state = read_json(path)
+    except BadFileError as err:
+        raise BadFileError(path, f"{err.reason}; the run cannot resume: {fresh_start(folder)}") from None
+    return check_state(path, state, fresh_start(folder))
+
+
+def read_history(folder) -> list[dict]:
+    """A run's finished epochs, one row each, read without opening the folder for writing (reports, plots)."""
+    return [dict(row) for row in read_state(folder)["history"]]
+
+
 class RunDir:
     """One training run's folder; `resume=True` picks up from `state.json` and the checkpoint it names."""
 
@@ -131,21 +176,10 @@ class RunDir:
         return self.state["best"]
 
     def _fresh_start(self) -> str:
-        return f"move {self.path} aside (or pick another --out) and train afresh without --resume"
+        return fresh_start(self.path)
 
     def _read_state(self) -> dict:
-        path = self.file(STATE)
-        try:
-            state = read_json(path)
-        except BadFileError as err:
-            raise BadFileError(path, f"{err.reason}; the run cannot resume: {self._fresh_start()}") from None
-        epoch, history = state.get("epoch"), state.get("history")
-        if not isinstance(epoch, int) or epoch < 0 or not isinstance(history, list) or len(history) != epoch:
-            raise BadFileError(path, f"not a run state (needs 'epoch' and one 'history' row per epoch): "
-                                     f"{self._fresh_start()}")
-        if epoch and not isinstance(state.get("checkpoint"), str):
-            raise BadFileError(path, f"names no checkpoint: {self._fresh_start()}")
-        return state
+        return read_state(self.path)
 
     def _tidy(self) -> None:
         """Remove what a kill left behind: temporary files and checkpoints `state.json` does not name."""
@@ -180,13 +214,6 @@ class RunDir:
         for row in rows:
             row["epoch"] = int(row["epoch"])
         return rows
-
-    def write_params(self, params, **extra) -> None:
-        if self.chief:
-            write_json(self.file(PARAMS), {"params": to_jsonable(params), **extra, "environment": environment()})
-
-    def read_params(self) -> dict:
-        return read_json(self.file(PARAMS))
 
     def is_better(self, value: float) -> bool:
         best = self.state["best"]
@@ -251,10 +278,10 @@ class RunDir:
         checkpoint = CHECKPOINT.format(epoch=epoch + 1)
         seeds = checkpoint.replace(".keras", ".seeds.npz")
         if self.chief:
-            atomic_write(self.file(checkpoint), model.save)
+            write_file(self.file(checkpoint), model.save)
             write_seeds(self.file(seeds), model)
             if improved:  # the same bytes as the checkpoint: copied, not serialised again (LEAN: 28 MB)
-                atomic_write(self.file(BEST), lambda tmp: shutil.copyfile(self.file(checkpoint), tmp))
+                write_file(self.file(BEST), lambda tmp: shutil.copyfile(self.file(checkpoint), tmp))
         old = self.state
         previous = {key: old.get(key) for key in ("epoch", "best", "checkpoint", "seeds")}
         self.state = {"epoch": epoch + 1, "best": float(logs[self.monitor]) if improved else old["best"],
@@ -272,7 +299,7 @@ class RunDir:
 
     def _copy_last(self) -> None:
         """`last.keras`, the user's copy of the latest checkpoint (damage to it never touches the resume file)."""
-        atomic_write(self.file(LAST), lambda tmp: shutil.copyfile(self.file(self.state["checkpoint"]), tmp))
+        write_file(self.file(LAST), lambda tmp: shutil.copyfile(self.file(self.state["checkpoint"]), tmp))
 
     def _write_history(self) -> None:
         rows = self.history()

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from asmr_corpus.location import layout_dir
-from asmr_training import distribute
-from audioprep.cli import check_top, existing_path, fraction, int_at_least, positive_float, run_cli
+from asmr_training.run_spec import add_run_arguments, spec_from_args
+from audioprep.cli import check_top, existing_path, int_at_least, run_cli
 from audioprep.errors import UsageError
 from lean.params import LeanParams
 
@@ -26,41 +26,45 @@ def _data(args, params: LeanParams, splits):
     return data
 
 
-# LeanParams fields a `train` flag sets: (flag, argparse type, help); the flag's value replaces the field.
+# LeanParams fields a `train` flag sets: (flag, help); the flag's value replaces the field, its range is lean.train.RULES.
 PARAM_FLAGS = {
-    "batch_size": ("--batch-size", int_at_least(1), None),
-    "learning_rate": ("--learning-rate", positive_float, None),
-    "seed": ("--seed", int, "weights, shuffling and augmentation seed (default 0)"),
-    "spec_time_masks": ("--spec-time-masks", int_at_least(0), "SpecAugment time masks per 1 s patch (default 0: off)"),
-    "spec_time_mask_frames": ("--spec-time-mask-frames", int_at_least(1), "widest time mask, of 96 frames (default 16)"),
-    "spec_freq_masks": ("--spec-freq-masks", int_at_least(0), "SpecAugment frequency masks per patch (default 0: off)"),
-    "spec_freq_mask_bands": ("--spec-freq-mask-bands", int_at_least(1), "widest frequency mask, of 64 bands (default 8)"),
-    "mixup_alpha": ("--mixup", positive_float, "mixup with a Beta(ALPHA, ALPHA) weight (default: off)"),
-    "gain_db": ("--gain-db", positive_float, "random gain within +-DB (default: off)"),
-    "time_shift": ("--time-shift", fraction, "circular shift by up to this fraction of the patch (default: off)"),
+    "batch_size": ("--batch-size", None),
+    "learning_rate": ("--learning-rate", None),
+    "max_patches_per_clip": ("--max-patches-per-clip", "cap 1 s patches taken from one clip"),
+    "spec_time_masks": ("--spec-time-masks", "SpecAugment time masks per 1 s patch (default 0: off)"),
+    "spec_time_mask_frames": ("--spec-time-mask-frames", "widest time mask, under the patch's 96 frames (default 16)"),
+    "spec_freq_masks": ("--spec-freq-masks", "SpecAugment frequency masks per patch (default 0: off)"),
+    "spec_freq_mask_bands": ("--spec-freq-mask-bands", "widest frequency mask, under the 64 bands (default 8)"),
+    "mixup_alpha": ("--mixup", "mixup with a Beta(ALPHA, ALPHA) weight (default: off)"),
+    "gain_db": ("--gain-db", "random gain within +-DB (default: off)"),
+    "time_shift": ("--time-shift", "circular shift by up to this fraction of the patch (default: off)"),
 }
 
 
-def _params(args) -> LeanParams:
+def _params(args, spec) -> LeanParams:
+    """The flags' LeanParams: over the defaults, or over a resumed run's own params."""
+    from asmr_training.run_record import recorded_params
+
+    base = recorded_params(spec.out, LeanParams()) if spec.resume else LeanParams()
     overrides = {field: getattr(args, field) for field in PARAM_FLAGS if getattr(args, field, None) is not None}
-    return dataclasses.replace(LeanParams(), **overrides)
+    return dataclasses.replace(base, **overrides)
 
 
 def cmd_train(args) -> int:
+    from asmr_training.start import check_run
     from lean.pretrain import standin_yamnet
-    from lean.train import run_dir, train_variant
+    from lean.train import check_params, train_variant
 
     if args.strategy == "multiworker" and not args.yamnet:
         raise UsageError("--strategy multiworker: pass --yamnet (the stand-in pretraining runs in one process)")
-    dist = distribute.from_args(args)
-    params = _params(args)
-    out = args.out or Path("runs") / args.variant
-    run = run_dir(out, args.resume, chief=dist.chief)
+    spec = spec_from_args(args, out=Path("runs") / args.variant)
+    # the run is checked before the data is read and the stand-in pretrained
+    spec, params, _, _ = check_run(spec, _params(args, spec), {"variant": args.variant, "yamnet": args.yamnet},
+                                   check_params)
     data = _data(args, params, ("train", "val"))
-    yamnet = args.yamnet or standin_yamnet(data, params, args.pretrain_epochs, args.max_patches_per_clip)
-    train_variant(args.variant, data, run, args.epochs or params.epochs, yamnet, params, args.max_patches_per_clip,
-                  distribution=dist, shards=args.shards)
-    print(f"best model (highest {run.monitor}): {Path(out) / 'best.keras'}")
+    yamnet = args.yamnet or standin_yamnet(data, params, args.pretrain_epochs)
+    result = train_variant(spec, params, args.variant, data, yamnet, shards=args.shards)
+    print(f"best model: {result.path / 'best.keras'}")
     return 0
 
 
@@ -117,22 +121,29 @@ def cmd_export(args) -> int:
 
 
 def cmd_tag(args) -> int:
+    from asmr_classify.abstain import stored_threshold
     from lean.scoring import load_scorer
     from lean.tag import format_rows, tag_file
 
     scorer = load_scorer(args.model, threads=args.threads)
     check_top(args.top, len(scorer.labels))
     rate = getattr(scorer, "sample_rate", None)  # an export's metadata carries its rate
-    rows = tag_file(scorer, args.file, LeanParams(sample_rate=rate) if rate else LeanParams(), args.top)
+    rows = tag_file(scorer, args.file, LeanParams(sample_rate=rate) if rate else LeanParams(), args.top,
+                    stored_threshold(args.model), args.tags)
     print(json.dumps({"file": str(args.file), "windows": rows}, indent=1) if args.json else format_rows(rows))
     return 0
 
 
 def data_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
     """--data and how a labelled folder is read and split (FSD50K ignores the rest: it is read as published)."""
+    parser.add_argument("--data", type=existing_path, help=data_help)
+    read_arguments(parser)
+
+
+def read_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a labelled folder is read and split."""
     from audioprep.datasets import add_read_flags
 
-    parser.add_argument("--data", type=existing_path, help=data_help)
     add_read_flags(parser)
     parser.add_argument("--test-fold", type=int_at_least(1), help="ESC-50: the fold held out for testing (default 1)")
     parser.add_argument("--val-fold", type=int_at_least(1), help="ESC-50: a fold kept for validation "
@@ -141,21 +152,19 @@ def data_arguments(parser: argparse.ArgumentParser, data_help: str) -> None:
 
 def train_arguments(train: argparse.ArgumentParser) -> None:
     from lean.model import VARIANTS
+    from lean.train import RULES
 
     train.add_argument("--variant", choices=VARIANTS, default="lean")
-    data_arguments(train, "FSD50K folder, or a labelled folder (<label>/*.wav, ESC-50) to fine-tune on "
-                          "(default: the generated FSD50K corpus)")
-    train.add_argument("--epochs", type=int_at_least(1), help="default: the paper's 40")
-    train.add_argument("--out", type=Path, help="run folder (default: runs/VARIANT)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    add_run_arguments(train, out_help="run folder (default: runs/VARIANT)",
+                      data_help="FSD50K folder, or a labelled folder (<label>/*.wav, ESC-50) to fine-tune on "
+                                "(default: the generated FSD50K corpus)")
+    read_arguments(train)
     train.add_argument("--yamnet", help="yamnet.h5 weights, a hub handle or a SavedModel folder (default: pretrain a stand-in)")
     train.add_argument("--pretrain-epochs", type=int_at_least(1), default=10, help="epochs of the stand-in YAMNet pretraining")
-    train.add_argument("--max-patches-per-clip", type=int_at_least(1), help="cap 1 s patches taken from one clip")
-    distribute.add_arguments(train)
     train.add_argument("--shards", type=existing_path, help="train on `lean prepare` shards of --data (read by file "
                        "on each worker) instead of the decoded store")
-    for field, (flag, kind, help_text) in PARAM_FLAGS.items():
-        train.add_argument(flag, type=kind, dest=field, help=help_text)
+    for field, (flag, help_text) in PARAM_FLAGS.items():
+        train.add_argument(flag, type=RULES[field], dest=field, help=help_text)
 
 
 def prepare_arguments(prepare: argparse.ArgumentParser) -> None:
@@ -185,11 +194,16 @@ def export_arguments(ex: argparse.ArgumentParser) -> None:
 
 
 def tag_arguments(tag: argparse.ArgumentParser) -> None:
+    from asmr_classify.params import TAGS
+
     tag.add_argument("file", type=existing_path)
     tag.add_argument("--model", type=existing_path, default=Path("lean.tflite"))
     tag.add_argument("--top", type=int_at_least(1), default=5, help="labels per window, 1..the model's classes")
     tag.add_argument("--threads", type=int_at_least(1), default=None)
     tag.add_argument("--json", action="store_true")
+    tag.add_argument("--tags", type=int_at_least(1), default=TAGS.top,
+                     help=f"YAMNet's top AudioSet classes per window (default {TAGS.top})")
+    tag.add_argument("--no-tags", dest="tags", action="store_const", const=0, help="no AudioSet tags")
 
 
 COMMANDS = {  # name: (help, its arguments, what it runs)

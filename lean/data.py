@@ -170,13 +170,14 @@ def store_folder(root, split: str, examples: list[Example], params: LeanParams) 
     return data_root() / "cache" / "lean" / f"pcm-{split}-{key}"
 
 
-def patch_index(clips: ClipSet, params: LeanParams = LeanParams(), max_patches_per_clip: int | None = None) -> np.ndarray:
-    """(N, 2) int64 rows (clip, start sample) of every training patch; start is SHORT for a clip under 1 s."""
+def patch_index(clips: ClipSet, params: LeanParams = LeanParams()) -> np.ndarray:
+    """(N, 2) int64 rows (clip, start sample) of every training patch (the first `params.max_patches_per_clip` of
+    each clip); start is SHORT for a clip under 1 s."""
     n = params.patch_samples
     rows = []
     for i, length in enumerate(clips.lengths()):
         starts = np.arange(0, length - n + 1, n) if length >= n else np.array([SHORT])
-        rows.append(np.stack([np.full(len(starts), i), starts], axis=1)[:max_patches_per_clip])
+        rows.append(np.stack([np.full(len(starts), i), starts], axis=1)[: params.max_patches_per_clip])
     return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 2), np.int64)
 
 
@@ -193,11 +194,10 @@ def read_patches(clips: ClipSet, index: np.ndarray, params: LeanParams = LeanPar
 def patch_dataset(
     clips: ClipSet,
     params: LeanParams = LeanParams(),
-    max_patches_per_clip: int | None = None,
     shuffle: bool = False,
 ) -> tf.data.Dataset:
     """Batches of (float32 waveforms, labels) over a split's patches; reshuffled each epoch when training."""
-    index = patch_index(clips, params, max_patches_per_clip)
+    index = patch_index(clips, params)
     classes = clips.labels.shape[1]
     ds = tf.data.Dataset.from_tensor_slices(index)
     if shuffle:

@@ -70,11 +70,13 @@ class LeanParams:
     lstm_units: int = 128
     wave_frames: int = 40
     attention_units: int = 128
-    # Training: batch 64, learning rate 1e-4, 40 epochs, best validation PR-AUC kept.
+    # Training: batch 64, learning rate 1e-4, 40 epochs, best validation PR-AUC kept; a cap on the patches
+    # a clip gives (for quick runs).
     batch_size: int = 64
     learning_rate: float = 1e-4
     epochs: int = 40
     seed: int = 0
+    max_patches_per_clip: int | None = None  # the first patches of each clip only (None: all)
     # Augmentation of training batches (lean.augment), all off by default: SpecAugment masks on YAMNet's
     # 96 x 64 log-mel patch (each up to the given frames / bands wide, filled with the patch mean), mixup
     # with a Beta(alpha, alpha) weight, a uniform gain within +-gain_db and a circular shift of up to

@@ -19,7 +19,8 @@ from audioprep.files import atomic_write
 from audioprep.paths import data_root
 from lean.data import LeanData, patch_dataset
 from lean.params import LeanParams
-from lean.yamnet import embedding_model, save_yamnet_h5, yamnet
+from lean.yamnet import embedding_model, yamnet
+from lean.yamnet_weights import save_yamnet_h5
 
 STANDIN_LEARNING_RATE = 1e-3  # from scratch, not fine-tuning: faster than the paper's 1e-4
 STANDIN_RECIPE = 2  # part of the cache key: bump when the pretraining recipe changes
@@ -41,9 +42,10 @@ def recalibrate_batch_norm(net: keras.Model, batches, count: int = 16) -> None:
         bn.momentum = m
 
 
-def standin_path(data: LeanData, params: LeanParams, epochs: int, max_patches_per_clip: int | None) -> Path:
+def standin_path(data: LeanData, params: LeanParams, epochs: int) -> Path:
     digest = settings_key(
-        [STANDIN_RECIPE, str(data.root.resolve()), len(data.splits["train"]), epochs, params.seed, max_patches_per_clip],
+        [STANDIN_RECIPE, str(data.root.resolve()), len(data.splits["train"]), epochs, params.seed,
+         params.max_patches_per_clip],
         length=12,
     )
     return data_root() / "cache" / "lean" / f"yamnet_standin_{digest}.h5"
@@ -53,11 +55,10 @@ def standin_yamnet(
     data: LeanData,
     params: LeanParams = LeanParams(),
     epochs: int = 10,
-    max_patches_per_clip: int | None = None,
     verbose: int = 1,
 ) -> Path:
     """Path of cached stand-in YAMNet weights for `data`, training them first if missing."""
-    path = standin_path(data, params, epochs, max_patches_per_clip)
+    path = standin_path(data, params, epochs)
     if path.exists():
         print(f"YAMNet stand-in: reusing {path}", flush=True)
         return path
@@ -72,7 +73,7 @@ def standin_yamnet(
     head = keras.layers.Dense(len(data.vocabulary), activation="sigmoid", name="standin_head")
     model = keras.Model(wave, head(embedding_model(net)(wave)))
     model.compile(optimizer=keras.optimizers.Adam(STANDIN_LEARNING_RATE), loss="binary_crossentropy")
-    train = patch_dataset(data.splits["train"], params, max_patches_per_clip, shuffle=True)
+    train = patch_dataset(data.splits["train"], params, shuffle=True)
     build_before_tracing(model, train)
     model.fit(train, epochs=epochs, verbose=verbose, shuffle=False)  # tf.data shuffles
     recalibrate_batch_norm(net, train)

@@ -29,6 +29,7 @@ from lean.data import ClipSet, LeanData, patch_index, read_patches
 from lean.model import HEAD
 from lean.params import LeanParams
 from lean.yamnet import EMBEDDING_SIZE
+from lean.yamnet_weights import STANDIN, weights_source
 
 CHUNK = 256  # patches embedded per YAMNet call
 
@@ -37,12 +38,14 @@ def uses_probe(variant: str, params: LeanParams) -> bool:
     return variant == "yamnet_frozen" and not changes_waveforms(params)
 
 
-def embeddings_path(clips: ClipSet, yamnet, params: LeanParams, max_patches_per_clip: int | None) -> Path:
-    """The cache file of one split's patch embeddings under one YAMNet."""
-    weights = [Path(yamnet)] if yamnet is not None and Path(str(yamnet)).is_file() else []
+def embeddings_path(clips: ClipSet, yamnet, params: LeanParams) -> Path:
+    """The cache file of one split's patch embeddings under one YAMNet (a weights file by its content; the
+    stand-in's initial weights by the seed)."""
+    source = weights_source(yamnet)
+    weights = [Path(source.location)] if source.form in ("tflite", "h5") else []
     key = settings_key(
-        [str(yamnet), params.seed if yamnet is None else None, params.sample_rate, params.patch_seconds,
-         max_patches_per_clip, [str(p) for p in clips.paths], clips.lengths().tolist()],
+        [str(yamnet), params.seed if source.form == STANDIN else None, params.sample_rate, params.patch_seconds,
+         params.max_patches_per_clip, [str(p) for p in clips.paths], clips.lengths().tolist()],
         [*weights, *clips.paths],
     )
     return data_root() / "cache" / "lean" / f"embeddings-{key}.npy"
@@ -73,29 +76,28 @@ def _head_model(model: keras.Model) -> keras.Model:
     return keras.Model(embedding, model.get_layer(HEAD)(embedding), name=f"{model.name}_probe")
 
 
-def _split(model, data: LeanData, name: str, yamnet, params, max_patches_per_clip, progress):
+def _split(model, data: LeanData, name: str, yamnet, params, progress):
     clips = data.splits[name]
-    index = patch_index(clips, params, max_patches_per_clip)
-    path = embeddings_path(clips, yamnet, params, max_patches_per_clip)
+    index = patch_index(clips, params)
+    path = embeddings_path(clips, yamnet, params)
     embedder = model.get_layer("yamnet_embedding")
     return patch_embeddings(embedder, clips, index, path, params, progress), clips.labels[index[:, 0]]
 
 
-def train_probe(model: keras.Model, data: LeanData, run: RunDir, epochs: int, yamnet, params: LeanParams,
-                max_patches_per_clip: int | None = None, verbose: int = 1) -> None:
+def train_probe(model: keras.Model, data: LeanData, run: RunDir, yamnet, params: LeanParams, verbose: int = 1) -> None:
     """Train `model`'s head on cached embeddings in `run`, then write best/last as whole waveform models."""
     from lean.train import compile_model
 
     progress = verbose != 0
-    train_x, train_y = _split(model, data, "train", yamnet, params, max_patches_per_clip, progress)
+    train_x, train_y = _split(model, data, "train", yamnet, params, progress)
     val = None
     if len(data.splits["val"]):
-        val_x, val_y = _split(model, data, "val", yamnet, params, max_patches_per_clip, progress)
+        val_x, val_y = _split(model, data, "val", yamnet, params, progress)
         val = tf.data.Dataset.from_tensor_slices((np.asarray(val_x), val_y)).batch(params.batch_size)
     head = compile_model(_head_model(model), params)
     train = training_batches(len(train_x), lambda rows: (train_x[rows], train_y[rows]),
                              params, waveforms=False)
-    run.fit(head, train, epochs, validation_data=val, verbose=verbose)
+    run.fit(head, train, params.epochs, validation_data=val, verbose=verbose)
     for name in (BEST, LAST):
         if run.file(name).exists():
             model.get_layer(HEAD).set_weights(load_model(run.file(name), compile=False).get_layer(HEAD).get_weights())

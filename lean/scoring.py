@@ -12,39 +12,34 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from asmr_tflite.model import TfliteModel
+from asmr_training.run_dir import PARAMS
+from asmr_training.run_record import read_classes
 from audioprep.errors import UsageError
 from audioprep.tables import read_lines
 
 if TYPE_CHECKING:
     import keras
 
-LABELS = "labels.txt"
-
-
 def labels_path(model_path) -> Path:
-    """Where a model's class names live: `labels.txt` in a run folder, else `<stem>.labels.txt` beside the file."""
+    """Where an older `.tflite` export's class names live: `<stem>.labels.txt` beside it (newer ones carry them)."""
     path = Path(model_path)
-    if path.is_dir():
-        return path / LABELS
-    beside = path.with_name(f"{path.stem}.labels.txt")
-    return beside if beside.exists() or path.suffix == ".tflite" else path.parent / LABELS
-
-
-def write_labels(path, labels: list[str]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{name}\n" for name in labels), encoding="utf-8")
-    return path
+    return path.with_name(f"{path.stem}.labels.txt")
 
 
 def read_labels(model_path, classes: int) -> list[str]:
-    """The class names stored beside a model; numbered names if there are none."""
-    path = labels_path(model_path)
-    if not path.exists():
+    """The class names stored with a model: its run folder's params.json `classes` (a `.keras` file's folder), or
+    beside a `.tflite` file; numbered names if there are none."""
+    path = Path(model_path)
+    if path.suffix == ".tflite":
+        source = labels_path(path)
+        names = read_lines(source) if source.exists() else None
+    else:
+        folder = path if path.is_dir() else path.parent
+        source, names = folder / PARAMS, read_classes(folder)
+    if names is None:
         return [f"class_{i}" for i in range(classes)]
-    names = read_lines(path)
     if len(names) != classes:
-        raise UsageError(f"{path}: lists {len(names)} labels, the model has {classes} outputs")
+        raise UsageError(f"{source}: lists {len(names)} labels, the model has {classes} outputs")
     return names
 
 

@@ -5,9 +5,9 @@ single-label folders train a softmax with categorical cross-entropy and also rep
 `yamnet_frozen` trains as a linear probe on cached embeddings (lean.probe) unless augmentation
 changes its inputs, a distribution strategy or mixed precision is asked for, or it reads `--shards`. The run
 folder (asmr_training.run_dir.RunDir) holds best.keras / last.keras /
-history.csv / params.json and the labels file; without a validation split the best epoch is the one
-with the highest training PR-AUC. The training patches come in a per-(seed, epoch)
-order (augmentation draws too), so a run killed at any point and continued with `resume=True` ends
+history.csv / params.json (the vocabulary as its `classes`); without a validation split the best epoch is
+the one with the highest training PR-AUC. The training patches come in a per-(seed, epoch)
+order (augmentation draws too), so a run killed at any point and continued with `--resume` ends
 where an uninterrupted one would (a kill mid-epoch repeats that epoch from its start, with the same
 batches).
 """
@@ -20,14 +20,15 @@ import keras
 
 from asmr_training import distribute, loss_scale
 from asmr_training.model_files import BEST, load_model
-from asmr_training.run_dir import RunDir
+from asmr_training.run_spec import RunSpec, as_flag, check_fields, number_at_least
+from asmr_training.start import RunResult, start_run
+from audioprep.cli import fraction, int_at_least, positive_float
 from audioprep.errors import UsageError
 from lean.augment import batch_augmented, training_batches
 from lean.data import LeanData, patch_dataset, patch_index, read_patches
 from lean.model import build_model, is_multi_label
 from lean.params import LeanParams
 from lean.probe import train_probe, uses_probe
-from lean.scoring import LABELS, write_labels
 from lean.shards import ShardBatches
 from lean.yamnet import yamnet_embedder
 
@@ -55,68 +56,69 @@ def shard_batches(folder, data: LeanData, params: LeanParams, dist: distribute.D
     return ShardBatches(folder, "train", params, params.seed, workers, worker, vocabulary=data.vocabulary)
 
 
-def run_dir(out, resume: bool = False, chief: bool = True) -> RunDir:
-    """The run folder, checked (fresh vs --resume) before any expensive work starts."""
-    return RunDir(out, resume=resume, monitor=MONITOR, mode="max", chief=chief)
+# The allowed values of the LeanParams fields `train` sets, each the argparse type of its flag too.
+RULES = {
+    "batch_size": int_at_least(1),
+    "learning_rate": positive_float,
+    "epochs": int_at_least(1),
+    "seed": int_at_least(0),
+    "max_patches_per_clip": int_at_least(1),
+    "spec_time_masks": int_at_least(0),
+    "spec_time_mask_frames": int_at_least(1),
+    "spec_freq_masks": int_at_least(0),
+    "spec_freq_mask_bands": int_at_least(1),
+    "mixup_alpha": number_at_least(0.0),
+    "gain_db": number_at_least(0.0),
+    "time_shift": fraction,
+}
 
 
-def train_variant(
-    variant: str,
-    data: LeanData,
-    run: RunDir,
-    epochs: int,
-    yamnet: str | Path | None,
-    params: LeanParams = LeanParams(),
-    max_patches_per_clip: int | None = None,
-    verbose: int = 1,
-    distribution: distribute.Distribution | None = None,
-    shards: Path | None = None,
-) -> keras.Model:
-    """Train `variant` on data's train split, validate on its val split, in `run`; return the best model.
+def check_params(params: LeanParams) -> None:
+    """The fields' ranges, and SpecAugment masks narrower than the 96 x 64 patch they mask."""
+    check_fields(params, RULES, as_flag)
+    front = params.front_end
+    for field, value, size, what in (("spec_time_mask_frames", params.spec_time_mask_frames, front.patch_frames, "frames"),
+                                     ("spec_freq_mask_bands", params.spec_freq_mask_bands, front.mel_bands, "mel bands")):
+        if value >= size:
+            raise UsageError(f"{as_flag(field, value)}: a patch has {size} {what}; a mask must be narrower")
 
-    `yamnet` is YAMNet weights (`.h5`, official or the stand-in) or a hub handle / SavedModel folder.
+
+def train_variant(spec: RunSpec, params: LeanParams, variant: str, data: LeanData, yamnet, *,
+                  shards: Path | None = None, verbose: int = 1) -> RunResult:
+    """Train `variant` on data's train split, validate on its val split, as `spec` says; the result's model is
+    the best checkpoint.
+
+    `yamnet` is a `--yamnet` value: `.tflite` or `.h5` weights, a hub handle / SavedModel folder or `standin`.
+    `shards`: `lean prepare` shards of the training split, read by file on each worker.
     """
-    dist = distribution or distribute.Distribution()
-    dist.check_batch(params.batch_size)
-    keras.utils.set_random_seed(params.seed)
+    settings = {"variant": variant, "yamnet": str(yamnet), "protocol": data.protocol}
+    with start_run(spec, params, monitor=MONITOR, mode="max", settings=settings, check=check_params) as run:
+        params, dist = run.params, run.dist
 
-    def make() -> keras.Model:
-        embedder = yamnet_embedder(yamnet, params, spec_augment=True)
-        model = build_model(variant, len(data.vocabulary), params, embedder=embedder, multi_label=data.multi_label)
-        return compile_model(model, params)
+        def make() -> keras.Model:
+            embedder = yamnet_embedder(yamnet, params, spec_augment=True)
+            model = build_model(variant, len(data.vocabulary), params, embedder=embedder, multi_label=data.multi_label)
+            return compile_model(model, params)
 
-    model = dist.build(make)
-    # The probe trains the head outside any strategy, in float32, on embeddings of the decoded store: one
-    # process, the default policy, no shards.
-    probe = uses_probe(variant, params) and dist.params == distribute.DistributeParams() and shards is None
-    run.write_params(
-        params,
-        variant=variant,
-        yamnet=str(yamnet),
-        data=str(data.root),
-        protocol=data.protocol,
-        multi_label=data.multi_label,
-        linear_probe_on_cached_embeddings=probe,
-        classes=len(data.vocabulary),
-        parameters=model.count_params(),
-        max_patches_per_clip=max_patches_per_clip,
-        bad_files=data.report,
-        distribute=dist.describe(params.batch_size),
-    )
-    write_labels(run.file(LABELS), data.vocabulary)
-    if not len(data.splits["val"]):  # ESC-50's protocol trains on four folds, validates on none
-        run.monitor = MONITOR.removeprefix("val_")
-    if probe:
-        train_probe(model, data, run, epochs, yamnet, params, max_patches_per_clip, verbose)
-    else:
-        train = shard_batches(shards, data, params, dist) if shards else None
-        if train is None:
-            clips = data.splits["train"]
-            index = patch_index(clips, params, max_patches_per_clip)
-            train = training_batches(len(index), lambda rows: read_patches(clips, index[rows], params), params)
-        val = patch_dataset(data.splits["val"], params, max_patches_per_clip) if len(data.splits["val"]) else None
-        model = dist.fit(run, model, train, epochs, validation_data=val, verbose=verbose)
-    if not dist.chief:
-        return model
-    with dist.policy():  # outside the strategy: only the chief loads it
-        return load_model(run.file(BEST))
+        model = dist.build(make)
+        # The probe trains the head outside any strategy, in float32, on embeddings of the decoded store: one
+        # process, the default policy, no shards.
+        probe = uses_probe(variant, params) and dist.params == distribute.DistributeParams() and shards is None
+        run.describe(data.vocabulary, root=str(data.root), multi_label=data.multi_label,
+                     linear_probe_on_cached_embeddings=probe, parameters=model.count_params(), bad_files=data.report)
+        if not len(data.splits["val"]):  # ESC-50's protocol trains on four folds, validates on none
+            run.dir.monitor = MONITOR.removeprefix("val_")
+        if probe:
+            train_probe(model, data, run.dir, yamnet, params, verbose)
+        else:
+            train = shard_batches(shards, data, params, dist) if shards else None
+            if train is None:
+                clips = data.splits["train"]
+                index = patch_index(clips, params)
+                train = training_batches(len(index), lambda rows: read_patches(clips, index[rows], params), params)
+            val = patch_dataset(data.splits["val"], params) if len(data.splits["val"]) else None
+            model = dist.fit(run.dir, model, train, params.epochs, validation_data=val, verbose=verbose)
+        if dist.chief:
+            with dist.policy():  # outside the strategy: only the chief loads it
+                model = load_model(run.dir.file(BEST))
+        return run.result(model, data=data)

@@ -38,15 +38,16 @@ def built(small_layout, tmp_path_factory) -> Built:
     from asmr_classify.train import train_classifier
     from asmr_generate.mel.params import CGANParams, VAEParams
     from asmr_generate.mel.train import load_slice_sets, train
+    from asmr_training.run_spec import RunSpec
 
     corpus = small_layout("deepasmr")
     root = tmp_path_factory.mktemp("serve")
-    classifier = train_classifier("deepasmr", corpus, root / "classifier", epochs=1, verbose=0, filters=8,
-                                  dense_units=16, batch_size=16, max_slices_per_file=2)
+    classifier = train_classifier("deepasmr", RunSpec(root / "classifier", corpus, epochs=1, max_per_file=2),
+                                  verbose=0, filters=8, dense_units=16, batch_size=16).path
     sets = load_slice_sets(corpus, max_slices_per_file=2)
-    train("vae", VAEParams(filters=8, latent_dim=8, epochs=1, grid_every=100), sets, root / "vae", verbose=0)
-    train("cgan", CGANParams(filters=8, noise_dim=8, embedding_dim=4, epochs=1, grid_every=100), sets,
-          root / "cgan", verbose=0)
+    train("vae", RunSpec(root / "vae"), VAEParams(filters=8, latent_dim=8, epochs=1, grid_every=100), sets, verbose=0)
+    train("cgan", RunSpec(root / "cgan"), CGANParams(filters=8, noise_dim=8, embedding_dim=4, epochs=1, grid_every=100),
+          sets, verbose=0)
     extra = root / "extra"
     stereo = write_audio(extra / "stereo_44k.wav", recording(12.0, seed=3), 44100)
     db = root / "catalog.sqlite"

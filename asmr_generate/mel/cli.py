@@ -7,26 +7,21 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_training import distribute
+from asmr_training.run_spec import add_run_arguments, spec_from_args
 from audioprep.cli import existing_path, int_at_least, positive_float, unit_interval
-from audioprep.errors import UsageError
 
 QUICK_SLICES_PER_FILE = 8
 
 
 def _add_train_arguments(train: argparse.ArgumentParser) -> None:
-    train.add_argument("--data", type=existing_path, help="deepasmr-layout folder (default: the generated corpus)")
-    train.add_argument("--epochs", type=int_at_least(1))
-    train.add_argument("--out", type=Path, required=True, help="run folder")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out")
-    train.add_argument("--quick", action="store_true", help=f"{QUICK_SLICES_PER_FILE} slices per recording")
+    add_run_arguments(train, out_required=True, data_help="deepasmr-layout folder (default: the generated corpus)")
+    train.add_argument("--quick", dest="max_per_file", action="store_const", const=QUICK_SLICES_PER_FILE,
+                       help=f"{QUICK_SLICES_PER_FILE} slices per recording")
     train.add_argument("--batch-size", type=int_at_least(1))
     train.add_argument("--latent-dim", type=int_at_least(1), help="AE/VAE latent size (paper: 256)")
     train.add_argument("--decoder-depth", type=int_at_least(2), help="AE/VAE decoder conv layers (paper: 5)")
     train.add_argument("--no-collapse-remedy", action="store_true",
                        help="VAE: plain ELBO (no KL warm-up, no free bits) for the collapse comparison")
-    train.add_argument("--seed", type=int, default=0)
-    distribute.add_arguments(train)
     train.set_defaults(run=_train)
 
 
@@ -62,23 +57,20 @@ def add_commands(commands) -> None:
 
 def _train(args) -> int:
     from asmr_generate.mel.params import MODEL_PARAMS
-    from asmr_generate.mel.train import load_slice_sets, train, with_overrides
-    from asmr_training.run_dir import check_run_folder
+    from asmr_generate.mel.train import train, with_overrides
+    from asmr_training.run_record import recorded_params
 
-    check_run_folder(args.out, args.resume)  # before minutes of loading slices
-    dist = distribute.from_args(args)
-    params = with_overrides(MODEL_PARAMS[args.model](), epochs=args.epochs, batch_size=args.batch_size)
+    spec = spec_from_args(args)
+    params = MODEL_PARAMS[args.model]()
+    if spec.resume:  # what is not asked for again is the run's own
+        params = recorded_params(spec.out, params)
+    params = with_overrides(params, batch_size=args.batch_size)
     if args.model != "cgan":
         params = with_overrides(params, latent_dim=args.latent_dim, decoder_depth=args.decoder_depth)
     if args.model == "vae" and args.no_collapse_remedy:
         params = with_overrides(params, kl_warmup_epochs=0, free_bits=0.0)
-    dist.check_batch(params.batch_size)
-    sets = load_slice_sets(args.data, QUICK_SLICES_PER_FILE if args.quick else None, seed=args.seed)
-    if len(sets["train"]) == 0 or len(sets["val"]) == 0:
-        raise UsageError(f"--data {args.data}: no usable slices in the train/val splits")
-    print(f"{args.model}: {len(sets['train'])} train / {len(sets['val'])} val slices, classes: {', '.join(sets['train'].classes)}")
-    train(args.model, params, sets, args.out, resume=args.resume, seed=args.seed, verbose=2, distribution=dist)
-    print(f"saved run to {args.out}")
+    train(args.model, spec, params, verbose=2)
+    print(f"saved run to {spec.out}")
     return 0
 
 

@@ -20,15 +20,17 @@ import numpy as np
 import tensorflow as tf
 
 from asmr_generate.mel.models import KLWarmup, MelCGAN, build, mel_range
-from asmr_generate.mel.params import CGANParams, GenerateParams, VAEParams
+from asmr_generate.mel.params import GenerateParams, VAEParams
 from asmr_generate.mel.plots import save_mel_grid
 from asmr_training import distribute
 from asmr_training.batches import ShuffledBatches
-from asmr_training.run_dir import RunDir
+from asmr_training.run_spec import RunSpec, as_flag, check_fields, number_at_least
+from asmr_training.start import Run, RunResult, start_run
+from audioprep.errors import UsageError
 from audioprep.slices import SliceSet
 
 GRID_INPUTS = 6
-RECIPE = 2  # part of cached_run's key: bump when the training order or the run folder's format changes
+RECIPE = 3  # part of cached_run's key: bump when the training order or the run folder's format changes
 
 
 def _dataset(x: np.ndarray, batch: int) -> tf.data.Dataset:
@@ -58,25 +60,20 @@ class ReconstructionGrid(keras.callbacks.Callback):
                       title=f"epoch {epoch + 1}: inputs (top) and reconstructions (bottom)")
 
 
-def train_autoencoder(name: str, params, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0,
-                      verbose: int = 2, distribution: distribute.Distribution | None = None) -> keras.Model:
-    """Train "ae" or "vae" on the slice sets; returns the final model (best.keras is kept beside it)."""
-    dist = distribution or distribute.Distribution()
-    dist.check_batch(params.batch_size)
-    keras.utils.set_random_seed(seed)
-    run = RunDir(out, resume=resume, monitor="val_elbo" if name == "vae" else "val_loss", chief=dist.chief)
+def _train_autoencoder(run: Run, name: str, sets: dict[str, SliceSet], verbose: int) -> keras.Model:
+    """Train "ae" or "vae" in the started run; returns the final model (best.keras is kept beside it)."""
+    params, dist, seed = run.params, run.dist, run.spec.seed
     train, val = sets["train"], sets["val"]
     low, high = mel_range(train.x)
     frames, n_mels = train.x.shape[1:]
     model = dist.build(lambda: build(name, params, frames, n_mels, low, high, seed=seed))
-    run.write_params(params, model=name, mel_low=low, mel_high=high, train_slices=len(train), val_slices=len(val),
-                     classes=train.classes, seed=seed, distribute=dist.describe(params.batch_size))
+    run.describe(train.classes, mel_low=low, mel_high=high, train_slices=len(train), val_slices=len(val))
     callbacks = [ReconstructionGrid(run.path / "samples", _grid_inputs(val), params.grid_every)] if dist.chief else []
     if isinstance(params, VAEParams):
         callbacks.append(KLWarmup(params.beta, params.kl_warmup_epochs))
     x = train.x.astype(np.float32)
     batches = ShuffledBatches(len(x), params.batch_size, lambda i: x[i], seed=seed)
-    return dist.fit(run, model, batches, params.epochs, validation_data=_dataset(val.x, params.batch_size),
+    return dist.fit(run.dir, model, batches, params.epochs, validation_data=_dataset(val.x, params.batch_size),
                     callbacks=callbacks, verbose=verbose)
 
 
@@ -97,30 +94,24 @@ def _label_grid(model: MelCGAN, path: Path, epoch: int, per_label: int = 4) -> N
     save_mel_grid(path, mels, columns=per_label, title=f"epoch {epoch}: one row per label (fixed noise)")
 
 
-def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0,
-               verbose: int = 2, distribution: distribute.Distribution | None = None) -> MelCGAN:
+def _train_cgan(run: Run, sets: dict[str, SliceSet], verbose: int) -> MelCGAN:
     """Custom loop: one D and one G step per batch; best.keras = lowest validation spectrum gap."""
-    dist = distribution or distribute.Distribution()
-    dist.check_batch(params.batch_size)
-    keras.utils.set_random_seed(seed)
-    run = RunDir(out, resume=resume, monitor="val_spectrum_gap", chief=dist.chief)
+    params, dist, seed = run.params, run.dist, run.spec.seed
     train, val = sets["train"], sets["val"]
-    if run.initial_epoch:
+    if run.dir.initial_epoch:
         with dist.scope():  # the policy too: a mixed model's loss-scale optimizers come back whole
-            model = run.restore()
+            model = run.dir.restore()
     else:
         low, high = mel_range(train.x)
         model = dist.build(lambda: build("cgan", params, *train.x.shape[1:], low, high, classes=train.classes,
                                          seed=seed))
-        run.write_params(params, model="cgan", mel_low=low, mel_high=high, train_slices=len(train),
-                         val_slices=len(val), classes=train.classes, seed=seed,
-                         distribute=dist.describe(params.batch_size))
+        run.describe(train.classes, mel_low=low, mel_high=high, train_slices=len(train), val_slices=len(val))
     model.sync_batch_norm(dist.replicas)
     step = distribute.replica_step(dist.strategy, lambda batch: model.train_batch(*batch))
     x, y = train.x.astype(np.float32), train.y.astype(np.int32)
     batch_size, replicas = params.batch_size, dist.replicas
     steps = len(x) // batch_size + int(len(x) % batch_size >= replicas)  # a last batch under R rows is dropped
-    for epoch in range(run.initial_epoch, params.epochs):
+    for epoch in range(run.dir.initial_epoch, params.epochs):
         order = np.random.default_rng([seed, epoch]).permutation(len(x))
         bar = keras.utils.Progbar(steps, verbose=1 if verbose == 1 else 0)
         sums = np.zeros(4)
@@ -132,7 +123,7 @@ def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool 
             bar.update(index + 1, list(zip(("d_loss", "g_loss"), values[:2], strict=True)))
         logs = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), sums / steps, strict=True))
         logs["val_spectrum_gap"] = _spectrum_gap(model, val, per_class=16, seed=seed)
-        run.end_epoch(epoch, logs, model)
+        run.dir.end_epoch(epoch, logs, model)
         if verbose:
             print(f"epoch {epoch + 1}/{params.epochs} " + " ".join(f"{k} {v:.4f}" for k, v in logs.items()), flush=True)
         if dist.chief and (epoch + 1) % max(1, params.grid_every) == 0:
@@ -140,11 +131,40 @@ def train_cgan(params: CGANParams, sets: dict[str, SliceSet], out, resume: bool 
     return model
 
 
-def train(name: str, params, sets: dict[str, SliceSet], out, resume: bool = False, seed: int = 0, verbose: int = 2,
-          distribution: distribute.Distribution | None = None):
-    if name == "cgan":
-        return train_cgan(params, sets, out, resume, seed, verbose, distribution)
-    return train_autoencoder(name, params, sets, out, resume, seed, verbose, distribution)
+MONITORS = {"ae": "val_loss", "vae": "val_elbo", "cgan": "val_spectrum_gap"}
+
+
+def train(name: str, spec: RunSpec, params, sets: dict[str, SliceSet] | None = None, verbose: int = 2) -> RunResult:
+    """Train "ae", "vae" or "cgan" with `params` as `spec` says; `sets` None: read `spec.data`'s slices (split by
+    the seed, `spec.max_per_file` per recording) once the run has started."""
+    if name not in MONITORS:
+        raise UsageError(f"model must be one of {', '.join(MONITORS)}, not {name!r}")
+    with start_run(spec, params, monitor=MONITORS[name], settings={"model": name}, check=check_params) as run:
+        if sets is None:
+            sets = load_slice_sets(run.spec.data, run.spec.max_per_file, seed=run.spec.seed)
+            if len(sets["train"]) == 0 or len(sets["val"]) == 0:
+                raise UsageError(f"--data {run.spec.data}: no usable slices in the train/val splits")
+            if verbose:
+                print(f"{name}: {len(sets['train'])} train / {len(sets['val'])} val slices, "
+                      f"classes: {', '.join(sets['train'].classes)}", flush=True)
+        model = _train_cgan(run, sets, verbose) if name == "cgan" else _train_autoencoder(run, name, sets, verbose)
+        return run.result(model, data=sets)
+
+
+def _rules(params) -> dict:
+    """Each params field's allowed values (the argparse type of its flag)."""
+    from audioprep.cli import fraction, int_at_least, positive_float
+
+    rules = {name: int_at_least(1) for name in ("filters", "kernel_size", "latent_dim", "batch_size", "epochs",
+                                                "grid_every", "noise_dim", "embedding_dim")}
+    rules.update(decoder_depth=int_at_least(2), kl_warmup_epochs=int_at_least(0), learning_rate=positive_float,
+                 recon_weight=positive_float, beta=number_at_least(0.0), free_bits=number_at_least(0.0),
+                 vary_noise=number_at_least(0.0), leaky_slope=fraction, beta_1=fraction)
+    return {name: rule for name, rule in rules.items() if hasattr(params, name)}
+
+
+def check_params(params) -> None:
+    check_fields(params, _rules(params), as_flag)
 
 
 def with_overrides(params, **overrides):
@@ -173,6 +193,5 @@ def cached_run(name: str, params, sets: dict[str, SliceSet], folder, key: dict, 
 
     digest = settings_key({"recipe": RECIPE, "name": name, "params": dataclasses.asdict(params), "seed": seed, **key}, length=10)
     out = Path(folder) / f"{name}-{digest}"
-    resume = (out / STATE).exists()
-    train(name, params, sets, out, resume=resume, seed=seed, verbose=verbose)
+    train(name, RunSpec(out, resume=(out / STATE).exists(), seed=seed), params, sets, verbose=verbose)
     return load_model(out), out

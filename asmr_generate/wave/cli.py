@@ -5,32 +5,29 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from asmr_training import distribute
+from asmr_training.run_spec import add_run_arguments, spec_from_args
 from audioprep.cli import existing_path, int_at_least, positive_float
 from audioprep.errors import UsageError
 
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=existing_path, help="adell-layout folder (default: the generated corpus)")
-    p.add_argument("--epochs", type=int_at_least(1), help="epochs to train in all (default: the config's)")
+    add_run_arguments(p, out_required=True, out_help="run folder (best.keras, last.keras, history.csv, params.json)",
+                      data_help="adell-layout folder (default: the generated corpus)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--trigger", help='the one trigger of an unconditioned model, e.g. "tapping/glass"')
-    group.add_argument("--conditioned", action="store_true", help="one model for every trigger (global conditioning)")
+    group.add_argument("--conditioned", action="store_true", default=None,
+                       help="one model for every trigger (global conditioning)")
     p.add_argument("--triggers", help='with --conditioned: comma-separated subset, e.g. "tapping/glass,brushing/cork"')
-    p.add_argument("--conditioning", choices=("bias", "concat"), default="concat",
-                   help="WaveRNN conditioning: equations 2 (gate bias) or 3 (bias + embedding beside h)")
-    p.add_argument("--stereo", action="store_true", help="two-channel WaveNet predicting both channels jointly")
-    p.add_argument("--config", choices=("default", "paper"), default="default",
-                   help="default: small CPU config; paper: Adell et al. Table 1 (WaveNet)")
+    p.add_argument("--conditioning", choices=("bias", "concat"),
+                   help="WaveRNN conditioning: equations 2 (gate bias) or 3 (bias + embedding beside h; the default)")
+    p.add_argument("--stereo", action="store_true", default=None, help="two-channel WaveNet predicting both channels jointly")
+    p.add_argument("--config", choices=("default", "paper"),
+                   help="default (the default): small CPU config; paper: Adell et al. Table 1 (WaveNet)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override one hyper-parameter of the config, e.g. --set residual_channels=16 (repeatable)")
     p.add_argument("--sample-every", type=int_at_least(0), default=250, metavar="N",
                    help="write audio samples into OUT/samples every N training steps (0: never)")
     p.add_argument("--sample-seconds", type=positive_float, default=0.5, help="length of those samples")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="run folder (best.keras, last.keras, history.csv, params.json)")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    distribute.add_arguments(p)
     p.set_defaults(run=_train)
 
 
@@ -55,7 +52,7 @@ def add_commands(commands) -> None:
 
 
 def _overrides(kind: str, pairs: list[str]) -> dict:
-    """`--set FIELD=VALUE` pairs -> typed overrides of the model's params dataclass."""
+    """`--set FIELD=VALUE` pairs -> typed overrides of the model's params dataclass (ranges: wave.train.check_params)."""
     from asmr_generate.wave.train import make_params
 
     fields = {f.name: f for f in dataclasses.fields(make_params(kind))}
@@ -74,23 +71,19 @@ def _overrides(kind: str, pairs: list[str]) -> dict:
 
 def _train(args) -> int:
     from asmr_generate.wave.train import train
+    from asmr_training.run_dir import read_history
+    from asmr_training.run_record import read_classes
 
-    overrides = _overrides(args.model, args.set)
-    if args.triggers and not args.conditioned:
-        raise UsageError("--triggers: only with --conditioned (an unconditioned model takes one --trigger)")
-    if args.resume and overrides:
-        raise UsageError("--set: a resumed run keeps the params it started with")
-    _, run, setup, params, _ = train(
-        args.model, args.out, data=args.data, epochs=args.epochs, trigger=args.trigger, conditioned=args.conditioned,
-        triggers=args.triggers.split(",") if args.triggers else None,
-        conditioning=args.conditioning, config=args.config, resume=args.resume, sample_every=args.sample_every,
-        sample_seconds=args.sample_seconds,
-        stereo=args.stereo, seed=args.seed, distribution=distribute.from_args(args), **overrides,
+    result = train(
+        args.model, spec_from_args(args), trigger=args.trigger, conditioned=args.conditioned,
+        triggers=args.triggers.split(",") if args.triggers else None, conditioning=args.conditioning,
+        config=args.config, stereo=args.stereo, sample_every=args.sample_every, sample_seconds=args.sample_seconds,
+        **_overrides(args.model, args.set),
     )
-    history = run.history()
+    history = read_history(result.path)
     last = history[-1] if history else {}
-    print(f"{setup.kind} on {', '.join(setup.triggers)}: {len(history)} epochs, "
-          f"val_loss {last.get('val_loss', float('nan')):.4f} -> {run.path}")
+    print(f"{args.model} on {', '.join(read_classes(result.path) or ())}: {len(history)} epochs, "
+          f"val_loss {last.get('val_loss', float('nan')):.4f} -> {result.path}")
     return 0
 
 

@@ -9,6 +9,7 @@ trigger names, sample rate, channels.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,10 @@ from asmr_generate.wave.wavenet import build_wavenet, compile_wavenet
 from asmr_generate.wave.wavenet import trigger_embeddings as wavenet_embeddings
 from asmr_generate.wave.wavernn import build_wavernn, compile_wavernn
 from asmr_generate.wave.wavernn import trigger_embeddings as wavernn_embeddings
-from asmr_training import distribute
-from asmr_training.run_dir import PARAMS, RunDir
+from asmr_training.run_dir import PARAMS
+from asmr_training.run_record import read_classes, recorded_params
+from asmr_training.run_spec import RunSpec, check_fields, one_of
+from asmr_training.start import RunResult, start_run
 from audioprep.errors import BadFileError, UsageError
 from audioprep.files import read_json
 from audioprep.io import write_audio
@@ -35,14 +38,13 @@ KINDS = ("wavenet", "wavernn")
 
 @dataclass(frozen=True)
 class WaveSetup:
-    """What a run is, beyond its hyper-parameters; stored in params.json for resume and synth."""
+    """What a run is, beyond its hyper-parameters: params.json's `setup`, with the triggers as its `classes`."""
 
     kind: str
     triggers: tuple[str, ...]
     conditioned: bool
     conditioning: str = "none"
     config: str = "default"
-    seed: int = 0
 
     @property
     def trigger_count(self) -> int:
@@ -75,7 +77,7 @@ def read_run(path) -> tuple[WaveSetup, WaveNetParams | WaveRNNParams]:
         raise UsageError(f"{file}: missing; --model needs a run folder from `train` (or a model file beside its params.json)")
     stored = read_json(file)
     try:
-        setup = WaveSetup(**{**stored["setup"], "triggers": tuple(stored["setup"]["triggers"])})
+        setup = WaveSetup(**stored["setup"], triggers=tuple(read_classes(folder) or ()))
         cls = WaveNetParams if setup.kind == "wavenet" else WaveRNNParams
         return setup, cls(**stored["params"])
     except (KeyError, TypeError) as err:
@@ -124,53 +126,94 @@ class EmbeddingLog(keras.callbacks.Callback):
         np.save(self.folder / f"epoch_{epoch:03d}.npy", embeddings(self.model))
 
 
-def train(kind: str, out, data=None, epochs: int | None = None, trigger: str | None = None,
-          conditioned: bool = False, triggers=None, conditioning: str = "concat", config: str = "default",
-          resume: bool = False, sample_every: int = 0, sample_seconds: float = 0.5, stereo: bool = False,
-          seed: int = 0, progress: bool = True, verbose: int | str = "auto",
-          distribution: distribute.Distribution | None = None, **overrides):
-    """Train one model into the run folder `out`; returns (model, run, setup, params, audio).
+FRESH = {"conditioned": False, "conditioning": "concat", "config": "default", "stereo": False}  # a new run's defaults
 
-    An unconditioned model learns `trigger`; a conditioned one every trigger of the folder, or `triggers`."""
-    if trigger and conditioned:
+
+def _rules(params) -> dict:
+    """Each params field's allowed values, checked on `--set` values before any audio is read."""
+    from audioprep.cli import int_at_least, positive_float
+
+    rules = {f.name: int_at_least(1) for f in dataclasses.fields(params)}
+    rules.update(learning_rate=positive_float, quantization=int_at_least(2), kernel_size=int_at_least(2),
+                 channels=one_of("1", "2"), hidden=even_at_least(2))
+    return {name: rule for name, rule in rules.items() if hasattr(params, name)}
+
+
+def even_at_least(least: int):
+    """A value rule: an even integer >= `least` (WaveRNN's state splits into coarse and fine halves)."""
+    from audioprep.cli import int_at_least
+
+    def parse(value: str) -> int:
+        number = int_at_least(least)(value)
+        if number % 2:
+            raise argparse.ArgumentTypeError(f"must be an even integer >= {least}, not {value}")
+        return number
+
+    return parse
+
+
+def check_params(params) -> None:
+    check_fields(params, _rules(params), lambda name, value: f"--set {name}={value}")
+
+
+def _check_setup(kind: str, asked: dict) -> None:
+    """The setup flags that exclude each other, checked as asked (a resume's recorded ones were checked before)."""
+    if kind not in KINDS:
+        raise UsageError(f"model must be one of {', '.join(KINDS)}, not {kind!r}")
+    if asked["trigger"] and asked["conditioned"]:
         raise UsageError("--trigger and --conditioned exclude each other: one trigger, or all triggers")
-    if stereo and kind != "wavenet":
+    if asked["triggers"] and asked["conditioned"] is False:
+        raise UsageError("--triggers: only with --conditioned (an unconditioned model takes one --trigger)")
+    if asked["stereo"] and kind != "wavenet":
         raise UsageError("--stereo: the two-channel variant is a WaveNet")
-    root = layout_dir("adell", data)
-    dist = distribution or distribute.Distribution()
-    run = RunDir(out, resume=resume, chief=dist.chief)
-    if resume:
-        setup, params = read_run(out)
+
+
+def train(kind: str, spec: RunSpec, *, trigger: str | None = None, conditioned: bool | None = None, triggers=None,
+          conditioning: str | None = None, config: str | None = None, stereo: bool | None = None,
+          sample_every: int = 0, sample_seconds: float = 0.5, progress: bool = True, verbose: int | str = "auto",
+          **overrides) -> RunResult:
+    """Train one model as `spec` says; an unconditioned model learns `trigger`, a conditioned one every trigger of
+    the folder, or `triggers`. Setup arguments left None take a new run's defaults, or a resume's recorded values;
+    `overrides` replace params fields (of the config's, or of the run's recorded params when resuming)."""
+    asked = {"kind": kind, "trigger": trigger, "conditioned": conditioned,
+             "triggers": list(triggers) if triggers else None, "conditioning": conditioning, "config": config,
+             "stereo": stereo}
+    if not spec.resume:
+        asked = {**asked, **{k: v for k, v in FRESH.items() if asked[k] is None}}
+    _check_setup(kind, asked)
+    if spec.resume:
+        params = dataclasses.replace(recorded_params(spec.out, make_params(kind)), **overrides)
     else:
-        params = make_params(kind, config, **({"channels": 2} if stereo else {}), **overrides)
-        setup = None
-    epochs = epochs or params.epochs
-    dist.check_batch(params.batch_size)
-    channels = getattr(params, "channels", 1)
-    keras.utils.set_random_seed(seed)
-    wanted = list(setup.triggers) if setup else ([trigger] if trigger else triggers if conditioned else None)
-    audio = load_trigger_audio(root, params.sample_rate, channels, wanted, seed=seed, progress=progress)
-    if setup is None:
-        if not conditioned and len(audio.triggers) > 1:
+        params = make_params(kind, asked["config"], **({"channels": 2} if asked["stereo"] else {}), **overrides)
+    with start_run(spec, params, settings=asked, check=check_params) as run:
+        chosen, params, dist = run.settings, run.params, run.dist
+        root = layout_dir("adell", run.spec.data)
+        if run.spec.resume:
+            wanted = read_classes(run.path)
+        else:
+            wanted = [chosen["trigger"]] if chosen["trigger"] else chosen["triggers"] if chosen["conditioned"] else None
+        audio = load_trigger_audio(root, params.sample_rate, getattr(params, "channels", 1), wanted,
+                                   seed=run.spec.seed, progress=progress)
+        if not chosen["conditioned"] and len(audio.triggers) > 1:
             raise UsageError(f"--trigger: pick one of {', '.join(audio.triggers)} (or pass --conditioned)")
-        setup = WaveSetup(kind, tuple(audio.triggers), conditioned, conditioning if conditioned else "none", config, seed)
-    if not resume:
-        run.write_params(params, setup=dataclasses.asdict(setup), data=str(root),
-                         distribute=dist.describe(params.batch_size))
-    quant = getattr(params, "quantization", 256)
-    sequences = {s: [(t, encode(kind, a, quant)) for t, a in audio.splits[s]] for s in ("train", "val")}
-    train_batches = SegmentBatches(kind, sequences["train"], params.segment_samples, params.batch_size,
-                                   params.steps_per_epoch, seed, setup.conditioned, quantization=quant,
-                                   initial_epoch=run.initial_epoch)
-    val_batches = SegmentBatches(kind, sequences["val"], params.segment_samples, params.batch_size,
-                                 max(2, params.steps_per_epoch // 10), seed + 1, setup.conditioned, fixed=True,
-                                 quantization=quant)
-    callbacks = []  # they write files: the chief's alone
-    if sample_every and dist.chief:
-        callbacks.append(SampleWriter(run.file("samples"), sample_every, sample_seconds, setup, params.sample_rate,
-                                      run.initial_epoch * params.steps_per_epoch))
-    if setup.conditioned and dist.chief:
-        callbacks.append(EmbeddingLog(run.file("embeddings")))
-    model = dist.fit(run, dist.build(lambda: build(setup, params)), train_batches, epochs,
-                     validation_data=val_batches, callbacks=callbacks, verbose=verbose if progress else 0)
-    return model, run, setup, params, audio
+        setup = WaveSetup(kind, tuple(audio.triggers), chosen["conditioned"],
+                          chosen["conditioning"] if chosen["conditioned"] else "none", chosen["config"])
+        run.describe(setup.triggers, setup={k: v for k, v in dataclasses.asdict(setup).items() if k != "triggers"},
+                     root=str(root))
+        quant = getattr(params, "quantization", 256)
+        sequences = {s: [(t, encode(kind, a, quant)) for t, a in audio.splits[s]] for s in ("train", "val")}
+        train_batches = SegmentBatches(kind, sequences["train"], params.segment_samples, params.batch_size,
+                                       params.steps_per_epoch, run.spec.seed, setup.conditioned, quantization=quant,
+                                       initial_epoch=run.dir.initial_epoch)
+        val_batches = SegmentBatches(kind, sequences["val"], params.segment_samples, params.batch_size,
+                                     max(2, params.steps_per_epoch // 10), run.spec.seed + 1, setup.conditioned,
+                                     fixed=True, quantization=quant)
+        callbacks = []  # they write files: the chief's alone
+        if sample_every and dist.chief:
+            callbacks.append(SampleWriter(run.dir.file("samples"), sample_every, sample_seconds, setup,
+                                          params.sample_rate, run.dir.initial_epoch * params.steps_per_epoch))
+        if setup.conditioned and dist.chief:
+            callbacks.append(EmbeddingLog(run.dir.file("embeddings")))
+        model = dist.fit(run.dir, dist.build(lambda: build(setup, params)), train_batches, params.epochs,
+                         validation_data=val_batches, callbacks=callbacks, verbose=verbose if progress else 0)
+        return run.result(model, data=audio)

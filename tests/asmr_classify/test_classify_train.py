@@ -14,10 +14,11 @@ from asmr_classify import catalog, predict
 from asmr_classify.__main__ import main as cli
 from asmr_classify.train import train_classifier
 from asmr_training.model_files import load_model
+from asmr_training.run_spec import RunSpec
 from audioprep.io import load_audio, write_audio
 from audioprep.params import MelSliceParams
 
-SMALL = dict(filters=8, dense_units=16, batch_size=16, max_slices_per_file=3)
+SMALL = dict(filters=8, dense_units=16, batch_size=16)
 SR = MelSliceParams().sample_rate
 
 
@@ -39,11 +40,13 @@ def run(small_layout, tmp_path_factory):
     root = small_layout("deepasmr")
     out = tmp_path_factory.mktemp("runs") / "deepasmr"
     with pytest.raises(KeyboardInterrupt):
-        train_classifier("deepasmr", root, out, epochs=3, callbacks=[_StopAfter(1)], verbose=0, **SMALL)
+        train_classifier("deepasmr", RunSpec(out, root, epochs=3, max_per_file=3), callbacks=[_StopAfter(1)],
+                         verbose=0, **SMALL)
     history = list(csv.DictReader((out / "history.csv").open()))
     assert [int(float(r["epoch"])) for r in history] == [0, 1]
-    path = train_classifier("deepasmr", root, out, epochs=3, resume=True, verbose=0, **SMALL)
-    return path, root
+    result = train_classifier("deepasmr", RunSpec(out, root, resume=True, epochs=3, max_per_file=3), verbose=0,
+                              **SMALL)
+    return result.path, root
 
 
 def test_resume_continues_without_losing_or_repeating_epochs(run):
@@ -62,7 +65,8 @@ def test_resume_continues_without_losing_or_repeating_epochs(run):
 
 def test_resume_ends_bit_for_bit_where_an_uninterrupted_run_does(run, tmp_path):
     out, root = run
-    whole = train_classifier("deepasmr", root, tmp_path / "whole", epochs=3, verbose=0, **SMALL)
+    whole = train_classifier("deepasmr", RunSpec(tmp_path / "whole", root, epochs=3, max_per_file=3), verbose=0,
+                             **SMALL).path
     assert (whole / "history.csv").read_text() == (out / "history.csv").read_text()
     resumed, uninterrupted = load_model(out / "last.keras"), load_model(whole / "last.keras")
     for a, b in zip(resumed.weights, uninterrupted.weights, strict=True):

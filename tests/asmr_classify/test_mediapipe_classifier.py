@@ -13,16 +13,17 @@ from mediapipe_fixtures import clip_results, op_input_types, stream_results
 from asmr_classify.__main__ import main
 from asmr_classify.predict import classify_file, load_classifier
 from asmr_classify.train import train_classifier
+from asmr_training.run_spec import RunSpec
 from audioprep.io import write_audio
 
-SMALL = dict(filters=8, dense_units=16, batch_size=16, max_slices_per_file=3)
+SMALL = dict(filters=8, dense_units=16, batch_size=16)
 
 
 @pytest.fixture(scope="module")
 def exports(small_layout, tmp_path_factory):
     root = small_layout("deepasmr")
     folder = tmp_path_factory.mktemp("classify_export")
-    run = train_classifier("cnn1d", root, folder / "run", epochs=2, verbose=0, **SMALL)
+    run = train_classifier("cnn1d", RunSpec(folder / "run", root, epochs=2, max_per_file=3), verbose=0, **SMALL).path
     paths = {}
     for quantize in ("none", "int8"):
         paths[quantize] = folder / f"cnn1d_{quantize}.tflite"

@@ -17,6 +17,7 @@ from asmr_classify.__main__ import main
 from asmr_classify.predict import classify_file, load_classifier
 from asmr_classify.train import train_classifier
 from asmr_tflite.model import TfliteModel
+from asmr_training.run_spec import RunSpec
 from audioprep.io import load_audio, write_audio
 
 RATE, WINDOW = 22050, 220500  # MfccParams: Lin's 10 s clips at 22.05 kHz
@@ -38,7 +39,7 @@ def lin(small_layout, tmp_path_factory):
     parent.mkdir()
     for layout in ("asmr85", "commonvoice"):
         (parent / layout).symlink_to(small_layout(layout), target_is_directory=True)
-    run = train_classifier("lin_conv1d", parent, folder / "run", epochs=1, verbose=0, batch_size=16)
+    run = train_classifier("lin_conv1d", RunSpec(folder / "run", parent, epochs=1), verbose=0, batch_size=16).path
     exports = {q: _export(run, q, folder / q / "lin.tflite") for q in ("none", "int8")}
     audio = load_audio(sorted((parent / "asmr85").glob("*.wav"))[0], RATE)[0][: 2 * WINDOW]
     assert len(audio) == 2 * WINDOW

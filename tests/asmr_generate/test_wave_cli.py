@@ -35,8 +35,11 @@ def test_wavenet_train_resume_samples_and_synth(small_layout, tmp_path, capsys):
                   "--sample-seconds", "0.01") == 0
     for name in ("best.keras", "last.keras", "history.csv", "params.json", "state.json", "samples/step_000002.wav"):
         assert (run / name).exists(), name
-    assert main(["train", "wavenet", "--data", str(data), "--epochs", "2", "--out", str(run), "--resume",
-                 "--sample-every", "2", "--sample-seconds", "0.01"]) == 0
+    resume = ["train", "wavenet", "--data", str(data), "--epochs", "2", "--out", str(run), "--resume"]
+    assert main([*resume, "--set", "residual_channels=16"]) == 2  # another setting is another run
+    assert "residual_channels 8 there, 16 asked" in capsys.readouterr().err
+    same = [arg for pair in TINY["wavenet"] + RUN for arg in ("--set", pair)]  # the run's own values pass
+    assert main([*resume, *same, "--sample-every", "2", "--sample-seconds", "0.01"]) == 0
     assert json.loads((run / "state.json").read_text())["epoch"] == 2
     assert (run / "history.csv").read_text().count("\n") == 3  # header + epochs 0 and 1, one history
     assert (run / "samples/step_000004.wav").exists()  # the step count carried over the resume
@@ -56,8 +59,9 @@ def test_conditioned_train_then_synth(small_layout, tmp_path, capsys, model, ext
     keras.utils.set_random_seed(0)
     run = tmp_path / "run"
     assert _train(model, small_layout("adell"), run, "--conditioned", *extra) == 0
-    setup = json.loads((run / "params.json").read_text())["setup"]
-    assert setup["kind"] == model and setup["conditioned"] and len(setup["triggers"]) == 21
+    record = json.loads((run / "params.json").read_text())
+    setup = record["setup"]
+    assert setup["kind"] == model and setup["conditioned"] and len(record["classes"]) == 21
     assert (run / "embeddings" / "epoch_000.npy").exists()
     out = tmp_path / "x.wav"
     assert _synth(run, out, 0.02, "--trigger", trigger) == 0

@@ -74,39 +74,40 @@ def worker(role: str, out: str, *rest: str) -> None:
     import tensorflow as tf
 
     from asmr_classify.train import train_classifier
-    from asmr_training.distribute import DistributeParams, Distribution
+    from asmr_training.distribute import DistributeParams, distribution
     from asmr_training.run_dir import HISTORY
+    from asmr_training.run_spec import RunSpec
 
     if role == "mirrored":  # the classifier here, the mel generators in test_distribute_mel: one strategy
         from test_distribute_mel import mirrored_results
 
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        result, mirrored = {}, Distribution(DistributeParams("mirrored"))
-        for name, dist in (("default", Distribution()), ("mirrored", mirrored)):
-            train_classifier("cnn1d", out=Path(out) / name, corpus=tiny_corpus(), verbose=0, distribution=dist,
-                             **{**SMALL, "epochs": 3})
+        result, mirrored = {}, distribution(DistributeParams("mirrored"))
+        for name, dist in (("default", distribution()), ("mirrored", mirrored)):
+            train_classifier("cnn1d", RunSpec(Path(out) / name, distribute=dist.params), corpus=tiny_corpus(),
+                             verbose=0, **{**SMALL, "epochs": 3})
             result[name] = {"replicas": dist.replicas, "history": (Path(out) / name / HISTORY).read_text()}
         result["mel"] = mirrored_results(out, mirrored)
         print(json.dumps(result), flush=True)
         return
-    dist = Distribution(DistributeParams("multiworker"))
+    dist = distribution(DistributeParams("multiworker"))
     if role == "both":  # one epoch of each model, then the run the test kills
-        from lean.train import run_dir, train_variant
+        from lean.train import train_variant
 
         classifier = keeper()
-        lean = train_variant("lean", tiny_lean_data(), run_dir(Path(out) / "lean", chief=dist.chief), 1, None,
-                      lean_params(), verbose=0, distribution=dist)
-        train_classifier("cnn1d", out=Path(out) / "classifier", corpus=tiny_corpus(), verbose=0, distribution=dist,
-                         callbacks=[classifier], **SMALL)
+        lean = train_variant(RunSpec(Path(out) / "lean", distribute=dist.params), lean_params(), "lean",
+                             tiny_lean_data(), None, verbose=0).model
+        train_classifier("cnn1d", RunSpec(Path(out) / "classifier", distribute=dist.params), corpus=tiny_corpus(),
+                         verbose=0, callbacks=[classifier], **SMALL)
         print(json.dumps({"chief": dist.chief, "lean": weights_digest(lean),
                           "classifier": weights_digest(classifier.model)}), flush=True)
     from audioprep.cli import run_cli
 
     def long_run(_argv):
         trained = keeper()
-        train_classifier("cnn1d", out=Path(out) / "long", corpus=tiny_corpus(), verbose=0, distribution=dist,
-                         resume=role == "resume", callbacks=[trained], **{**SMALL, "epochs": KILL_EPOCHS})
+        train_classifier("cnn1d", RunSpec(Path(out) / "long", resume=role == "resume", distribute=dist.params),
+                         corpus=tiny_corpus(), verbose=0, callbacks=[trained], **{**SMALL, "epochs": KILL_EPOCHS})
         print(json.dumps({"chief": dist.chief, "classifier": weights_digest(trained.model)}), flush=True)
 
     sys.exit(run_cli(long_run, []))
@@ -225,17 +226,19 @@ def test_mixed_precision_trains_resumes_and_its_model_predicts_float32(tmp_path)
     import keras
 
     from asmr_classify.train import train_classifier
-    from asmr_training.distribute import DistributeParams, Distribution
+    from asmr_training.distribute import DistributeParams, distribution
     from asmr_training.loss_scale import ReplicaLossScaleOptimizer
     from asmr_training.model_files import load_model
+    from asmr_training.run_spec import RunSpec
 
     corpus = tiny_corpus()
-    dist = Distribution(DistributeParams(mixed_precision=True))
-    train_classifier("cnn1d", out=tmp_path / "mixed", corpus=corpus, verbose=0, distribution=dist, **SMALL)
+    mixed = DistributeParams(mixed_precision=True)
+    dist = distribution(mixed)
+    train_classifier("cnn1d", RunSpec(tmp_path / "mixed", distribute=mixed), corpus=corpus, verbose=0, **SMALL)
     with warnings.catch_warnings(record=True) as caught:  # the loss-scale optimizer's state comes back whole
         warnings.simplefilter("always")
-        train_classifier("cnn1d", out=tmp_path / "mixed", corpus=corpus, verbose=0, distribution=dist, resume=True,
-                         **{**SMALL, "epochs": 2})
+        train_classifier("cnn1d", RunSpec(tmp_path / "mixed", resume=True, distribute=mixed), corpus=corpus,
+                         verbose=0, **{**SMALL, "epochs": 2})
     assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
     with dist.scope():  # the loss scaling that skips a step when any replica overflows, as saved
         assert isinstance(load_model(tmp_path / "mixed").optimizer, ReplicaLossScaleOptimizer)
@@ -253,13 +256,14 @@ def test_mixed_precision_trains_resumes_and_its_model_predicts_float32(tmp_path)
 def test_default_strategy_is_the_plain_path(tmp_path):
     """No distribution and an explicit default one train the same run as before: same weights, same history."""
     from asmr_classify.train import train_classifier
-    from asmr_training.distribute import Distribution
+    from asmr_training.distribute import DistributeParams
     from asmr_training.run_dir import HISTORY
+    from asmr_training.run_spec import RunSpec
 
     corpus = tiny_corpus()
-    plain = train_classifier("cnn1d", out=tmp_path / "plain", corpus=corpus, verbose=0, **SMALL)
-    default = train_classifier("cnn1d", out=tmp_path / "default", corpus=corpus, verbose=0,
-                               distribution=Distribution(), **SMALL)
+    plain = train_classifier("cnn1d", RunSpec(tmp_path / "plain"), corpus=corpus, verbose=0, **SMALL).path
+    default = train_classifier("cnn1d", RunSpec(tmp_path / "default", distribute=DistributeParams("default")),
+                               corpus=corpus, verbose=0, **SMALL).path
     assert (plain / HISTORY).read_text() == (default / HISTORY).read_text()
     for a, b in zip(last_model(plain).get_weights(), last_model(default).get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -81,14 +81,15 @@ def mirrored_results(out: str, dist) -> dict:
     before TensorFlow starts, and one process holds one mirrored strategy: a second would reuse collective keys)."""
     from asmr_generate.mel.train import train
     from asmr_training.distribute import Distribution
+    from asmr_training.run_spec import RunSpec
 
     result = {}
     for name in NAMES:
         default, mirrored = Path(out) / f"default-{name}", Path(out) / f"mirrored-{name}"
-        train(name, tiny_params(name, 2), tiny_sets(), default, verbose=0, distribution=Distribution())
+        train(name, RunSpec(default), tiny_params(name, 2), tiny_sets(), verbose=0)
         for part, epochs in enumerate((1, 2) if name == "cgan" else (2,)):
-            train(name, tiny_params(name, epochs), tiny_sets(), mirrored, resume=part > 0, verbose=0,
-                  distribution=dist)
+            train(name, RunSpec(mirrored, resume=part > 0, distribute=dist.params), tiny_params(name, epochs),
+                  tiny_sets(), verbose=0)
         result[name] = {"default": history(default), "mirrored": history(mirrored),
                         "distribute": json.loads((mirrored / "params.json").read_text())["distribute"]}
     result["sgd"] = {"default": sgd_weights(Distribution()), "mirrored": sgd_weights(dist)}
@@ -117,16 +118,17 @@ def test_mixed_precision_trains_resumes_and_generates_float32(name, tmp_path):
     import keras
 
     from asmr_generate.mel.train import train
-    from asmr_training.distribute import DistributeParams, Distribution
+    from asmr_training.distribute import DistributeParams
     from asmr_training.loss_scale import ReplicaLossScaleOptimizer
     from asmr_training.model_files import load_model
+    from asmr_training.run_spec import RunSpec
 
-    dist = Distribution(DistributeParams(mixed_precision=True))
+    mixed = DistributeParams(mixed_precision=True)
     sets, out = tiny_sets(), tmp_path / name
-    train(name, tiny_params(name, 1), sets, out, verbose=0, distribution=dist)
+    train(name, RunSpec(out, distribute=mixed), tiny_params(name, 1), sets, verbose=0)
     with warnings.catch_warnings(record=True) as caught:  # the loss-scale optimizers' state comes back whole
         warnings.simplefilter("always")
-        train(name, tiny_params(name, 2), sets, out, resume=True, verbose=0, distribution=dist)
+        train(name, RunSpec(out, resume=True, distribute=mixed), tiny_params(name, 2), sets, verbose=0)
     assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
     assert keras.mixed_precision.global_policy().name == "float32"  # the policy does not leak
     rows = history(out)

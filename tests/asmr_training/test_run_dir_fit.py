@@ -33,7 +33,6 @@ def test_resume_continues_at_the_next_epoch(tmp_path):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((32, 4)).astype("float32"), rng.integers(0, 2, 32)
     run = RunDir(tmp_path / "run", monitor="val_loss")
-    run.write_params({"lr": 1e-3})
     with pytest.raises(KeyboardInterrupt):
         run.fit(tiny_model(), x, epochs=5, y=y, validation_data=(x, y), verbose=0, callbacks=[StopAfter(1)])
     with pytest.raises(UsageError, match="--resume"):

@@ -61,7 +61,7 @@ def reference(tmp_path_factory):
         real(tmp, path)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(runs, "_commit", counting)
+        mp.setattr(files, "_commit", counting)
         weights, history = train(tmp_path_factory.mktemp("reference") / "run")
     return weights, history, calls
 
@@ -103,10 +103,10 @@ def test_a_kill_at_any_write_resumes_to_the_uninterrupted_state(reference, tmp_p
             real(tmp, path)
 
         out = tmp_path / f"kill{kill_at}"
-        monkeypatch.setattr(runs, "_commit", dies)
+        monkeypatch.setattr(files, "_commit", dies)
         with pytest.raises(Killed):
             train(out)
-        monkeypatch.setattr(runs, "_commit", real)
+        monkeypatch.setattr(files, "_commit", real)
         resume = (out / runs.STATE).exists()  # before the first commit of state.json a fresh start is allowed
         assert_same_run(train(out, resume=resume), reference)
         assert sorted(p.name for p in out.iterdir() if p.name.startswith(("resume-", "."))) == [

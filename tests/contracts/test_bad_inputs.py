@@ -76,7 +76,7 @@ def classifier(world):
 
 @pytest.fixture(scope="module")
 def tagger(world):
-    """A model with LEAN's contract (one patch of waveform in, sigmoid scores out) and its labels.txt."""
+    """A model with LEAN's contract (one patch of waveform in, sigmoid scores out) and its labels in params.json."""
     import keras
 
     keras.utils.set_random_seed(0)
@@ -89,7 +89,7 @@ def tagger(world):
     run = world / "tagger"
     run.mkdir()
     model.save(run / "best.keras")
-    (run / "labels.txt").write_text("Knock\nRain\nSpeech\n", encoding="utf-8")
+    write_json(run / "params.json", {"classes": ["Knock", "Rain", "Speech"]})
     return run
 
 

@@ -71,7 +71,7 @@ def test_patch_index_cuts_whole_seconds_and_repeats_short_clips():
     clips = ClipSet([ramp, short], np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), [])
     index = patch_index(clips, p)
     np.testing.assert_array_equal(index, [[0, 0], [0, 16000], [1, SHORT]])
-    assert len(patch_index(clips, p, max_patches_per_clip=1)) == 2
+    assert len(patch_index(clips, LeanParams(max_patches_per_clip=1))) == 2
     waves, labels = read_patches(clips, index, p)
     np.testing.assert_array_equal(waves[1], ramp[16000:32000])
     np.testing.assert_array_equal(waves[2], np.tile(short, 4)[:16000])

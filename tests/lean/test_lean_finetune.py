@@ -10,6 +10,7 @@ import pytest
 
 import lean.probe
 from asmr_training.model_files import BEST, load_model
+from asmr_training.run_spec import RunSpec
 from lean import train
 from lean.__main__ import main
 from lean.data import load_data, patch_index
@@ -48,17 +49,19 @@ def test_probe_trains_on_a_label_folder_and_exports_its_labels(small_layout, unt
 def test_probe_equals_training_through_the_frozen_yamnet(small_layout, untrained_yamnet, tmp_path, monkeypatch):
     """Cached embeddings change the cost, not the result: the same head untrained_yamnet as the per-batch path;
     a second probe over the same patches reads no audio."""
-    params = LeanParams(batch_size=8)
+    params = LeanParams(batch_size=8, epochs=2, max_patches_per_clip=1)
     data = load_data(small_layout("deepasmr"), params, splits=("train", "val"), progress=False)
-    probe = train.train_variant("yamnet_frozen", data, train.run_dir(tmp_path / "probe"), 2, untrained_yamnet, params, 1, 0)
+    probe = train.train_variant(RunSpec(tmp_path / "probe"), params, "yamnet_frozen", data, untrained_yamnet,
+                                verbose=0).model
     clips = data.splits["train"]
-    cached = embeddings_path(clips, untrained_yamnet, params, 1)
-    stamp, index = cached.stat().st_mtime_ns, patch_index(clips, params, 1)
+    cached = embeddings_path(clips, untrained_yamnet, params)
+    stamp, index = cached.stat().st_mtime_ns, patch_index(clips, params)
     monkeypatch.setattr(lean.probe, "read_patches", lambda *a: pytest.fail("embeddings recomputed"))
     again = patch_embeddings(probe.get_layer("yamnet_embedding"), clips, index, cached, params, progress=False)
     assert again.shape == (len(index), 1024) and cached.stat().st_mtime_ns == stamp
     monkeypatch.setattr(train, "uses_probe", lambda variant, p: False)
-    batch = train.train_variant("yamnet_frozen", data, train.run_dir(tmp_path / "batch"), 2, untrained_yamnet, params, 1, 0)
+    batch = train.train_variant(RunSpec(tmp_path / "batch"), params, "yamnet_frozen", data, untrained_yamnet,
+                                verbose=0).model
     for a, b in zip(probe.get_layer("classifier").get_weights(), batch.get_layer("classifier").get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
     assert not json.loads((tmp_path / "batch" / "params.json").read_text())["linear_probe_on_cached_embeddings"]
@@ -70,9 +73,10 @@ def test_esc50_trains_on_four_folds_and_tests_on_the_fifth(small_layout, untrain
     fold = {s: {int(p.name.split("-")[0]) for p in data.splits[s].paths} for s in data.splits}
     assert fold == {"train": {1, 2, 4, 5}, "val": set(), "eval": {3}}
     assert data.multi_label is False and "test fold 3" in data.protocol
-    run = train.run_dir(tmp_path / "esc")
-    train.train_variant("yamnet_frozen", data, run, 1, untrained_yamnet, LeanParams(batch_size=16), 1, 0)
-    assert run.monitor == "pr_auc" and (tmp_path / "esc" / BEST).exists()  # no validation fold: training PR-AUC
+    params = LeanParams(batch_size=16, epochs=1, max_patches_per_clip=1)
+    train.train_variant(RunSpec(tmp_path / "esc"), params, "yamnet_frozen", data, untrained_yamnet, verbose=0)
+    assert "pr_auc" in _history(tmp_path / "esc")[0] and "val_pr_auc" not in _history(tmp_path / "esc")[0]
+    assert (tmp_path / "esc" / BEST).exists()  # no validation fold: the best epoch by training PR-AUC
 
 
 @pytest.mark.parametrize("flags, message", [
