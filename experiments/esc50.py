@@ -85,6 +85,7 @@ def _slice_scores(name: str, root, fold: int, budget: Budget, args, options, cor
     from asmr_classify import models
     from asmr_classify.data import load_corpus
     from asmr_classify.train import train_classifier
+    from asmr_training.run_spec import RunSpec
 
     kind = models.INPUT_KIND[name]
     if kind not in corpora:
@@ -94,7 +95,7 @@ def _slice_scores(name: str, root, fold: int, budget: Budget, args, options, cor
     if run.exists():
         shutil.rmtree(run)
     keras.backend.clear_session()
-    train_classifier(name, root, run, epochs=budget.epochs, seed=0, corpus=corpora[kind], verbose=0)
+    train_classifier(name, RunSpec(run, root, epochs=budget.epochs, seed=0), corpus=corpora[kind], verbose=0)
     return json.loads((run / "metrics.json").read_text())["clip"]["accuracy"]
 
 
@@ -109,20 +110,20 @@ def _logreg_scores(root, fold: int, options) -> float:
 def _lean_scores(name: str, root, fold: int, budget: Budget, args, options, yamnet) -> float:
     import keras
 
+    from asmr_training.run_spec import RunSpec
     from lean.data import load_data
     from lean.evaluate import evaluate
     from lean.params import LeanParams
     from lean.scoring import KerasScorer
-    from lean.train import run_dir, train_variant
+    from lean.train import train_variant
 
-    params = LeanParams()
+    params = LeanParams(epochs=budget.lean_epochs, max_patches_per_clip=budget.max_patches_per_clip)
     data = load_data(root, params, options=options, test_fold=fold, progress=False)
     run = args.runs / f"{name}-fold{fold}"
     if run.exists():
         shutil.rmtree(run)
     keras.backend.clear_session()
-    model = train_variant(LEAN_VARIANTS[name], data, run_dir(run), budget.lean_epochs, yamnet, params,
-                          budget.max_patches_per_clip, verbose=0)
+    model = train_variant(RunSpec(run), params, LEAN_VARIANTS[name], data, yamnet, verbose=0).model
     return evaluate(KerasScorer(model), data.splits["eval"], params)["accuracy"]
 
 
@@ -136,7 +137,7 @@ def _yamnet(args, quick: bool) -> tuple[str, str]:
 
     b = lean_setup.QUICK if quick else lean_setup.FULL
     fsd = load_data(layout_dir("fsd50k"), LeanParams(), splits=("train",), max_clips=b.max_clips)
-    path = standin_yamnet(fsd, LeanParams(), b.pretrain_epochs, b.max_patches_per_clip, verbose=0)
+    path = standin_yamnet(fsd, LeanParams(max_patches_per_clip=b.max_patches_per_clip), b.pretrain_epochs, verbose=0)
     return str(path), lean_setup.STANDIN_NOTE.replace("the corpus's dev-train split", "the generated FSD50K corpus")
 
 

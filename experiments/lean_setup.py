@@ -16,13 +16,14 @@ import keras
 
 from asmr_corpus.location import layout_dir
 from asmr_training.run_dir import STATE
+from asmr_training.run_spec import RunSpec
 from audioprep.cache import settings_key
 from audioprep.cli import int_at_least
 from experiments import harness
 from lean.data import LeanData, load_data
 from lean.params import LeanParams
 from lean.pretrain import standin_yamnet
-from lean.train import run_dir, train_variant
+from lean.train import train_variant
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def add_arguments(parser) -> None:
 def setup(args, splits=("train", "val", "eval")) -> Setup:
     """Load the data for the parsed flags and settle the YAMNet source (given, or the cached stand-in)."""
     budget = harness.budget(args, FULL, QUICK, epochs=args.epochs, pretrain_epochs=args.pretrain_epochs)
-    params = replace(LeanParams(), seed=args.seed)
+    params = replace(LeanParams(), seed=args.seed, epochs=budget.epochs, max_patches_per_clip=budget.max_patches_per_clip)
     root = layout_dir("fsd50k", args.data)
     data = load_data(root, params, splits=splits, max_clips=budget.max_clips)
     print(data.report, flush=True)
@@ -82,7 +83,7 @@ def setup(args, splits=("train", "val", "eval")) -> Setup:
         notes.append(f"--quick: {budget.max_clips} clips, <= {budget.max_patches_per_clip} patches per clip, {budget.epochs} epochs")
     yamnet = args.yamnet
     if yamnet is None:
-        yamnet = standin_yamnet(data, params, budget.pretrain_epochs, budget.max_patches_per_clip)
+        yamnet = standin_yamnet(data, params, budget.pretrain_epochs)
         notes.append(STANDIN_NOTE)
     else:
         notes.append(f"YAMNet: {yamnet}")
@@ -96,6 +97,4 @@ def trained(variant: str, s: Setup, verbose: int = 2) -> keras.Model:
     out = s.runs / variant
     resume = (out / STATE).exists()
     print(f"== {variant}: {'resuming' if resume else 'training'} in {out} ({s.budget.epochs} epochs)", flush=True)
-    return train_variant(
-        variant, s.data, run_dir(out, resume), s.budget.epochs, s.yamnet, s.params, s.budget.max_patches_per_clip, verbose
-    )
+    return train_variant(RunSpec(out, resume=resume), s.params, variant, s.data, s.yamnet, verbose=verbose).model

@@ -27,7 +27,8 @@ import numpy as np
 from asmr_classify import models
 from asmr_classify.data import lin_corpus, lin_parent
 from asmr_classify.train import train_classifier
-from asmr_training.run_dir import RunDir
+from asmr_training.run_dir import read_history
+from asmr_training.run_spec import RunSpec
 from audioprep.cli import int_at_least, run_cli
 from audioprep.params import MfccParams
 from audioprep.report import markdown_table, pyplot
@@ -174,9 +175,9 @@ def _main(argv=None) -> int:
     if run_dir.exists() and not args.resume:
         shutil.rmtree(run_dir)
     warning = corpus.check(args.allow_degenerate)  # refused here, before any training
-    train_classifier("lin_conv1d", root, run_dir, epochs=epochs, resume=args.resume, seed=args.seed,
+    train_classifier("lin_conv1d", RunSpec(run_dir, root, resume=args.resume, epochs=epochs, seed=args.seed),
                      corpus=corpus, verbose=2, allow_degenerate=args.allow_degenerate)
-    history = RunDir(run_dir, resume=True).history()
+    history = read_history(run_dir)
     metrics = json.loads((run_dir / "metrics.json").read_text())
     best = min(history, key=lambda r: r["val_loss"]) if history and "val_loss" in history[0] else history[-1]
     last = history[-1]

@@ -34,6 +34,7 @@ from asmr_classify.data import load_corpus, trigger_root
 from asmr_classify.separability import mfcc_logreg_probs
 from asmr_classify.train import train_classifier
 from asmr_training.model_files import load_model
+from asmr_training.run_spec import RunSpec
 from audioprep.cli import int_at_least, run_cli
 from audioprep.datasets import add_read_flags, read_options
 from audioprep.report import markdown_table
@@ -115,7 +116,7 @@ def _main(argv=None) -> int:
             if run_dir.exists():
                 shutil.rmtree(run_dir)
             keras.backend.clear_session()
-            train_classifier(name, root, run_dir, epochs=epochs, seed=seed, corpus=corpus, verbose=0,
+            train_classifier(name, RunSpec(run_dir, root, epochs=epochs, seed=seed), corpus=corpus, verbose=0,
                              allow_degenerate=args.allow_degenerate)
             run = _scores(json.loads((run_dir / "metrics.json").read_text()))
             for key in SCORES:

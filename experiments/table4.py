@@ -77,12 +77,13 @@ def train_judge(data, folder: Path, epochs: int, slices: int, seed: int) -> harn
     from asmr_classify.params import params_for
     from asmr_classify.train import train_classifier
     from asmr_training.run_dir import STATE
+    from asmr_training.run_spec import RunSpec
 
     settings = dataclasses.asdict(params_for("deepasmr", epochs=epochs))
     digest = settings_key({**settings, "slices": slices, "seed": seed, "data": str(data)}, length=10)
     out = folder / f"judge-deepasmr-{digest}"
-    train_classifier("deepasmr", data, out, epochs=epochs, resume=(out / STATE).exists(), seed=seed,
-                     max_slices_per_file=slices, verbose=0)
+    train_classifier("deepasmr", RunSpec(out, data, resume=(out / STATE).exists(), epochs=epochs, seed=seed,
+                                         max_per_file=slices), verbose=0)
     return harness.Judge.from_run(out)
 
 
@@ -121,9 +122,9 @@ def judge_generations(judge: harness.Judge, variations: dict[int, np.ndarray], b
 
 
 def _history_row(run_folder: Path, monitor: str) -> dict:
-    from asmr_training.run_dir import RunDir
+    from asmr_training.run_dir import read_history
 
-    rows = RunDir(run_folder, resume=True).history()
+    rows = read_history(run_folder)
     return min(rows, key=lambda r: r[monitor])
 
 

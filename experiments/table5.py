@@ -38,6 +38,7 @@ from asmr_generate.wave.sampling import sampler_for
 from asmr_generate.wave.train import embeddings as read_embeddings
 from asmr_generate.wave.train import train
 from asmr_training.run_dir import build_before_tracing
+from asmr_training.run_spec import RunSpec
 from audioprep.cli import run_cli
 from audioprep.features import log_mel
 from audioprep.io import resample, write_audio
@@ -226,10 +227,10 @@ def ild_db(audio: np.ndarray, window: int) -> np.ndarray:
 
 def stereo_row(root, budget: Budget, runs_dir: Path, out: Path) -> dict:
     trigger = budget.triggers[0]
-    model, _, _, params, audio = train("wavenet", runs_dir / "wavenet_stereo", data=root, epochs=budget.stereo_epochs,
-                                       trigger=trigger, stereo=True, progress=False, verbose=0,
-                                       steps_per_epoch=budget.steps_per_epoch,
-                                       segment_samples=budget.wavenet_segment, **_resume(runs_dir / "wavenet_stereo"))
+    result = train("wavenet", _spec(runs_dir / "wavenet_stereo", root, budget.stereo_epochs), trigger=trigger,
+                   stereo=True, progress=False, verbose=0, steps_per_epoch=budget.steps_per_epoch,
+                   segment_samples=budget.wavenet_segment)
+    model, params, audio = result.model, result.params, result.data
     window = params.sample_rate // 2
     real = np.concatenate([ild_db(a, window) for a in audio.audio("test")])
     clips = sampler_for(model).generate(int((1.0 + budget.warmup_seconds) * params.sample_rate), batch=budget.clips,
@@ -244,20 +245,22 @@ def stereo_row(root, budget: Budget, runs_dir: Path, out: Path) -> dict:
 
 
 # ---------------------------------------------------------------- training and evaluation of one family
-def _resume(path: Path) -> dict:
-    return {"resume": (path / "state.json").exists()}
+def _spec(path: Path, root, epochs: int) -> RunSpec:
+    """A run that resumes the one already in `path`, if any."""
+    return RunSpec(path, root, resume=(path / "state.json").exists(), epochs=epochs)
 
 
 def family_rows(kind: str, root, budget: Budget, runs_dir: Path, out: Path, classifier, real) -> dict:
     segment = budget.wavenet_segment if kind == "wavenet" else budget.wavernn_segment
-    common = {"data": root, "progress": False, "verbose": 0, "steps_per_epoch": budget.steps_per_epoch,
+    common = {"progress": False, "verbose": 0, "steps_per_epoch": budget.steps_per_epoch,
               "segment_samples": segment, **({"batch_size": budget.wavernn_batch} if kind == "wavernn" else {})}
     rows = {"per_trigger": {}, "conditioned": {}}
     test_audio = {}
     for i, trigger in enumerate(budget.triggers):
         path = runs_dir / f"{kind}_{slug(trigger)}"
         log(f"{kind}: training the {trigger} model")
-        model, _, _, params, audio = train(kind, path, epochs=budget.epochs, trigger=trigger, **common, **_resume(path))
+        result = train(kind, _spec(path, root, budget.epochs), trigger=trigger, **common)
+        model, params, audio = result.model, result.params, result.data
         quant = getattr(params, "quantization", 256)
         test_audio[trigger] = [(0, encode(kind, a, quant)) for a in audio.audio("test")]
         clips = generate_clips(sampler_for(model), params.sample_rate, budget, None, seed=i)
@@ -266,8 +269,9 @@ def family_rows(kind: str, root, budget: Budget, runs_dir: Path, out: Path, clas
                                         **judge(clips, i, classifier, real[trigger])}
     path = runs_dir / f"{kind}_conditioned"
     log(f"{kind}: training the conditioned model on {len(budget.triggers)} triggers")
-    model, run, setup, params, _ = train(kind, path, epochs=budget.epochs * len(budget.triggers), conditioned=True,
-                                         triggers=list(budget.triggers), **common, **_resume(path))
+    result = train(kind, _spec(path, root, budget.epochs * len(budget.triggers)), conditioned=True,
+                   triggers=list(budget.triggers), **common)
+    model, params = result.model, result.params
     sampler = sampler_for(model)  # compiled once for every trigger
     for i, trigger in enumerate(budget.triggers):
         clips = generate_clips(sampler, params.sample_rate, budget, i, seed=100 + i)
@@ -275,7 +279,7 @@ def family_rows(kind: str, root, budget: Budget, runs_dir: Path, out: Path, clas
         rows["conditioned"][trigger] = {"nll_bits": nll_bits(model, kind, test_audio[trigger], budget.eval_windows, i),
                                         **judge(clips, i, classifier, real[trigger])}
     rows["params"] = dataclasses.asdict(params)
-    rows["embedding_run"] = str(run.path)
+    rows["embedding_run"] = str(result.path)
     rows["final_embeddings"] = read_embeddings(model).tolist()
     return rows
 
