@@ -136,7 +136,8 @@ def _yamnet(args, quick: bool) -> tuple[str, str]:
     from lean.pretrain import standin_yamnet
 
     b = lean_setup.QUICK if quick else lean_setup.FULL
-    fsd = load_data(layout_dir("fsd50k"), LeanParams(), splits=("train",), max_clips=b.max_clips)
+    fsd = load_data(layout_dir("fsd50k", size="quick" if quick else "default"), LeanParams(), splits=("train",),
+                    max_clips=b.max_clips)
     path = standin_yamnet(fsd, LeanParams(max_patches_per_clip=b.max_patches_per_clip), b.pretrain_epochs, verbose=0)
     return str(path), lean_setup.STANDIN_NOTE.replace("the corpus's dev-train split", "the generated FSD50K corpus")
 
@@ -155,7 +156,7 @@ def _main(argv=None) -> int:
     args = parser.parse_args(argv)
     budget = harness.budget(args, FULL, QUICK, epochs=args.epochs, lean_epochs=args.lean_epochs)
     options = read_options(args)
-    root = layout_dir("esc50", args.data)
+    root = layout_dir("esc50", harness.corpus(args, "esc50"))
     if detect_layout(root) != "esc50":
         raise UsageError(f"--data {root}: not an ESC-50 layout (needs audio/ and meta/esc50.csv)")
     have = folds(read_layout(root, options=options))
@@ -196,12 +197,12 @@ def _main(argv=None) -> int:
     text = "\n\n".join(["# ESC-50 protocol: 5-fold cross-validation, clip accuracy", f"{label}.", *notes, ours,
                         "Published results on ESC-50 (50 classes), for scale:", published])
     harness.write_results(args.out, text + "\n", {
-        "data": str(root), "generated_corpus": args.data is None, "quick": args.quick, "esc10": args.esc10,
+        "data": str(root), "generated_corpus": args.data is None, "esc10": args.esc10,
         "folds": chosen, "classes": classes, "budget": asdict(budget), "yamnet": yamnet,
         "results": {m: {"clip_accuracy": accuracy[m], "mean": float(np.mean(accuracy[m])),
                         "std": float(np.std(accuracy[m]))} for m in wanted},
         "published": [{"what": w, "accuracy": a, "source": s} for w, a, s in PUBLISHED],
-    })
+    }, quick=args.quick)
     print(f"wrote {args.out}/table.md and results.json")
     return 0
 

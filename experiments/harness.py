@@ -1,7 +1,9 @@
-"""What every table script repeats: the common flags, the quick/full budget, writing the results, the judge.
+"""What every table script repeats: the common flags, the quick/full budget and corpus, writing the results.
 
 Each table keeps what is its own (its models, rows and figures); this module holds the plumbing so that
-`--data/--quick/--out/--runs`, the budget and the output files mean the same in every table.
+`--data/--quick/--out/--runs`, the budget and the output files mean the same in every table. A quick run
+never touches the committed full results: it reads its own small corpus (`data/quick/`) and writes to
+the git-ignored `results/quick/<table>/` unless --out says otherwise.
 """
 
 from __future__ import annotations
@@ -10,32 +12,58 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 from pathlib import Path
 
-import numpy as np
-
-from asmr_classify.models import embedding_model
-from asmr_classify.predict import load_classifier, predict_batched, predict_proba
+from asmr_corpus.location import corpus_root, layout_dir
 from asmr_training.environment import environment
 from audioprep.cli import existing_path
+from audioprep.paths import DATA_ENV, data_root
 from audioprep.report import pyplot
 
 ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results"  # full runs, committed and rendered into the docs
+QUICK_RESULTS = RESULTS / "quick"  # --quick runs, git-ignored
 
 
-def data_parser(doc: str, data_help: str, runs: str) -> argparse.ArgumentParser:
-    """--data, --quick and --runs (default runs/<runs>): the flags of anything that trains on a corpus."""
-    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+def _add_data_flags(p: argparse.ArgumentParser, data_help: str, runs: str) -> argparse.ArgumentParser:
     p.add_argument("--data", type=existing_path, help=f"{data_help} (default: the generated corpus)")
     p.add_argument("--quick", action="store_true", help="the quick budget: a run of minutes that shows the method")
     p.add_argument("--runs", type=Path, default=ROOT / "runs" / runs, help="where trained models go")
     return p
 
 
+def data_parser(doc: str, data_help: str, runs: str) -> argparse.ArgumentParser:
+    """--data, --quick and --runs (default runs/<runs>): the flags of anything that trains on a corpus."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return _add_data_flags(p, data_help, runs)
+
+
+def default_out(table: str, quick: bool) -> Path:
+    """Where a run writes without --out: results/<table>, or the git-ignored results/quick/<table> for --quick."""
+    return (QUICK_RESULTS if quick else RESULTS) / table
+
+
+class _TableParser(argparse.ArgumentParser):
+    """Fills in --out once --quick is known (see `default_out`)."""
+
+    def __init__(self, table: str, **kwargs):
+        super().__init__(**kwargs)
+        self.table = table
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, rest = super().parse_known_args(args, namespace)
+        if parsed.out is None:
+            parsed.out = default_out(self.table, parsed.quick)
+        return parsed, rest
+
+
 def parser(doc: str, table: str, data_help: str, runs: str | None = None) -> argparse.ArgumentParser:
-    """A table's flags: data_parser's (runs/<runs or table>) and --out (default results/<table>)."""
-    p = data_parser(doc, data_help, runs or table)
-    p.add_argument("--out", type=Path, default=ROOT / "results" / table, help="where table.md, results.json and figures go")
+    """A table's flags: data_parser's (runs/<runs or table>) and --out (see `default_out`)."""
+    p = _TableParser(table, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_data_flags(p, data_help, runs or table)
+    p.add_argument("--out", type=Path, help="where table.md, results.json and figures go (default: "
+                   f"{default_out(table, False).relative_to(ROOT)}/; --quick: {default_out(table, True).relative_to(ROOT)}/)")
     return p
 
 
@@ -44,12 +72,38 @@ def budget(args, full, quick, **flags):
     return dataclasses.replace(quick if args.quick else full, **{k: v for k, v in flags.items() if v is not None})
 
 
-def write_results(out: Path, text: str, payload: dict) -> None:
-    """table.md and results.json (plus the environment), each replaced only after both are written."""
+def corpus(args, *layouts: str) -> Path:
+    """--data, else the folder holding the generated `layouts`, each made on first use: the default
+    corpus for a full run, for --quick a smaller one of only what the quick budgets read (data/quick/)."""
+    if args.data is not None:
+        return args.data
+    size = "quick" if args.quick else "default"
+    for layout in layouts:
+        layout_dir(layout, size=size)
+    return corpus_root(size)
+
+
+def portable(text: str) -> str:
+    """`text` with this checkout's absolute paths made relative to it, and the data root's (when
+    $ASMR_TOOLKIT_DATA moves it elsewhere) written `$ASMR_TOOLKIT_DATA`: results name no machine's folders."""
+    prefixes = [(ROOT, "")]
+    if not data_root().resolve().is_relative_to(ROOT):
+        prefixes.insert(0, (data_root(), f"${DATA_ENV}/"))
+    for folder, name in prefixes:
+        # The folder itself, or followed by "/": never a longer name that starts with it.
+        text = re.sub(re.escape(str(folder)) + r"(/|(?![\w.-]))",
+                      lambda m, name=name: name if m.group(1) else name.rstrip("/") or ".", text)
+    return text
+
+
+def write_results(out: Path, text: str, payload: dict, *, quick: bool) -> None:
+    """table.md and results.json (which says whether the run was --quick, and the environment), each
+    replaced only after both are written, their paths `portable`."""
     out.mkdir(parents=True, exist_ok=True)
+    results = {"quick": quick, **payload, "environment": environment()}
     files = {
-        out / "table.md": text.rstrip("\n") + "\n",
-        out / "results.json": json.dumps({**payload, "environment": environment()}, indent=2, default=str) + "\n",
+        out / "table.md": portable(text.rstrip("\n") + "\n"),
+        out / "results.json": portable(json.dumps(results, indent=2, default=str) + "\n"),
     }
     for path, content in files.items():
         path.with_name(path.name + ".partial").write_text(content)
@@ -63,33 +117,3 @@ def save_figure(fig, path: Path, dpi: int = 110) -> Path:
     fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
     return path
-
-
-class Judge:
-    """A classifier trained on real slices that judges generated ones (tables 4 and 5).
-
-    It gives class probabilities, the share of a set classified as an intended class, and its
-    penultimate-layer embedding, on which generated and real sets are compared.
-    """
-
-    def __init__(self, model, classes):
-        self.model, self.classes = model, list(classes)
-        self._embedder = None
-
-    @classmethod
-    def from_run(cls, folder: Path) -> Judge:
-        """The best model of an asmr_classify run folder, with the classes its params.json names."""
-        classifier = load_classifier(folder)
-        return cls(classifier.model, classifier.classes)
-
-    def proba(self, x: np.ndarray) -> np.ndarray:
-        return predict_proba(self.model, x)
-
-    def share(self, x: np.ndarray, target: int) -> float:
-        """The fraction of `x` whose most probable class is `target`."""
-        return float(np.mean(self.proba(x).argmax(1) == target))
-
-    def embed(self, x: np.ndarray) -> np.ndarray:
-        if self._embedder is None:
-            self._embedder = embedding_model(self.model)
-        return predict_batched(self._embedder, x)

@@ -75,7 +75,7 @@ def setup(args, splits=("train", "val", "eval")) -> Setup:
     """Load the data for the parsed flags and settle the YAMNet source (given, or the cached stand-in)."""
     budget = harness.budget(args, FULL, QUICK, epochs=args.epochs, pretrain_epochs=args.pretrain_epochs)
     params = replace(LeanParams(), seed=args.seed, epochs=budget.epochs, max_patches_per_clip=budget.max_patches_per_clip)
-    root = layout_dir("fsd50k", args.data)
+    root = layout_dir("fsd50k", harness.corpus(args, "fsd50k"))
     data = load_data(root, params, splits=splits, max_clips=budget.max_clips)
     print(data.report, flush=True)
     notes = [] if args.data else [CORPUS_NOTE]

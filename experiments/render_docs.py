@@ -7,6 +7,10 @@ A block is the text between `<!-- results:NAME -->` and `<!-- /results:NAME -->`
 rewritten, the prose around it stays hand-written. `results:glance` is the one-row-per-table summary
 (every figure read from results/tableN/results.json); `results:tableN` is results/tableN/table.md
 itself, its headings nested under the page's and its relative links pointing from the page.
+
+Only full runs are rendered: a results.json whose "quick" is not false (a --quick run written there with
+an explicit --out, or one that does not say) is refused, naming the file. Quick runs write to the
+git-ignored results/quick/, which is never read.
 """
 
 from __future__ import annotations
@@ -37,14 +41,14 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f} %"
 
 
-def _run(d: dict, detail: str) -> str:
-    return ("`--quick`" if d["quick"] else "full") + (f", {detail}" if detail else "")
+def _run(detail: str) -> str:
+    return "full" + (f", {detail}" if detail else "")
 
 
 def _table1(d: dict) -> tuple[str, str, str]:
     ours, paper = d["params"], d["paper"]
     layers = "matched" if (ours["total"], ours["non_trainable"]) == (paper["total"], paper["non_trainable"]) else "differs"
-    return (_run(d, f"{d['epochs']} epochs"),
+    return (_run(f"{d['epochs']} epochs"),
             f"{_pct(d['test']['accuracy'])} test accuracy; Figure 5 {layers} "
             f"({ours['total']:,} params, {ours['non_trainable']:,} non-trainable)",
             paper["accuracy"])
@@ -55,7 +59,7 @@ def _table2(d: dict) -> tuple[str, str, str]:
     means = [sum(acc := d["results"][m]["accuracy"]) / len(acc) for m in models]
     letters = "abcdef"
     epochs = f"{d['epochs']} epochs" if d["epochs"] else "each model's default epochs"
-    return (_run(d, f"{epochs}, {len(d['seeds'])} seeds"),
+    return (_run(f"{epochs}, {len(d['seeds'])} seeds"),
             ", ".join(f"({letters[i]}) {100 * m:.1f}" for i, m in enumerate(means)) + " % (seed mean)",
             ", ".join(f"{d['paper'][m]:.1f}" for m in models) + " %")
 
@@ -72,7 +76,7 @@ def _table3(d: dict) -> tuple[str, str, str]:
         return f"VAE blend between its inputs on {len(inside)} of 7 attributes ({', '.join(inside)})"
 
     wavenet_ae = d["wavenet_autoencoder"].split(":")[0]
-    return _run(d, ""), f"{summary(d['scores'])}; WaveNet-autoencoder row {wavenet_ae}", summary(d["paper"])
+    return _run(""), f"{summary(d['scores'])}; WaveNet-autoencoder row {wavenet_ae}", summary(d["paper"])
 
 
 def _table4(d: dict) -> tuple[str, str, str]:
@@ -81,7 +85,7 @@ def _table4(d: dict) -> tuple[str, str, str]:
     ours = ", ".join(f"{g} {_pct(r[g]['variation_accuracy'], 0)} / {_pct(r[g]['blend_accuracy'], 0)}"
                      for g in ("VAE", "GAN"))
     paper = ", ".join(f"{g} {v} / {b} %" for g, (v, b) in d["paper"].items())
-    return (_run(d, f"{scale['slices']} slices per recording, {'-'.join(map(str, epochs))} epochs"),
+    return (_run(f"{scale['slices']} slices per recording, {'-'.join(map(str, epochs))} epochs"),
             f"variation / blend judged as intended: {ours} (judge ceiling {_pct(d['real_accuracy'], 0)})",
             paper)
 
@@ -94,7 +98,7 @@ def _table5(d: dict) -> tuple[str, str, str]:
         parts.append(f"{name}: conditioned model's held-out NLL lower on {lower} of {len(per)} triggers, "
                      f"paper's finding {d[family]['verdict'][0]}")
     budget = d["budget"]
-    return (_run(d, f"{budget['epochs']} x {budget['steps_per_epoch']} steps per per-trigger model"),
+    return (_run(f"{budget['epochs']} x {budget['steps_per_epoch']} steps per per-trigger model"),
             "; ".join(parts), "per-trigger models sound better (listening only, no numbers)")
 
 
@@ -106,14 +110,14 @@ def _table6(d: dict) -> tuple[str, str, str]:
 
     ours = {k: v["mAP"] for k, v in d["results"].items()}
     paper = {k: v["mAP"] for k, v in d["paper"]["table3"].items()}
-    return (_run(d, f"{d['budget']['epochs']} epochs per model"),
+    return (_run(f"{d['budget']['epochs']} epochs per model"),
             f"{summary(ours)}; LEAN {ours['lean']:.4f}", summary(paper))
 
 
 def _table7(d: dict) -> tuple[str, str, str]:
     r, p = d["results"], d["paper"]
     int8 = r["int8"]
-    return (_run(d, ""),
+    return (_run(""),
             f"int8 {int8['bytes'] / 1e6:.2f} MB, mAP {int8['mAP']:.4f} (Keras float {r['keras']['mAP']:.4f}), "
             f"{int8['latency_ms']['1']:.1f} ms per 1 s window on one thread",
             f"{p['size_mb']} MB, mAP {p['mAP']}, {p['latency_ms']} ms on a {p['device']}")
@@ -170,6 +174,10 @@ class Renderer:
                 raise DocsError(f"{self.shown(path)}: not valid JSON ({e})") from None
             if not isinstance(data, dict):
                 raise DocsError(f"{self.shown(path)}: not a JSON object")
+            if data.get("quick") is not False:
+                what = "a --quick run's" if data.get("quick") else "does not say whether it is a --quick run's"
+                raise DocsError(f"{self.shown(path)}: {what} results; only full runs are rendered "
+                                f"(`python experiments/table{number}.py` without --quick writes them)")
             self._json[number] = data
         return self._json[number]
 
@@ -193,7 +201,7 @@ class Renderer:
         d = self.results(number)
         env = d.get("environment", {})
         versions = ", ".join(f"{name} {env[key]}" for key, name in VERSIONS.items() if key in env)
-        head = (f"Printed by a {'`--quick`' if d.get('quick') else 'full'} run of "
+        head = ("Printed by a full run of "
                 f"`python experiments/table{number}.py`{f' ({versions})' if versions else ''} into "
                 f"[`results/table{number}/table.md`]({_link(folder / 'table.md', doc)}):")
         body = self._file(number, "table.md").read_text(encoding="utf-8").strip("\n")
@@ -255,7 +263,8 @@ def documents(root: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments.render_docs", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m experiments.render_docs", description=__doc__.split("\n")[0],
+                                     epilog="Only full runs are rendered; --quick results are refused.")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block is out of date")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
     args = parser.parse_args(argv)

@@ -168,7 +168,7 @@ def _main(argv=None) -> int:
               f"paper {PAPER_TOTAL:,} (non-trainable {PAPER_NON_TRAINABLE:,})")
     print(layers_md + "\n" + totals + "\n", flush=True)
 
-    root = lin_parent(args.data)
+    root = lin_parent(harness.corpus(args, "asmr85", "commonvoice"))
     corpus = lin_corpus(root, seed=0, max_clips_per_recording=budget.max_clips_per_recording,
                         max_speech_clips=budget.max_speech_clips)
     run_dir = args.runs / "lin_conv1d"
@@ -215,13 +215,13 @@ def _main(argv=None) -> int:
     harness.write_results(out, (
         f"# Table 1 (Lin 2024): Conv1D, ASMR-style audio vs speech\n\n{label}. {NOTE}\n\n"
         f"## Figure 5: layers\n\n{layers_md}\n\n{totals}\n\n## Accuracy\n\n{acc_md}\n\n{counts_line}\n"), {
-        "data": str(root), "generated_corpus": args.data is None, "quick": args.quick, "epochs": epochs,
+        "data": str(root), "generated_corpus": args.data is None, "epochs": epochs,
         "seed": args.seed, "params": {"total": total, "non_trainable": non_trainable},
         "paper": {"total": PAPER_TOTAL, "non_trainable": PAPER_NON_TRAINABLE, "accuracy": PAPER_ACCURACY},
         "test": metrics, "history": history, "counts": counts, "test_clips": test.clip_counts(), "warning": warning,
         "figures": [p.name for p in figures],
         "run": str(run_dir),
-    })
+    }, quick=args.quick)
     print(f"wrote {out}/table.md, results.json and {len(figures) + 1} figures")
     return 0
 

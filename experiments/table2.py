@@ -100,7 +100,7 @@ def _main(argv=None) -> int:
     wanted = args.models or [m for m, _, _ in DEEPASMR_ROWS] + [m for m, _ in OWN_ROWS]
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    root = trigger_root(args.data)
+    root = trigger_root(harness.corpus(args, "deepasmr"))
 
     results: dict[str, dict] = {}
     corpora, warning = {}, None
@@ -170,12 +170,12 @@ def _main(argv=None) -> int:
 
     harness.write_results(out, f"# Table 2 (DeepASMR Table 1): trigger classifiers\n\n{label}.\n\n{NOTE}\n\n{table_md}\n\n"
                           f"{per_class}.{warned}\n", {
-        "data": str(root), "generated_corpus": args.data is None, "quick": args.quick, "epochs": epochs,
+        "data": str(root), "generated_corpus": args.data is None, "epochs": epochs,
         "seeds": seeds, "max_slices_per_file": cap, "classes": any_corpus.classes, "counts": counts,
         "test_clips": clip_counts, "warning": warning,
         "paper": {name: paper for name, _, paper in DEEPASMR_ROWS}, "results": results,
         "figures": [p.name for p in figures],
-    })
+    }, quick=args.quick)
     print(f"wrote {out}/table.md, results.json and {len(figures)} figures")
     return 0
 

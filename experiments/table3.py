@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asmr_corpus.location import layout_dir
 from asmr_generate.mel.invert import mel_to_audio
 from asmr_generate.mel.params import GenerateParams, VAEParams
 from asmr_generate.mel.plots import save_mel_grid
@@ -35,7 +36,7 @@ from audioprep.io import load_audio, write_audio
 from audioprep.report import markdown_table
 from audioprep.segment import fixed_clips, repeat_pad
 from experiments import harness
-from experiments.table4 import FULL, QUICK, RUNS, Budget
+from experiments.table4 import FULL, QUICK, RUNS, Budget, described
 
 PAPER = {
     "Glass (input)": (77, 38, 66, 62, 40, 61, 26),
@@ -62,8 +63,6 @@ def loudest_slice(path, params: GenerateParams = GenerateParams()) -> np.ndarray
 
 
 def default_inputs(data) -> tuple[Path, Path]:
-    from asmr_corpus.location import layout_dir
-
     root = layout_dir("adell", data)
     found = []
     for material in ("glass", "wood"):
@@ -116,7 +115,7 @@ def run(data, glass_file, wood_file, quick: bool, out: Path, runs: Path, budget:
     rows.append(["WaveNet autoencoder (ours)", *["-"] * len(ATTRIBUTES)])
     rows.append(["WaveNet autoencoder (Magenta, paper)", *PAPER["WaveNet autoencoder (Magenta)"]])
     text = "\n".join([
-        f"Table 2 (Moon 2020): timbral attributes on {'the generated corpus' if data is None else data}"
+        f"Table 2 (Moon 2020): timbral attributes on {described(layout_dir('deepasmr', data))}"
         f"{' (--quick)' if quick else ''}; inputs {Path(glass_file).name} (glass) and {Path(wood_file).name} "
         "(wood), loudest ~1 s of each. Numbers on the generated corpus are not the paper's.",
         "",
@@ -125,12 +124,12 @@ def run(data, glass_file, wood_file, quick: bool, out: Path, runs: Path, budget:
         f"WaveNet autoencoder row: {WAVENET_NOT_RUN}.",
     ])
     payload = {
-        "quick": quick, "data": str(data) if data else "generated corpus", "glass": str(glass_file),
+        "data": str(layout_dir("deepasmr", data)), "glass": str(glass_file),
         "wood": str(wood_file), "scores": scores, "paper": {k: dict(zip(ATTRIBUTES, v, strict=True)) for k, v in PAPER.items()},
         "wavenet_autoencoder": WAVENET_NOT_RUN, "scale": dataclasses.asdict(budget),
         "seconds": round(time.time() - started, 1), "params": dataclasses.asdict(VAEParams(epochs=budget.vae_epochs)),
     }
-    harness.write_results(out, text, payload)
+    harness.write_results(out, text, payload, quick=quick)
     print(text)
     print(f"wrote {out}/ in {payload['seconds']:.0f} s")
     return payload
@@ -149,7 +148,8 @@ def _main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="weights and sampling seed")
     args = parser.parse_args(argv)
     budget = harness.budget(args, FULL, QUICK, slices=args.slices, vae_epochs=args.epochs)
-    run(args.data, args.glass, args.wood, args.quick, args.out, args.runs, budget, args.seed)
+    data = harness.corpus(args, "deepasmr", *(() if args.glass or args.wood else ("adell",)))
+    run(data, args.glass, args.wood, args.quick, args.out, args.runs, budget, args.seed)
     return 0
 
 

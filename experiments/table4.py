@@ -24,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.linalg
 
+from asmr_classify.data import generated_data
+from asmr_classify.judge import Judge, frechet_distance
+from asmr_corpus.location import layout_dir
 from asmr_generate.mel import collapse
 from asmr_generate.mel.generate import slug, write_wavs
 from asmr_generate.mel.params import CGANParams, VAEParams
@@ -64,15 +66,7 @@ FULL = Budget(slices=30, vae_epochs=15, gan_epochs=15, judge_epochs=15, variatio
 QUICK = Budget(slices=8, vae_epochs=3, gan_epochs=3, judge_epochs=3, variations=50, blends=50)
 
 
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two sets of embeddings (the FID formula)."""
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root = scipy.linalg.sqrtm(cov_a @ cov_b)
-    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * np.real(root)))
-
-
-def train_judge(data, folder: Path, epochs: int, slices: int, seed: int) -> harness.Judge:
+def train_judge(data, folder: Path, epochs: int, slices: int, seed: int) -> Judge:
     """The `deepasmr` (f) classifier trained on the same split (cached in `folder`), as the judge."""
     from asmr_classify.params import params_for
     from asmr_classify.train import train_classifier
@@ -84,7 +78,7 @@ def train_judge(data, folder: Path, epochs: int, slices: int, seed: int) -> harn
     out = folder / f"judge-deepasmr-{digest}"
     train_classifier("deepasmr", RunSpec(out, data, resume=(out / STATE).exists(), epochs=epochs, seed=seed,
                                          max_per_file=slices), verbose=0)
-    return harness.Judge.from_run(out)
+    return Judge.from_run(out)
 
 
 def _pick(rng, pool: np.ndarray, n: int) -> np.ndarray:
@@ -110,7 +104,7 @@ def gan_generations(model, classes, budget: Budget, seed: int) -> tuple[dict[int
     return variations, model.sample(TAPPING, budget.blends, blend_with=BRUSHING, seed=seed)
 
 
-def judge_generations(judge: harness.Judge, variations: dict[int, np.ndarray], blends: np.ndarray, classes) -> dict:
+def judge_generations(judge: Judge, variations: dict[int, np.ndarray], blends: np.ndarray, classes) -> dict:
     per_label = {classes[c]: judge.share(x, c) for c, x in variations.items()}
     p = judge.proba(blends)
     pair = p[:, classes.index(TAPPING)] + p[:, classes.index(BRUSHING)]
@@ -132,9 +126,15 @@ def _pct(v: float) -> str:
     return f"{100 * v:.0f} %"
 
 
+def described(root: Path) -> str:
+    """A layout folder, marked when it is the generated corpus."""
+    return f"{root} (generated corpus)" if generated_data(root) else str(root)
+
+
 def run(data, quick: bool, out: Path, runs: Path, budget: Budget, seed: int = 0) -> dict:
     started = time.time()
     scale = dataclasses.asdict(budget)
+    root = layout_dir("deepasmr", data)
     sets = load_slice_sets(data, budget.slices, seed=0)
     classes, test = sets["train"].classes, sets["test"]
     for label in (TAPPING, BRUSHING):
@@ -208,7 +208,7 @@ def run(data, quick: bool, out: Path, runs: Path, budget: Budget, seed: int = 0)
         [[name, f"{r.active_units}/{r.latent_dim}", f"{r.kl_total:.1f}", r.summary()["dims_with_kl_over_0.1"],
           f"{r.output_diversity:.2f}", _pct(results[g]["variation_accuracy"]), _pct(results[g]["blend_accuracy"])]
          for (name, r), g in zip(reports.items(), ["VAE"] + [f"VAE, {k}" for k in list(reports)[1:]], strict=True)])
-    header = (f"Table 3 (Moon 2020) on {'the generated corpus' if data is None else data}"
+    header = (f"Table 3 (Moon 2020) on {described(root)}"
               f"{' (--quick)' if quick else ''}; ours beside the paper's. Numbers on the generated corpus are "
               "not the paper's.")
     text = "\n\n".join([
@@ -221,7 +221,7 @@ def run(data, quick: bool, out: Path, runs: Path, budget: Budget, seed: int = 0)
         "the collapse-prone weighting of many Keras VAE tutorials):\n\n" + collapse_table,
     ])
     payload = {
-        "quick": quick, "data": str(data) if data else "generated deepasmr corpus", "scale": scale,
+        "data": str(root), "generated_corpus": generated_data(root), "scale": scale,
         "seconds": round(time.time() - started, 1), "classes": classes, "real_accuracy": real_acc,
         "frechet_train_vs_test": floor_fd, "results": results, "paper": PAPER, "decoder_depth": depth_rows,
         "collapse": {k: {**dataclasses.asdict(v), "params": dataclasses.asdict(collapse_runs[k])}
@@ -229,7 +229,7 @@ def run(data, quick: bool, out: Path, runs: Path, budget: Budget, seed: int = 0)
         "params": {"vae": dataclasses.asdict(VAEParams(epochs=budget.vae_epochs)),
                    "cgan": dataclasses.asdict(CGANParams(epochs=budget.gan_epochs))},
     }
-    harness.write_results(out, text, payload)
+    harness.write_results(out, text, payload, quick=quick)
     print(text)
     print(f"wrote {out}/ in {payload['seconds']:.0f} s")
     return payload
@@ -260,7 +260,7 @@ def _main(argv=None) -> int:
     args = parser.parse_args(argv)
     budget = harness.budget(args, FULL, QUICK, slices=args.slices, vae_epochs=args.epochs, gan_epochs=args.epochs,
                             judge_epochs=args.epochs)
-    run(args.data, args.quick, args.out, args.runs, budget, args.seed)
+    run(harness.corpus(args, "deepasmr"), args.quick, args.out, args.runs, budget, args.seed)
     return 0
 
 

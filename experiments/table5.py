@@ -29,10 +29,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from asmr_classify.judge import Judge
 from asmr_classify.models import adapt
 from asmr_classify.models import build as build_classifier
 from asmr_corpus.location import layout_dir
-from asmr_generate.wave.data import encode, tiled_windows
+from asmr_generate.wave.data import encode
+from asmr_generate.wave.metrics import ild_db, nll_bits, spectral_distance, technique_separation
 from asmr_generate.wave.params import WaveNetParams, WaveRNNParams
 from asmr_generate.wave.sampling import sampler_for
 from asmr_generate.wave.train import embeddings as read_embeddings
@@ -54,7 +56,6 @@ QUICK_TRIGGERS = ("tapping/glass", "brushing/microphone")
 FAMILIES = {"wavenet": "WaveNet", "wavernn": "WaveRNN"}
 PAPER_TABLE1 = {"layers per stack": 10, "stacks": 5, "input channels": 256, "residual channels": 512,
                 "sample rate (Hz)": 16000, "time steps per example": 32000}
-DB = 10.0 / np.log(10.0)  # natural-log power -> dB
 
 
 @dataclass(frozen=True)
@@ -116,42 +117,7 @@ def trigger_classifier(root, budget: Budget):
     accuracy = float((model.predict(xte, verbose=0).argmax(1) == yte).mean())
     real = {t: xte[yte == i] for i, t in enumerate(budget.triggers)}
     train_real = {t: xtr[ytr == i] for i, t in enumerate(budget.triggers)}
-    return harness.Judge(model, budget.triggers), real, train_real, accuracy
-
-
-def mean_spectrum(mels: np.ndarray) -> np.ndarray:
-    return mels.mean(axis=(0, 1))
-
-
-def spectral_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """RMS difference (dB) of the average log-mel spectra of two clip sets."""
-    return float(np.sqrt(np.mean(np.square(mean_spectrum(a) - mean_spectrum(b)))) * DB)
-
-
-# ---------------------------------------------------------------- likelihood
-def nll_bits(model, kind: str, sequences, segment_limit: int, trigger_index: int | None) -> float:
-    """Mean held-out negative log-likelihood in bits per (16-bit or mu-law) sample."""
-    import tensorflow as tf
-
-    windows, _ = tiled_windows(sequences, 2048, segment_limit)
-    # One traced graph for every batch: called eagerly, the WaveRNN's scan ran step by step in Python.
-    forward = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
-    total, count = 0.0, 0
-    for start in range(0, len(windows), 4):
-        w = windows[start : start + 4].astype(np.int32)
-        trig = {} if trigger_index is None else {"trigger": np.full((len(w),), trigger_index, np.int32)}
-        if kind == "wavenet":
-            logits = forward({"audio": w[:, :-1], **trig})
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(w[:, 1:], logits).numpy()
-            total += ce.sum()
-            count += ce.size
-        else:
-            out = forward({"samples": w, **trig})
-            ce = (tf.nn.sparse_softmax_cross_entropy_with_logits(w[:, 1:] // 256, out["coarse"])
-                  + tf.nn.sparse_softmax_cross_entropy_with_logits(w[:, 1:] % 256, out["fine"])).numpy()
-            total += ce.sum()
-            count += ce.size
-    return float(total / count / np.log(2.0))
+    return Judge(model, budget.triggers), real, train_real, accuracy
 
 
 # ---------------------------------------------------------------- generation and judging
@@ -166,7 +132,7 @@ def generate_clips(sampler, sample_rate: int, budget: Budget, trigger_index: int
     return audio.reshape(budget.clips, -1, audio.shape[-1])[..., : mel.slice_samples]
 
 
-def judge(clips: np.ndarray, target: int, classifier: harness.Judge, real: np.ndarray) -> dict:
+def judge(clips: np.ndarray, target: int, classifier: Judge, real: np.ndarray) -> dict:
     mels = log_mel(clips.mean(axis=1))
     return {"share": classifier.share(mels, target), "distance_db": spectral_distance(mels, real),
             "rms": float(np.sqrt(np.mean(np.square(clips))))}
@@ -182,19 +148,6 @@ def mds_points(vectors: np.ndarray) -> np.ndarray:
     return MDS(n_components=2, dissimilarity="precomputed", random_state=0, n_init=4).fit_transform(distances)
 
 
-def separation(vectors: np.ndarray, triggers) -> float:
-    """Mean distance between tapping and brushing embeddings / mean distance within a technique."""
-    from scipy.spatial.distance import pdist, squareform
-
-    d = squareform(pdist(vectors))
-    tech = np.array([t.split("/")[0] for t in triggers])
-    same = tech[:, None] == tech[None, :]
-    off = ~np.eye(len(tech), dtype=bool)
-    if not (same & off).any() or not (~same).any():
-        return float("nan")
-    return float(d[~same].mean() / d[same & off].mean())
-
-
 def figure8(runs: dict, triggers, out: Path) -> dict:
     stats = {}
     fig, axes = pyplot().subplots(len(runs), 2, figsize=(9, 4 * len(runs)), squeeze=False)
@@ -204,7 +157,7 @@ def figure8(runs: dict, triggers, out: Path) -> dict:
             vectors = np.load(file)
             points = mds_points(vectors)
             epoch = int(file.stem.split("_")[1]) + 1
-            stats[f"{family}_{stage}"] = {"epoch": epoch, "separation": separation(vectors, triggers)}
+            stats[f"{family}_{stage}"] = {"epoch": epoch, "separation": technique_separation(vectors, triggers)}
             ax = axes[row][col]
             for (x, y), name in zip(points, triggers, strict=True):
                 ax.scatter(x, y, c="tab:red" if name.startswith("tapping") else "tab:blue", s=40)
@@ -217,14 +170,6 @@ def figure8(runs: dict, triggers, out: Path) -> dict:
 
 
 # ---------------------------------------------------------------- stereo
-def ild_db(audio: np.ndarray, window: int) -> np.ndarray:
-    """Inter-channel level difference 20 log10(rms L / rms R) per window of (2, n) audio."""
-    k = audio.shape[-1] // window
-    frames = audio[:, : k * window].reshape(2, k, window)
-    rms = np.sqrt(np.mean(np.square(frames), axis=-1)) + 1e-8
-    return 20.0 * np.log10(rms[0] / rms[1])
-
-
 def stereo_row(root, budget: Budget, runs_dir: Path, out: Path) -> dict:
     trigger = budget.triggers[0]
     result = train("wavenet", _spec(runs_dir / "wavenet_stereo", root, budget.stereo_epochs), trigger=trigger,
@@ -383,11 +328,11 @@ def _main(argv=None) -> int:
     runs_dir = args.runs / ("quick" if args.quick else "full")
     if args.quick and runs_dir.exists():
         shutil.rmtree(runs_dir)
-    root = layout_dir("adell", args.data)
+    root = layout_dir("adell", harness.corpus(args, "adell"))
     log(f"data {root}; training the trigger classifier on real slices")
     classifier, real, train_real, accuracy = trigger_classifier(root, budget)
     log(f"classifier accuracy on real held-out slices: {accuracy:.1%}")
-    results = {"quick": args.quick, "budget": dataclasses.asdict(budget), "data": str(root),
+    results = {"budget": dataclasses.asdict(budget), "data": str(root),
                "reference": {"classifier_test_accuracy": accuracy,
                              "real_train_vs_test_db": float(np.mean([spectral_distance(train_real[t], real[t])
                                                                      for t in budget.triggers]))}}
@@ -406,7 +351,7 @@ def _main(argv=None) -> int:
     results["default_params"] = {"wavenet": dataclasses.asdict(WaveNetParams()),
                                  "wavernn": dataclasses.asdict(WaveRNNParams())}
     text = table_md(results, budget, args.quick)
-    harness.write_results(out, text, results)
+    harness.write_results(out, text, results, quick=args.quick)
     print(text)
     return 0
 

@@ -117,7 +117,6 @@ def _main(argv=None) -> int:
         args.out,
         text,
         {
-            "quick": args.quick,
             "data": str(s.data.root),
             "yamnet": str(s.yamnet),
             "budget": s.budget.__dict__,
@@ -128,6 +127,7 @@ def _main(argv=None) -> int:
             "paper": {"table3": PAPER, "table2": {f"{b}->{r}": v for (b, r), v in PAPER_TABLE2.items()}},
             "notes": notes,
         },
+        quick=args.quick,
     )
     return 0
 

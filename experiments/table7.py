@@ -81,8 +81,8 @@ def _main(argv=None) -> int:
     harness.write_results(
         args.out,
         text,
-        {"quick": args.quick, "data": str(s.data.root), "yamnet": str(s.yamnet), "results": results, "paper": PAPER,
-         "notes": notes},
+        {"data": str(s.data.root), "yamnet": str(s.yamnet), "results": results, "paper": PAPER, "notes": notes},
+        quick=args.quick,
     )
     return 0
 

@@ -31,14 +31,14 @@ def test_budget_is_quick_or_full_with_given_flags_replacing_fields():
 
 
 def test_write_results_writes_both_files_or_neither(tmp_path):
-    harness.write_results(tmp_path, "# table", {"accuracy": 0.5})
+    harness.write_results(tmp_path, "# table", {"accuracy": 0.5}, quick=False)
     assert (tmp_path / "table.md").read_text() == "# table\n"
     written = json.loads((tmp_path / "results.json").read_text())
-    assert written["accuracy"] == 0.5 and "tensorflow" in written["environment"]
+    assert written["accuracy"] == 0.5 and written["quick"] is False and "tensorflow" in written["environment"]
     circular: dict = {}
     circular["self"] = circular
     with pytest.raises(ValueError):
-        harness.write_results(tmp_path, "# new table", circular)
+        harness.write_results(tmp_path, "# new table", circular, quick=False)
     assert (tmp_path / "table.md").read_text() == "# table\n" and sorted(p.name for p in tmp_path.iterdir()) == [
         "results.json", "table.md"]
 
