@@ -58,9 +58,10 @@ def cmd_train(args) -> int:
     if args.strategy == "multiworker" and not args.yamnet:
         raise UsageError("--strategy multiworker: pass --yamnet (the stand-in pretraining runs in one process)")
     spec = spec_from_args(args, out=Path("runs") / args.variant)
-    # the run is checked before the data is read and the stand-in pretrained
+    # the run is checked before the data is read and the stand-in pretrained; its lock too, except by a multi-worker
+    # run's workers, which do not know yet which of them is the chief that holds it
     spec, params, _, _ = check_run(spec, _params(args, spec), {"variant": args.variant, "yamnet": args.yamnet},
-                                   check_params)
+                                   check_params, chief=spec.distribute.strategy != "multiworker")
     data = _data(args, params, ("train", "val"))
     yamnet = args.yamnet or standin_yamnet(data, params, args.pretrain_epochs)
     result = train_variant(spec, params, args.variant, data, yamnet, shards=args.shards)
