@@ -92,8 +92,60 @@ class CatalogParams:
     busy_seconds: float = 60.0
 
 
+@dataclass(frozen=True)
+class DetectorParams:
+    """The ASMR / speech detector `predict` uses without --model (asmr_classify.speech_detector).
+
+    A window's speech probability is YAMNet's AudioSet `Speech` score, scaled down linearly by its
+    `Whispering` score (to 0 at `whisper_full`) and capped at `unvoiced_cap` when under `voiced_min` of
+    its sounding frames are voiced (a cepstral peak of at least `voiced_prominence` at a pitch in
+    `pitch_hz`): YAMNet hears speech in a whisper, a voice that never sounds is no ordinary speech.
+    The window is `speech` when that probability is >= `speech_at`, `asmr` when it is <= 1 - `speech_at`,
+    else `unsure`. Frames are `frame_seconds` long, half-overlapping; a frame sounds when it is within
+    `sounding_db` of the window's loudest. docs/asmr_classify.md has what each value was checked on.
+    """
+
+    speech_at: float = 0.8
+    whisper_full: float = 0.2
+    voiced_min: float = 0.1
+    voiced_prominence: float = 0.15
+    unvoiced_cap: float = 0.5
+    pitch_hz: tuple[float, float] = (60.0, 400.0)
+    frame_seconds: float = 0.04
+    sounding_db: float = 30.0
+
+
+@dataclass(frozen=True)
+class AbstainParams:
+    """"None of these": a window whose top probability is under a model's abstain threshold is `other`.
+
+    `train` calibrates the threshold on validation windows (asmr_classify.abstain: the threshold that keeps
+    `keep` of the correctly classified ones) and stores it in params.json as `abstain_threshold`; a model
+    without one uses `default_threshold` (a 2-class softmax never falls under 0.5, so it never abstains).
+    """
+
+    default_threshold: float = 0.5
+    keep: float = 0.95
+
+
+@dataclass(frozen=True)
+class TagParams:
+    """YAMNet's AudioSet tags beside any model's labels: `top` shown per window or segment, `stored` per
+    catalogue segment (what `catalog query --tag` searches), `keep` per YAMNet window (a span's tags are
+    the overlap-weighted mean of its windows' kept scores), and the overlap of YAMNet's own windows when
+    it runs beside another model (0: back-to-back, 0.975 s each)."""
+
+    top: int = 3
+    stored: int = 5
+    keep: int = 10
+    overlap: float = 0.0
+
+
 PREDICT = PredictParams()
 CATALOG = CatalogParams()
+DETECTOR = DetectorParams()
+ABSTAIN = AbstainParams()
+TAGS = TagParams()
 
 
 def params_for(name: str, **overrides) -> ClassifierParams:

@@ -1,4 +1,5 @@
-"""Classifying a person's own files: class probabilities, a per-window timeline, the majority label.
+"""Classifying a person's own files: class probabilities, a per-window timeline, the majority label,
+and YAMNet's AudioSet tags beside them.
 
 A file of any length is decoded block by block at the model's rate (any rate, mono or stereo,
 wav/flac/ogg/mp3) and cut into windows of the model's input length (overlapping, the last one
@@ -6,6 +7,12 @@ repeat-padded; a short file gives one repeat-padded window). Decoding, featurisi
 run as a pipeline of three threads, a batch of windows at a time with one model call per batch, so
 memory does not grow with the file and both cores stay busy. The windows and probabilities equal
 those of the whole decoded file.
+
+Without --model the classifier is the ASMR / speech detector on YAMNet's AudioSet head
+(`speech_detector`), which needs no training. A window can also be "none of these": `other` when the
+model's top probability is under its abstain threshold (params.json's `abstain_threshold`, else
+`ABSTAIN.default_threshold`; the detector says `unsure`), and `silent` when it is digital silence (no
+sample above `audioprep.quality.SILENCE_PEAK`), whatever the model says.
 """
 
 from __future__ import annotations
@@ -23,19 +30,31 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_classify.params import PREDICT
+from asmr_classify.abstain import KEY as ABSTAIN_KEY
+from asmr_classify.abstain import OTHER
+from asmr_classify.audioset import Tag, TagTrack, format_tags, track_of
+from asmr_classify.params import ABSTAIN, PREDICT, TAGS
 from asmr_training.model_files import load_model, resolve_model
 from asmr_training.run_dir import PARAMS
-from audioprep.cli import fraction
+from audioprep.cli import fraction, int_at_least
 from audioprep.errors import AudioError, UsageError
 from audioprep.features import log_mel, mfcc_mean
 from audioprep.files import read_json
 from audioprep.params import MelSliceParams, MfccParams
-from audioprep.quality import Quality, check_quality
+from audioprep.quality import SILENCE_PEAK, SILENT, Quality, check_quality
 from audioprep.segment import batched_windows, window_bounds, window_hop
 from audioprep.stream import AudioStream, DecodeStatus, prefetch
 
 BATCH = 32  # windows per model call: 33 s of audio for a DeepASMR slice; 45 MB of pipeline at most
+
+
+@dataclass
+class Scores:
+    """One model call on a batch of windows: probabilities, and what else the call gave."""
+
+    probs: np.ndarray  # (k, classes)
+    embeddings: np.ndarray | None = None  # (k, dim) float16
+    tags: tuple[np.ndarray, np.ndarray] | None = None  # audioset.top_classes of the windows, when the model is YAMNet
 
 
 @dataclass
@@ -49,6 +68,15 @@ class Classifier:
     sample_rate: int
     embedder: object | None = None  # the model with its "embedding" layer as a second output, if it has one
     generated: bool = False  # trained on the generated stand-in corpus (params.json): a code-path model
+    abstain: float = 0.0  # a window whose top probability is under this is `abstain_label` (0: never)
+    abstain_label: str = OTHER
+
+    def score(self, x: np.ndarray) -> Scores:
+        """The model on one batch of its inputs, one call of its compiled predict function."""
+        if self.embedder is None:
+            return Scores(predict_batch(self, x))
+        probs, embeddings = self.embedder.predict_on_batch(np.asarray(x, np.float32))
+        return Scores(np.asarray(probs, np.float32), np.asarray(embeddings, np.float16))
 
 
 @dataclass(slots=True)
@@ -57,17 +85,20 @@ class Window:
     end: float
     label: str
     confidence: float
+    tags: list[Tag] = field(default_factory=list)  # YAMNet's top AudioSet classes over the window
 
 
 @dataclass
 class FileResult:
     path: str
-    label: str  # argmax of the window-averaged probabilities
+    label: str  # argmax of the mean probabilities of the sounding windows; abstain label or `silent` if none
     probabilities: dict[str, float]
     majority: str  # most frequent window label
     windows: list[Window] = field(default_factory=list)
     truncated: str | None = None  # DecodeStatus.note() when the file stopped before its header's end
     warnings: list[str] = field(default_factory=list)  # audioprep.quality: short, silent, truncated
+    tags: list[Tag] = field(default_factory=list)  # YAMNet's top AudioSet classes over the whole file
+    confidence: float = 0.0  # the mean probability behind `label`: the top one when abstaining, 0 when silent
 
 
 @dataclass
@@ -83,21 +114,41 @@ class Timeline:
     samples: int
     status: DecodeStatus | None = None
     embeddings: np.ndarray | None = None  # (windows, dim) float16 penultimate-layer outputs, when the model has them
+    silent: np.ndarray | None = None  # (windows,) bool: digital silence (None: not known)
+    abstain: float = 0.0  # the classifier's: top probability under it -> `abstain_label`
+    abstain_label: str = OTHER
+    tags: TagTrack | None = None  # YAMNet's AudioSet classes over the recording
 
     @property
     def quality(self) -> Quality | None:
         """Whether the recording is too short, silent or cut short for its labels to mean much."""
         return None if self.status is None else check_quality(self.status, self.window_samples / self.sample_rate)
 
-    def windows(self, threshold: float = 0.0) -> list[Window]:
-        """Each window's most probable label; windows whose top probability is under `threshold` are left out."""
+    @property
+    def sounding(self) -> np.ndarray:
+        """(windows,) bool: the windows that are not digital silence."""
+        return np.ones(len(self.probs), bool) if self.silent is None else ~np.asarray(self.silent, bool)
+
+    def verdicts(self) -> tuple[list[str], np.ndarray]:
+        """Each window's label and confidence: the most probable class and its probability, the abstain label
+        when that is under `abstain`, or `silent` (confidence 0) for digital silence, whatever the model said."""
         probs = np.asarray(self.probs, np.float32)
         picks = probs.argmax(axis=1)
         confidence = probs[np.arange(len(probs)), picks]
-        starts, ends = window_bounds(len(probs), self.window_samples, self.hop_samples, self.sample_rate,
+        labels = [self.classes[i] if c >= self.abstain else self.abstain_label
+                  for i, c in zip(picks, confidence, strict=True)]
+        sounding = self.sounding
+        for i in np.flatnonzero(~sounding):
+            labels[i] = SILENT
+        return labels, np.where(sounding, confidence, 0.0)
+
+    def windows(self, threshold: float = 0.0) -> list[Window]:
+        """Each window's verdict; windows whose confidence is under `threshold` are left out."""
+        labels, confidence = self.verdicts()
+        starts, ends = window_bounds(len(labels), self.window_samples, self.hop_samples, self.sample_rate,
                                      total=self.samples)
-        return [Window(float(s), float(e), self.classes[i], float(c))
-                for s, e, i, c in zip(starts, ends, picks, confidence, strict=True) if c >= threshold]
+        return [Window(float(s), float(e), label, float(c))
+                for s, e, label, c in zip(starts, ends, labels, confidence, strict=True) if c >= threshold]
 
 
 class StageClock:
@@ -105,7 +156,7 @@ class StageClock:
     Stages run in different threads at once, so they may add up to more than the wall time; the
     shares say where the work goes."""
 
-    STAGES = ("load", "hash", "decode", "features", "model", "database")
+    STAGES = ("load", "hash", "decode", "features", "model", "tags", "database")
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
@@ -168,8 +219,12 @@ def _infer_kind(input_shape) -> tuple[str, int]:
 
 
 def load_classifier(path) -> Classifier:
-    """`path` is a run folder or a .keras file (classes and windowing from the run's params.json), or an
-    exported .tflite (from its metadata)."""
+    """`path` is a run folder or a .keras file (classes, windowing and abstain threshold from the run's
+    params.json), an exported .tflite (from its metadata), or None: the ASMR / speech detector."""
+    if path is None:
+        from asmr_classify.speech_detector import load_detector
+
+        return load_detector()
     if Path(path).suffix == ".tflite":
         from asmr_classify.tflite_classifier import load_tflite_classifier
 
@@ -184,7 +239,8 @@ def load_classifier(path) -> Classifier:
 
     generated = meta.get("generated_corpus", "root" in meta and generated_data(meta["root"]))
     return Classifier(model, list(classes), meta.get("kind", kind), int(meta.get("window_samples", window)),
-                      int(meta.get("sample_rate", MelSliceParams().sample_rate)), _with_embedding(model), generated)
+                      int(meta.get("sample_rate", MelSliceParams().sample_rate)), _with_embedding(model), generated,
+                      float(meta.get(ABSTAIN_KEY, ABSTAIN.default_threshold)))
 
 
 def _with_embedding(model):
@@ -220,13 +276,6 @@ def predict_batch(clf: Classifier, x: np.ndarray) -> np.ndarray:
     return np.asarray(clf.model.predict_on_batch(np.asarray(x, np.float32)), np.float32)
 
 
-def _probs_and_embeddings(clf: Classifier, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    if clf.embedder is None:
-        return predict_batch(clf, x), None
-    probs, embeddings = clf.embedder.predict_on_batch(np.asarray(x, np.float32))
-    return np.asarray(probs, np.float32), np.asarray(embeddings, np.float16)
-
-
 def features(clf: Classifier, windows: np.ndarray) -> np.ndarray:
     """Raw audio windows (k, window_samples) -> the classifier's inputs."""
     if clf.kind == "mel":
@@ -236,43 +285,80 @@ def features(clf: Classifier, windows: np.ndarray) -> np.ndarray:
     return windows.astype(np.float32)
 
 
+def _featurised(clf: Classifier, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The model's inputs for raw windows, and which windows are digital silence."""
+    return features(clf, windows), np.abs(windows).max(axis=1) <= SILENCE_PEAK
+
+
+def _scored(clf: Classifier, batch: tuple[np.ndarray, np.ndarray]) -> tuple[Scores, np.ndarray]:
+    inputs, silent = batch
+    return clf.score(inputs), silent
+
+
 def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = PREDICT.overlap,
                     clock: StageClock | None = None) -> Timeline:
     """The stream's windows classified in batches: decoding, featurising and the model each in a
-    thread of their own, a batch or two apart."""
+    thread of their own, a batch or two apart. A model that is YAMNet gives the tag track too."""
     clock = clock or StageClock()
     hop = window_hop(clf.window_samples, overlap)
     cut = (windows for _, windows in batched_windows(stream, clf.window_samples, hop, BATCH))
     windows = prefetch(clock.timed("decode", cut))
-    with closing(prefetch(clock.map("features", partial(features, clf), windows))) as inputs:
+    with closing(prefetch(clock.map("features", partial(_featurised, clf), windows))) as inputs:
         # closing: the threads stop on an error
-        probs, embeddings = zip(*clock.map("model", partial(_probs_and_embeddings, clf), inputs), strict=True)
-    return Timeline(np.concatenate(probs), clf.classes, clf.sample_rate, clf.window_samples, hop, stream.samples,
-                    stream.status, None if embeddings[0] is None else np.concatenate(embeddings))
+        scored, silent = zip(*clock.map("model", partial(_scored, clf), inputs), strict=True)
+    embeddings = None if scored[0].embeddings is None else np.concatenate([s.embeddings for s in scored])
+    tags = None if scored[0].tags is None else TagTrack.of([s.tags for s in scored], hop)
+    return Timeline(np.concatenate([s.probs for s in scored]), clf.classes, clf.sample_rate, clf.window_samples, hop,
+                    stream.samples, stream.status, embeddings, np.concatenate(silent), clf.abstain, clf.abstain_label,
+                    tags)
 
 
-def timeline_of(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: StageClock | None = None) -> Timeline:
-    """A file's window probabilities, streamed; AudioError naming the file if it cannot be decoded."""
-    return classify_stream(clf, AudioStream(path, sr=clf.sample_rate), overlap, clock)
+def timeline_of(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: StageClock | None = None,
+                tags: bool = True) -> Timeline:
+    """A file's window probabilities, streamed, and (`tags`) YAMNet's tag track: the model's own when it is
+    YAMNet, else a second streamed pass at 16 kHz. AudioError naming the file if it cannot be decoded."""
+    clock = clock or StageClock()
+    timeline = classify_stream(clf, AudioStream(path, sr=clf.sample_rate), overlap, clock)
+    if tags and timeline.tags is None:
+        with clock.stage("tags"):
+            timeline.tags = track_of(path)
+    return timeline
 
 
-def file_result(path, timeline: Timeline) -> FileResult:
-    probs = timeline.probs
-    picks = probs.argmax(axis=1)
-    mean = probs.mean(axis=0)
-    counts = Counter(picks.tolist())
-    top = max(counts.values())
-    # A tie between window labels goes to the one with the higher mean probability.
-    majority = max((i for i, c in counts.items() if c == top), key=lambda i: mean[i])
+def file_result(path, timeline: Timeline, tags: int = TAGS.top) -> FileResult:
+    """The file's label from the mean probabilities of its sounding windows (the abstain label when their
+    top is under the threshold, `silent` when no window sounds), the majority of the window verdicts, and
+    the `tags` best AudioSet classes of the file and of each window when the timeline has a tag track."""
+    probs = np.asarray(timeline.probs, np.float32)
+    sounding = timeline.sounding
+    mean = probs[sounding].mean(axis=0) if sounding.any() else probs.mean(axis=0)
     classes = timeline.classes
+    if not sounding.any():
+        label, confidence = SILENT, 0.0
+    else:
+        label = classes[int(mean.argmax())] if mean.max() >= timeline.abstain else timeline.abstain_label
+        confidence = float(mean.max())
+    windows = timeline.windows()
+    counts = Counter(w.label for w in windows)
+    top = max(counts.values())
+    share = dict(zip(classes, mean, strict=True))
+    # A tie between window labels goes to the one with the higher mean probability (a class before "none of these").
+    majority = max((lab for lab, c in counts.items() if c == top), key=lambda lab: share.get(lab, -1.0))
+    track = timeline.tags if tags > 0 else None
+    if track is not None:
+        for w in windows:
+            w.tags = track.tags(w.start, w.end, tags)
     quality = timeline.quality
-    return FileResult(str(path), classes[int(mean.argmax())], {c: float(v) for c, v in zip(classes, mean, strict=True)},
-                      classes[majority], timeline.windows(), quality and quality.truncated_note,
-                      quality.warnings if quality else [])
+    return FileResult(str(path), label, {c: float(v) for c, v in share.items()}, majority, windows,
+                      quality and quality.truncated_note, quality.warnings if quality else [],
+                      track.tags(0.0, timeline.samples / timeline.sample_rate, tags) if track is not None else [],
+                      confidence)
 
 
-def classify_file(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: StageClock | None = None) -> FileResult:
-    return file_result(path, timeline_of(clf, path, overlap, clock))
+def classify_file(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: StageClock | None = None,
+                  tags: int = TAGS.top) -> FileResult:
+    """`tags` AudioSet classes per window and for the file (0: none, and no YAMNet pass beside a trained model)."""
+    return file_result(path, timeline_of(clf, path, overlap, clock, tags > 0), tags)
 
 
 def merge_windows(windows: list[Window]) -> list[Window]:
@@ -297,9 +383,9 @@ def segment_embeddings(timeline: Timeline, threshold: float = 0.0) -> tuple[list
     segments = merge_windows(timeline.windows(threshold))
     if timeline.embeddings is None or not segments:
         return segments, None
-    probs = np.asarray(timeline.probs, np.float32)
-    kept = np.flatnonzero(probs.max(axis=1) >= threshold)  # the windows `windows(threshold)` keeps
-    starts, _ = window_bounds(len(probs), timeline.window_samples, timeline.hop_samples, timeline.sample_rate,
+    _, confidence = timeline.verdicts()
+    kept = np.flatnonzero(confidence >= threshold)  # the windows `windows(threshold)` keeps
+    starts, _ = window_bounds(len(confidence), timeline.window_samples, timeline.hop_samples, timeline.sample_rate,
                               total=timeline.samples)
     # a kept window lies in the segment whose [start, end) holds its start
     owner = np.searchsorted([s.start for s in segments], starts[kept], side="right") - 1
@@ -311,10 +397,13 @@ def segment_embeddings(timeline: Timeline, threshold: float = 0.0) -> tuple[list
 
 def format_result(result: FileResult) -> str:
     probs = ", ".join(f"{c} {p:.3f}" for c, p in sorted(result.probabilities.items(), key=lambda kv: -kv[1]))
-    lines = [f"{result.path}: {result.label} ({result.probabilities[result.label]:.3f})", f"  probabilities: {probs}"]
+    lines = [f"{result.path}: {result.label} ({result.confidence:.3f})", f"  probabilities: {probs}"]
+    if result.tags:
+        lines.append(f"  AudioSet: {format_tags(result.tags)}")
     if len(result.windows) > 1:
         lines.append(f"  majority over {len(result.windows)} windows: {result.majority}")
-        lines += [f"  {w.start:8.2f} {w.end:8.2f}  {w.label:<24} {w.confidence:.3f}" for w in result.windows]
+        lines += [f"  {w.start:8.2f} {w.end:8.2f}  {w.label:<24} {w.confidence:.3f}" + (f"  {format_tags(w.tags)}"
+                  if w.tags else "") for w in result.windows]
     return "\n".join(lines)
 
 
@@ -325,10 +414,15 @@ def check_overlap(overlap: float) -> float:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", required=True, help="run folder, .keras file or exported .tflite")
+    parser.add_argument("--model", help="run folder, .keras file or exported .tflite (default: the ASMR / speech "
+                        "detector on YAMNet's AudioSet head, no training needed)")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("--overlap", type=fraction, default=PREDICT.overlap,
                         help=f"window overlap in [0, 1) (default {PREDICT.overlap:g})")
+    parser.add_argument("--tags", type=int_at_least(1), default=TAGS.top,
+                        help=f"YAMNet's top AudioSet classes shown per window and file (default {TAGS.top})")
+    parser.add_argument("--no-tags", dest="tags", action="store_const", const=0,
+                        help="no AudioSet tags (and no YAMNet pass beside a trained model)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per file instead of text")
     parser.add_argument("--timing", action="store_true", help="print the seconds spent per stage on stderr")
 
@@ -343,7 +437,7 @@ def main(args) -> int:
     failed = 0
     for path in args.files:
         try:
-            result = classify_file(clf, path, args.overlap, clock)
+            result = classify_file(clf, path, args.overlap, clock, args.tags)
         except AudioError as err:
             print(f"error: {err}", file=sys.stderr)
             failed += 1

@@ -6,6 +6,7 @@ The file takes raw windows (its front end is in the graph), so the classifier's 
 
 from __future__ import annotations
 
+from asmr_classify.params import ABSTAIN
 from asmr_classify.predict import Classifier
 from asmr_tflite.model import TfliteModel
 from audioprep.errors import BadFileError
@@ -15,4 +16,6 @@ def load_tflite_classifier(path, threads: int | None = None) -> Classifier:
     model = TfliteModel(path, threads)
     if model.info is None:
         raise BadFileError(path, "no TFLite Model Metadata: export it with `python -m asmr_classify export`")
-    return Classifier(model, list(model.labels), "audio", model.window, model.sample_rate)
+    # the export's metadata carries no abstain threshold: the default's "none of these"
+    return Classifier(model, list(model.labels), "audio", model.window, model.sample_rate,
+                      abstain=ABSTAIN.default_threshold)

@@ -122,13 +122,15 @@ def cmd_export(args) -> int:
 
 
 def cmd_tag(args) -> int:
+    from asmr_classify.abstain import stored_threshold
     from lean.scoring import load_scorer
     from lean.tag import format_rows, tag_file
 
     scorer = load_scorer(args.model, threads=args.threads)
     check_top(args.top, len(scorer.labels))
     rate = getattr(scorer, "sample_rate", None)  # an export's metadata carries its rate
-    rows = tag_file(scorer, args.file, LeanParams(sample_rate=rate) if rate else LeanParams(), args.top)
+    rows = tag_file(scorer, args.file, LeanParams(sample_rate=rate) if rate else LeanParams(), args.top,
+                    stored_threshold(args.model), args.tags)
     print(json.dumps({"file": str(args.file), "windows": rows}, indent=1) if args.json else format_rows(rows))
     return 0
 
@@ -193,11 +195,16 @@ def export_arguments(ex: argparse.ArgumentParser) -> None:
 
 
 def tag_arguments(tag: argparse.ArgumentParser) -> None:
+    from asmr_classify.params import TAGS
+
     tag.add_argument("file", type=existing_path)
     tag.add_argument("--model", type=existing_path, default=Path("lean.tflite"))
     tag.add_argument("--top", type=int_at_least(1), default=5, help="labels per window, 1..the model's classes")
     tag.add_argument("--threads", type=int_at_least(1), default=None)
     tag.add_argument("--json", action="store_true")
+    tag.add_argument("--tags", type=int_at_least(1), default=TAGS.top,
+                     help=f"YAMNet's top AudioSet classes per window (default {TAGS.top})")
+    tag.add_argument("--no-tags", dest="tags", action="store_const", const=0, help="no AudioSet tags")
 
 
 COMMANDS = {  # name: (help, its arguments, what it runs)

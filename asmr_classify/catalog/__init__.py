@@ -11,6 +11,11 @@ float16) for the app's "more like this"; a re-merge, which runs without the mode
 segments without one. A query above confidence 0 leaves out the segments of short or silent
 recordings, whose confidence is no evidence (`queries`).
 
+Each recording keeps its abstain threshold and label and which windows were digital silence, so a
+re-merge gives the same `other` / `unsure` / `silent` segments (a silent window's segment is `silent`
+with confidence 0, never a trigger), and YAMNet's AudioSet tag track (`recording_tags`), from which
+every segment gets its best AudioSet classes (`segment_tags`, searchable as text: `query(tag=...)`).
+
 Each recording is written in one transaction, an upsert, so an interrupted run keeps every finished
 recording, a recording whose decoding fails keeps nothing, and two catalogues of one folder never
 collide; a re-run skips recordings whose hash and model are unchanged. The database is in WAL mode
@@ -25,10 +30,10 @@ re-merge), `pool` (classifying in workers), `build` (cataloguing a folder), `que
 from asmr_classify.catalog.build import audio_files, build_catalog
 from asmr_classify.catalog.cli import main
 from asmr_classify.catalog.db import connect, write
-from asmr_classify.catalog.queries import Hit, export_csv, labels, query
+from asmr_classify.catalog.queries import Hit, export_csv, labels, query, segment_tags
 from asmr_classify.catalog.records import remerge, store
 from asmr_classify.catalog.schema import SCHEMA, SCHEMA_VERSION
 from audioprep.io import file_sha256 as sha256  # the content hash a recording is stored under
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "Hit", "audio_files", "build_catalog", "connect", "export_csv", "labels",
-           "main", "query", "remerge", "sha256", "store", "write"]
+           "main", "query", "remerge", "segment_tags", "sha256", "store", "write"]

@@ -13,6 +13,7 @@ from asmr_classify.catalog.pool import classified
 from asmr_classify.catalog.records import check_threshold, forget, remerge_recording, store
 from asmr_classify.params import CATALOG
 from asmr_classify.predict import StageClock, check_overlap
+from asmr_classify.speech_detector import model_id as detector_id
 from asmr_training.model_files import resolve_model
 from audioprep.errors import UsageError
 from audioprep.io import file_sha256 as sha256
@@ -33,7 +34,8 @@ def _file_error(path: Path, err: OSError) -> str:
 def build_catalog(folder, model_path, db, overlap: float = CATALOG.overlap, progress: bool = True,
                   threshold: float = CATALOG.threshold, workers: int = CATALOG.workers,
                   clock: StageClock | None = None) -> dict:
-    """Classify every recording under `folder` into `db`; returns counts of added/updated/remerged/skipped/bad.
+    """Classify every recording under `folder` into `db` with the model at `model_path` (None: the ASMR /
+    speech detector); returns counts of added/updated/remerged/skipped/bad.
 
     Problems are printed on stderr as they happen, one line each naming the file: files that cannot
     be read or decoded, or whose worker process died (nothing of them is stored), and files cut
@@ -44,7 +46,7 @@ def build_catalog(folder, model_path, db, overlap: float = CATALOG.overlap, prog
     check_threshold(threshold)
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be >= 1")
-    model_id = str(resolve_model(model_path).resolve())
+    model_id = detector_id() if model_path is None else str(resolve_model(model_path).resolve())
     clock = clock or StageClock()
     counts = dict.fromkeys(("added", "updated", "remerged", "skipped", "bad"), 0)
 

@@ -18,9 +18,11 @@ from audioprep.errors import UsageError
 def _query(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="asmr_classify catalog query",
                                      epilog="columns: path, start, end, label, confidence, flags (short, silent, "
-                                            "truncated; - for none)")
+                                            "truncated; - for none), AudioSet tags (- for none)")
     parser.add_argument("--db", required=True, type=Path)
-    parser.add_argument("--label")
+    parser.add_argument("--label", help="a model class, or other / unsure / silent")
+    parser.add_argument("--tag", help="segments one of whose AudioSet tags contains this text, any case "
+                                      "(e.g. Whispering, Tapping, Crumpling)")
     parser.add_argument("--min-confidence", type=unit_interval, default=0.0,
                         help="segments at least this confident; above 0 it leaves out every segment of a recording "
                              "too short or silent to classify (default 0: all, those last)")
@@ -28,9 +30,10 @@ def _query(argv: list[str]) -> int:
     held = labels(args.db)
     if args.label is not None and args.label not in held:
         raise UsageError(f"--label {args.label}: not a label of this catalogue; it holds: {', '.join(held) or 'none'}")
-    rows = query(args.db, args.label, args.min_confidence)
+    rows = query(args.db, args.label, args.min_confidence, args.tag)
     for hit in rows:
-        print(f"{hit.path}\t{hit.start:.2f}\t{hit.end:.2f}\t{hit.label}\t{hit.confidence:.3f}\t{hit.flag_text or '-'}")
+        print(f"{hit.path}\t{hit.start:.2f}\t{hit.end:.2f}\t{hit.label}\t{hit.confidence:.3f}\t{hit.flag_text or '-'}"
+              f"\t{hit.tag_text or '-'}")
     print(f"{len(rows)} segments", file=sys.stderr)
     return 0
 
@@ -60,7 +63,8 @@ def _build(argv: list[str]) -> int:
                                      epilog="also: catalog query --db F ...; catalog export --db F --csv OUT; "
                                             "catalog remerge --db F --threshold T")
     parser.add_argument("folder", type=Path, metavar="DIR")
-    parser.add_argument("--model", required=True, help="run folder or .keras file")
+    parser.add_argument("--model", help="run folder, .keras or .tflite file (default: the ASMR / speech detector "
+                                        "on YAMNet's AudioSet head)")
     parser.add_argument("--db", required=True, type=Path)
     parser.add_argument("--overlap", type=fraction, default=CATALOG.overlap,
                         help=f"window overlap (default {CATALOG.overlap:g}: back-to-back)")

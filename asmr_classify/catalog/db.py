@@ -46,8 +46,9 @@ def _create_or_migrate(conn: sqlite3.Connection, db: Path) -> None:
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'recordings'").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if tables and version in MIGRATE:
-        for statement in MIGRATE[version]:
-            conn.execute(statement)
+        for step in range(version, SCHEMA_VERSION):
+            for statement in MIGRATE[step]:
+                conn.execute(statement)
     elif tables and version != SCHEMA_VERSION:
         raise UsageError(f"{db}: a catalogue of an {'older' if version < SCHEMA_VERSION else 'newer'} "
                          f"format (version {version}); catalogue into a new --db")

@@ -23,14 +23,15 @@ Classified = tuple[Path, Timeline | None, str | None]  # (path, timeline, None) 
 _WORKER: dict = {}  # a worker process's classifier, loaded on its first file
 
 
-def _worker_timeline(model_path: str, threads: int, overlap: float,
+def _worker_timeline(model_path: str | None, threads: int, overlap: float,
                      path: Path) -> tuple[Timeline | None, str | None, dict]:
     """(timeline, None, stage seconds) or (None, the error line, ...): AudioError does not pickle."""
     clock = StageClock()
     if "clf" not in _WORKER:
-        import tensorflow as tf
+        if model_path is not None:  # the detector (None) runs on LiteRT alone
+            import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
         with clock.stage("load"):
             _WORKER["clf"] = load_classifier(model_path)
     try:
@@ -72,7 +73,8 @@ def _in_workers(paths: list[Path], model_path, overlap: float, workers: int,
     def give(slot: int) -> None:
         if todo:
             path = todo.pop()
-            running[slots[slot].submit(_worker_timeline, str(model_path), threads, overlap, path)] = slot, path
+            model = None if model_path is None else str(model_path)
+            running[slots[slot].submit(_worker_timeline, model, threads, overlap, path)] = slot, path
 
     try:
         for slot in range(len(slots)):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3  # 1: segments only, no stored probabilities; 2: no short/silent flags
-MIGRATE = {2: ["ALTER TABLE recordings ADD COLUMN short INTEGER", "ALTER TABLE recordings ADD COLUMN silent INTEGER"]}
+SCHEMA_VERSION = 4  # 1: segments only, no stored probabilities; 2: no short/silent flags; 3: no abstain, tags
+# version -> the statements that bring it to the next; SCHEMA then adds the new tables and indexes
+MIGRATE = {
+    2: ["ALTER TABLE recordings ADD COLUMN short INTEGER", "ALTER TABLE recordings ADD COLUMN silent INTEGER"],
+    3: ["ALTER TABLE recordings ADD COLUMN abstain REAL", "ALTER TABLE recordings ADD COLUMN abstain_label TEXT",
+        "ALTER TABLE recordings ADD COLUMN silent_windows BLOB"],
+}
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS recordings (
         id INTEGER PRIMARY KEY,
@@ -20,7 +25,10 @@ SCHEMA = [
         threshold REAL NOT NULL,
         truncated TEXT,
         short INTEGER,  -- audioprep.quality flags, 0/1; NULL for rows catalogued before version 3
-        silent INTEGER
+        silent INTEGER,
+        abstain REAL,  -- top probability under which a window is abstain_label; NULL before version 4: none
+        abstain_label TEXT,
+        silent_windows BLOB  -- a byte per window, 1: digital silence (segment label "silent"); NULL: not known
     )""",
     """CREATE TABLE IF NOT EXISTS segments (
         id INTEGER PRIMARY KEY,
@@ -40,4 +48,21 @@ SCHEMA = [
         segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
         vector BLOB NOT NULL
     )""",
+    # YAMNet's AudioSet classes: each YAMNet window's best `keep` (asmr_classify.audioset.TagTrack), from
+    # which a re-merge tags its new segments, and each segment's best, ranked from 0, which queries search
+    """CREATE TABLE IF NOT EXISTS recording_tags (
+        recording_id INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,
+        hop_samples INTEGER NOT NULL,
+        keep INTEGER NOT NULL,
+        top_index BLOB NOT NULL,  -- (windows, keep) little-endian uint16 AudioSet class indexes, best first
+        top_score BLOB NOT NULL  -- (windows, keep) little-endian float16 scores
+    )""",
+    """CREATE TABLE IF NOT EXISTS segment_tags (
+        segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        rank INTEGER NOT NULL,
+        tag TEXT NOT NULL,
+        score REAL NOT NULL,
+        PRIMARY KEY (segment_id, rank)
+    )""",
+    "CREATE INDEX IF NOT EXISTS segment_tags_tag ON segment_tags(tag, score)",
 ]

@@ -50,11 +50,12 @@ def segments(db, path):
 
 
 def whole_file_segments(clf, path, threshold=0.0):
-    """What the catalogue held before streaming (whole decode, one predict call), from float16 probabilities."""
+    """What the catalogue held before streaming (whole decode, one predict call), from float16 probabilities,
+    windows under the model's abstain threshold "other"."""
     audio, _ = load_audio(path, sr=clf.sample_rate)
     probs = predict.predict_proba(clf, predict.features(clf, sliding_windows(audio, clf.window_samples, 0.0)))
     timeline = predict.Timeline(probs.astype(np.float16), clf.classes, clf.sample_rate, clf.window_samples,
-                                window_hop(clf.window_samples, 0.0), len(audio))
+                                window_hop(clf.window_samples, 0.0), len(audio), abstain=clf.abstain)
     merged = predict.merge_windows(timeline.windows(threshold))
     return [(s.start, s.end, s.label) for s in merged], [s.confidence for s in merged]
 

@@ -14,6 +14,7 @@ from streaming_fixtures import recording, tiny_model
 
 from asmr_classify import predict
 from asmr_classify.__main__ import main as cli
+from asmr_classify.params import ABSTAIN
 from audioprep.io import load_audio, write_audio
 from audioprep.params import MelSliceParams
 from audioprep.segment import sliding_windows, window_bounds, window_count, window_hop
@@ -52,16 +53,20 @@ def whole_file_probs(clf, path, overlap):
 @pytest.mark.parametrize("overlap", [0.5, 0.0])
 def test_the_streamed_timeline_equals_the_whole_file_one(clf, made, overlap):
     expected, total = whole_file_probs(clf, made[".wav"], overlap)
-    result = predict.classify_file(clf, made[".wav"], overlap)
+    result = predict.classify_file(clf, made[".wav"], overlap, tags=0)  # tags: test_audioset_tags.py
     hop = window_hop(clf.window_samples, overlap)
     assert len(result.windows) == len(expected) == window_count(total, clf.window_samples, hop)
     starts, ends = window_bounds(len(expected), clf.window_samples, hop, clf.sample_rate, total=total)
     assert [w.start for w in result.windows] == starts.tolist() and [w.end for w in result.windows] == ends.tolist()
-    labels = [clf.classes[i] for i in expected.argmax(axis=1)]
-    assert [w.label for w in result.windows] == labels
+    # a window whose top probability is under the model's abstain threshold (the default: none stored) is "other"
+    assert clf.abstain == ABSTAIN.default_threshold
+    labels = [clf.classes[i] if p >= clf.abstain else "other" for i, p in zip(expected.argmax(axis=1),
+                                                                              expected.max(axis=1), strict=True)]
+    assert [w.label for w in result.windows] == labels and 0 < labels.count("other") < len(labels)
     np.testing.assert_allclose([w.confidence for w in result.windows], expected.max(axis=1), atol=1e-5)
     mean = expected.mean(axis=0)
-    assert result.label == clf.classes[int(mean.argmax())] and result.truncated is None
+    assert result.label == (clf.classes[int(mean.argmax())] if mean.max() >= clf.abstain else "other")
+    assert result.truncated is None
     np.testing.assert_allclose([result.probabilities[c] for c in clf.classes], mean, atol=1e-6)
     assert len(set(labels)) >= 2 and len(predict.merge_windows(result.windows)) >= 5  # a timeline worth comparing
 
@@ -131,7 +136,7 @@ def test_classifying_a_long_file_holds_a_few_batches_not_the_file(tmp_path):
     clf = predict.Classifier(FakeModel(), ["level", "peak"], "audio", 2205, 22050)
     tracemalloc.start()
     try:
-        timeline = predict.timeline_of(clf, path, overlap=0.5)
+        timeline = predict.timeline_of(clf, path, overlap=0.5, tags=False)  # the model's pipeline alone
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -259,13 +259,13 @@ def test_a_version_2_catalogue_gains_the_quality_columns(tmp_path):
     db = tmp_path / "v2.sqlite"
     with sqlite3.connect(db) as old:
         old.execute(catalog.SCHEMA[0])
-        old.execute("ALTER TABLE recordings DROP COLUMN short")  # as version 2 made it
-        old.execute("ALTER TABLE recordings DROP COLUMN silent")
+        for column in ("short", "silent", "abstain", "abstain_label", "silent_windows"):  # as version 2 made it
+            old.execute(f"ALTER TABLE recordings DROP COLUMN {column}")
         old.execute("INSERT INTO recordings VALUES (1, '/a.wav', 2.0, 'h', 'm', '[]', 16000, 100, 100, 200, x'', 0, NULL)")
         old.execute("PRAGMA user_version = 2")
     catalog.connect(db).close()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == catalog.SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == catalog.SCHEMA_VERSION == 4
         assert conn.execute("SELECT path, short, silent FROM recordings").fetchall() == [("/a.wav", None, None)]
         conn.execute("PRAGMA user_version = 1")
     with pytest.raises(UsageError, match="a catalogue of an older format \\(version 1\\)"):

@@ -1,0 +1,63 @@
+"""The abstain threshold of a trained model: under it a window is `other`, "none of these".
+
+Validation data holds only the model's classes, so the threshold cannot be fitted on sounds that are none
+of them; it is set so that the model keeps `ABSTAIN.keep` (95 %) of the validation windows it classifies
+correctly, and anything less sure than those is `other` (the maximum-softmax-probability baseline for
+unknown inputs). `train` stores `calibration(...)` in params.json; `load_classifier` and `lean tag`
+read it back with `stored_threshold`, and a model without one gets `ABSTAIN.default_threshold`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from asmr_classify.params import ABSTAIN
+from asmr_training.run_dir import PARAMS
+from audioprep.files import read_json
+
+KEY = "abstain_threshold"  # params.json
+OTHER = "other"  # a trained model's "none of these"
+
+
+def calibrate(probs: np.ndarray, labels: np.ndarray, keep: float = ABSTAIN.keep) -> float:
+    """The largest threshold that keeps at least `keep` of the correctly classified windows: the top
+    probability of the ceil(keep * n)-th most confident of the n right ones. `labels` are class indexes (n,)
+    or one-hot (n, classes); with no window classified correctly there is nothing to keep, and the default
+    is returned."""
+    probs = np.asarray(probs, np.float64)
+    labels = np.asarray(labels)
+    if labels.ndim == 2:
+        labels = labels.argmax(axis=1)
+    if probs.ndim != 2 or len(probs) != len(labels):
+        raise ValueError(f"probabilities {probs.shape} and labels {labels.shape} do not pair up")
+    if not 0.0 < keep <= 1.0:
+        raise ValueError(f"keep {keep}: must be in (0, 1]")
+    correct = probs.argmax(axis=1) == labels
+    if not correct.any():
+        return ABSTAIN.default_threshold
+    tops = np.sort(probs.max(axis=1)[correct])
+    return float(tops[len(tops) - int(np.ceil(keep * len(tops) - 1e-9))])
+
+
+def calibration(probs: np.ndarray, labels: np.ndarray, keep: float = ABSTAIN.keep) -> dict:
+    """What `train` adds to params.json: the threshold, and how it was found and what it keeps."""
+    threshold = calibrate(probs, labels, keep)
+    probs = np.asarray(probs, np.float64)
+    labels = np.asarray(labels)
+    labels = labels.argmax(axis=1) if labels.ndim == 2 else labels
+    kept = probs.max(axis=1) >= threshold
+    return {KEY: threshold, "abstain_keep": keep, "abstain_windows": int(len(probs)),
+            "abstain_kept_share": float(kept.mean()) if len(probs) else 0.0,
+            "abstain_kept_accuracy": float((probs.argmax(axis=1) == labels)[kept].mean()) if kept.any() else 0.0}
+
+
+def stored_threshold(model_path) -> float:
+    """The threshold in the params.json of a run folder, or beside a .keras file; the default without one
+    (an exported .tflite carries none)."""
+    path = Path(model_path)
+    folder = path if path.is_dir() else path.parent
+    params = folder / PARAMS
+    meta = read_json(params) if path.suffix != ".tflite" and params.is_file() else {}
+    return float(meta.get(KEY, ABSTAIN.default_threshold))
