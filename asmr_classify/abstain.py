@@ -21,23 +21,28 @@ KEY = "abstain_threshold"  # params.json
 OTHER = "other"  # a trained model's "none of these"
 
 
-def calibrate(probs: np.ndarray, labels: np.ndarray, keep: float = ABSTAIN.keep) -> float:
-    """The largest threshold that keeps at least `keep` of the correctly classified windows: the top
-    probability of the ceil(keep * n)-th most confident of the n right ones. `labels` are class indexes (n,)
-    or one-hot (n, classes); with no window classified correctly there is nothing to keep, and the default
-    is returned."""
-    probs = np.asarray(probs, np.float64)
-    labels = np.asarray(labels)
-    if labels.ndim == 2:
-        labels = labels.argmax(axis=1)
+def _right(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Which windows' top class is (one of) their label(s): `labels` are class indexes (n,), or one-hot or
+    multi-hot rows (n, classes) as LEAN's multi-label clips have."""
     if probs.ndim != 2 or len(probs) != len(labels):
         raise ValueError(f"probabilities {probs.shape} and labels {labels.shape} do not pair up")
+    picks = probs.argmax(axis=1)
+    if labels.ndim == 2:
+        return labels[np.arange(len(labels)), picks] > 0
+    return picks == labels
+
+
+def calibrate(probs: np.ndarray, labels: np.ndarray, keep: float = ABSTAIN.keep) -> float:
+    """The largest threshold that keeps at least `keep` of the correctly classified windows: the top
+    probability of the ceil(keep * n)-th most confident of the n right ones. With no window classified
+    correctly there is nothing to keep, and the default is returned."""
     if not 0.0 < keep <= 1.0:
         raise ValueError(f"keep {keep}: must be in (0, 1]")
-    correct = probs.argmax(axis=1) == labels
-    if not correct.any():
+    probs = np.asarray(probs, np.float64)
+    right = _right(probs, np.asarray(labels))
+    if not right.any():
         return ABSTAIN.default_threshold
-    tops = np.sort(probs.max(axis=1)[correct])
+    tops = np.sort(probs.max(axis=1)[right])
     return float(tops[len(tops) - int(np.ceil(keep * len(tops) - 1e-9))])
 
 
@@ -45,12 +50,11 @@ def calibration(probs: np.ndarray, labels: np.ndarray, keep: float = ABSTAIN.kee
     """What `train` adds to params.json: the threshold, and how it was found and what it keeps."""
     threshold = calibrate(probs, labels, keep)
     probs = np.asarray(probs, np.float64)
-    labels = np.asarray(labels)
-    labels = labels.argmax(axis=1) if labels.ndim == 2 else labels
+    right = _right(probs, np.asarray(labels))
     kept = probs.max(axis=1) >= threshold
     return {KEY: threshold, "abstain_keep": keep, "abstain_windows": int(len(probs)),
             "abstain_kept_share": float(kept.mean()) if len(probs) else 0.0,
-            "abstain_kept_accuracy": float((probs.argmax(axis=1) == labels)[kept].mean()) if kept.any() else 0.0}
+            "abstain_kept_accuracy": float(right[kept].mean()) if kept.any() else 0.0}
 
 
 def stored_threshold(model_path) -> float:

@@ -134,6 +134,7 @@ def test_the_abstain_threshold_is_calibrated_on_validation_windows_and_read_back
     labels = np.array([0, 0, 1, 1, 1, 1])  # window 4 is wrong; the right ones' tops: .9 .8 .7 .55 .8
     assert abstain.calibrate(probs, labels, keep=0.8) == 0.7  # keeps 4 of the 5 right ones
     assert abstain.calibrate(probs, np.eye(2)[labels], keep=1.0) == 0.55
+    assert abstain.calibrate(probs, np.ones((6, 2)), keep=1.0) == 0.55  # multi-label: every top is a label
     assert abstain.calibrate(probs, 1 - probs.argmax(axis=1)) == ABSTAIN.default_threshold  # nothing right to keep
     record = abstain.calibration(probs, labels, keep=0.8)
     assert record["abstain_threshold"] == 0.7 and record["abstain_kept_share"] == pytest.approx(4 / 6)
