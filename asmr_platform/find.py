@@ -28,13 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asmr_classify.catalog.queries import flagged_recording_ids
 from asmr_platform.names import Names
 from audioprep.quality import SHORT, SILENT, TRUNCATED
 
 SORTS = {"confidence": "s.confidence", "length": "s.end - s.start"}  # the latter is the index's expression
 ROW = ("SELECT s.id, s.recording_id, r.path, s.start, s.end, s.label, s.confidence, r.short, r.silent, "
        "r.truncated IS NOT NULL FROM segments s JOIN recordings r ON r.id = s.recording_id")
-FLAGGED = "SELECT id FROM recordings WHERE coalesce(short, 0) OR coalesce(silent, 0) ORDER BY id"
 IDS = "(SELECT value FROM json_each(?))"
 NO_EMBEDDINGS = ("this catalogue holds no segment embeddings (catalogued by a model without an embedding "
                  "layer, such as a .tflite, or re-merged since): catalogue it again with a Keras run")
@@ -143,11 +143,6 @@ def _index(filters: Filters, matches: Matches | None) -> str | None:
     return {"confidence": "segments_confidence", "length": "segments_length"}[filters.sort]
 
 
-def flagged_recordings(conn: sqlite3.Connection) -> tuple[int, ...]:
-    """Ids of the recordings found too short or silent (NULL flags: catalogued before the check, unknown)."""
-    return tuple(r[0] for r in conn.execute(FLAGGED))
-
-
 def matching(conn: sqlite3.Connection, text: str, names: Names) -> Matches:
     """Recordings whose shown name and labels whose text contain `text`, case-insensitively."""
     needle = text.casefold()
@@ -173,7 +168,7 @@ def as_dict(row, names: Names, similarity: float | None = None) -> dict:
 def find(conn: sqlite3.Connection, filters: Filters, names: Names = Names()) -> dict:
     """{"total": matching segments, "rows": the page} for `filters`; the page may span both runs."""
     text = filters.text.strip()
-    runs = parts(filters, flagged_recordings(conn), matching(conn, text, names) if text else None)
+    runs = parts(filters, flagged_recording_ids(conn), matching(conn, text, names) if text else None)
     total, rows, offset = 0, [], filters.offset
     for part in runs:
         count = conn.execute(*part.count_sql()).fetchone()[0]

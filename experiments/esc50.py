@@ -10,9 +10,9 @@ slice models keep their lowest-training-loss epoch, LEAN its best training PR-AU
 six classifiers (a)-(f) and Lin 2024's Conv1D on ~1 s slices, scored per clip (a clip's slice
 probabilities averaged); a logistic regression on each slice's mean MFCC, averaged per clip the same
 way; the YAMNet linear probe (`yamnet_frozen` on embeddings cached once) and LEAN fine-tuned
-(`lean`), scored on 1 s windows with 50 % overlap averaged per clip. Unless --yamnet names real
-weights, YAMNet is the stand-in pretrained on the generated FSD50K corpus (experiments/lean_setup.py),
-not Google's AudioSet YAMNet. Published ESC-50 figures are shown beside ours, with their source.
+(`lean`), scored on 1 s windows with 50 % overlap averaged per clip. YAMNet is Google's AudioSet YAMNet
+shipped in lean/assets unless --yamnet names other weights (`standin`: the native YAMNet pretrained on the
+generated FSD50K corpus). Published ESC-50 figures are shown beside ours, with their source.
 
 Writes results/esc50/{table.md, results.json}; runs go to runs/esc50/<model>-fold<k>/. Numbers on the
 generated corpus are not comparable with the published ones (other sounds, 6 classes, not 50).
@@ -35,6 +35,7 @@ from audioprep.errors import UsageError
 from audioprep.report import markdown_table
 from experiments import harness, lean_setup
 from experiments.table2 import DEEPASMR_ROWS
+from lean.params import YAMNET_HELP
 
 OWN_ROWS = [
     ("lin_conv1d", "Lin 2024 Conv1D on ~1 s slice-mean MFCC"),
@@ -128,18 +129,20 @@ def _lean_scores(name: str, root, fold: int, budget: Budget, args, options, yamn
 
 
 def _yamnet(args, quick: bool) -> tuple[str, str]:
-    """The YAMNet weights LEAN rows start from, and the note that says which."""
-    if args.yamnet:
-        return args.yamnet, f"YAMNet: {args.yamnet}"
+    """The YAMNet weights LEAN rows start from, and the note that says which (the stand-in is pretrained on
+    the generated FSD50K corpus)."""
     from lean.data import load_data
     from lean.params import LeanParams
-    from lean.pretrain import standin_yamnet
+    from lean.pretrain import backbone
+    from lean.yamnet_weights import STANDIN
 
     b = lean_setup.QUICK if quick else lean_setup.FULL
-    fsd = load_data(layout_dir("fsd50k", size="quick" if quick else "default"), LeanParams(), splits=("train",),
-                    max_clips=b.max_clips)
-    path = standin_yamnet(fsd, LeanParams(max_patches_per_clip=b.max_patches_per_clip), b.pretrain_epochs, verbose=0)
-    return str(path), lean_setup.STANDIN_NOTE.replace("the corpus's dev-train split", "the generated FSD50K corpus")
+    fsd = None
+    if args.yamnet == STANDIN:
+        fsd = load_data(layout_dir("fsd50k", size="quick" if quick else "default"), LeanParams(), splits=("train",),
+                        max_clips=b.max_clips)
+    return backbone(args.yamnet, fsd, LeanParams(max_patches_per_clip=b.max_patches_per_clip), b.pretrain_epochs,
+                    verbose=0)
 
 
 def _main(argv=None) -> int:
@@ -150,8 +153,7 @@ def _main(argv=None) -> int:
                         f"--quick: {QUICK.epochs})")
     parser.add_argument("--lean-epochs", type=int_at_least(1), help=f"LEAN epochs (default {FULL.lean_epochs}; "
                         f"--quick: {QUICK.lean_epochs})")
-    parser.add_argument("--yamnet", help="yamnet.h5, hub handle or SavedModel folder for the LEAN rows "
-                        "(default: the stand-in pretrained on the generated FSD50K corpus)")
+    parser.add_argument("--yamnet", help=f"the LEAN rows' YAMNet: {YAMNET_HELP}")
     add_read_flags(parser)
     args = parser.parse_args(argv)
     budget = harness.budget(args, FULL, QUICK, epochs=args.epochs, lean_epochs=args.lean_epochs)

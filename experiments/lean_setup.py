@@ -21,8 +21,8 @@ from audioprep.cache import settings_key
 from audioprep.cli import int_at_least
 from experiments import harness
 from lean.data import LeanData, load_data
-from lean.params import LeanParams
-from lean.pretrain import standin_yamnet
+from lean.params import YAMNET_HELP, LeanParams
+from lean.pretrain import backbone
 from lean.train import train_variant
 
 
@@ -45,10 +45,6 @@ QUICK = Budget("quick", {"train": 600, "val": 48, "eval": 120}, 1, epochs=2, pre
 RUNS = "lean"  # runs/<this> holds the models tables 6 and 7 and the benchmark share
 DATA_HELP = "FSD50K folder"
 
-STANDIN_NOTE = (
-    "YAMNet weights: a stand-in pretrained here on the corpus's dev-train split (no hub or AudioSet weights "
-    "reachable), not Google's AudioSet YAMNet"
-)
 CORPUS_NOTE = "numbers on the generated corpus are NOT the paper's (FSD50K, 200 classes, AudioSet-pretrained YAMNet)"
 
 
@@ -56,6 +52,7 @@ CORPUS_NOTE = "numbers on the generated corpus are NOT the paper's (FSD50K, 200 
 class Setup:
     data: LeanData
     yamnet: str | Path
+    backbone: str  # which YAMNet weights, in words (results name it, never a machine's path)
     budget: Budget
     notes: list[str]
     runs: Path
@@ -64,7 +61,7 @@ class Setup:
 
 def add_arguments(parser) -> None:
     """The flags LEAN experiments add to the common ones: which YAMNet, the seed, budget overrides."""
-    parser.add_argument("--yamnet", help="yamnet.h5, hub handle or SavedModel folder (default: pretrained stand-in)")
+    parser.add_argument("--yamnet", help=YAMNET_HELP)
     parser.add_argument("--seed", type=int, default=LeanParams().seed, help="weights and shuffling seed")
     parser.add_argument("--epochs", type=int_at_least(1), help=f"epochs per model (default {FULL.epochs}; --quick: {QUICK.epochs})")
     parser.add_argument("--pretrain-epochs", type=int_at_least(1), help="stand-in YAMNet pretraining epochs "
@@ -81,15 +78,11 @@ def setup(args, splits=("train", "val", "eval")) -> Setup:
     notes = [] if args.data else [CORPUS_NOTE]
     if args.quick:
         notes.append(f"--quick: {budget.max_clips} clips, <= {budget.max_patches_per_clip} patches per clip, {budget.epochs} epochs")
-    yamnet = args.yamnet
-    if yamnet is None:
-        yamnet = standin_yamnet(data, params, budget.pretrain_epochs)
-        notes.append(STANDIN_NOTE)
-    else:
-        notes.append(f"YAMNet: {yamnet}")
+    yamnet, note = backbone(args.yamnet, data, params, budget.pretrain_epochs)
+    notes.append(note)
     # Models trained under other data, weights, budget or params are never resumed by mistake.
     key = settings_key([str(root.resolve()), str(yamnet), asdict(budget), asdict(params)], length=8)
-    return Setup(data, yamnet, budget, notes, Path(args.runs) / budget.name / key, params)
+    return Setup(data, yamnet, note, budget, notes, Path(args.runs) / budget.name / key, params)
 
 
 def trained(variant: str, s: Setup, verbose: int = 2) -> keras.Model:

@@ -3,7 +3,7 @@
     python experiments/table7.py                  # generated fsd50k corpus, the LEAN model of table6
     python experiments/table7.py --quick          # the --quick LEAN model of table6, fewer eval clips
     python experiments/table7.py --quantize int8  # only the full-int8 file
-    python experiments/table7.py --data FSD50K --yamnet yamnet.h5
+    python experiments/table7.py --data FSD50K
 
 Exports the trained LEAN model (trained here if table6 has not) as float, dynamic-range and
 full-int8 TFLite files (builtin ops only), evaluates each on the eval split the paper's way, and
@@ -81,7 +81,7 @@ def _main(argv=None) -> int:
     harness.write_results(
         args.out,
         text,
-        {"data": str(s.data.root), "yamnet": str(s.yamnet), "results": results, "paper": PAPER, "notes": notes},
+        {"data": str(s.data.root), "yamnet": s.backbone, "results": results, "paper": PAPER, "notes": notes},
         quick=args.quick,
     )
     return 0

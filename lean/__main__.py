@@ -13,7 +13,7 @@ from asmr_corpus.location import layout_dir
 from asmr_training.run_spec import add_run_arguments, spec_from_args
 from audioprep.cli import check_top, existing_path, int_at_least, run_cli
 from audioprep.errors import UsageError
-from lean.params import LeanParams
+from lean.params import YAMNET_HELP, LeanParams
 
 
 def _data(args, params: LeanParams, splits):
@@ -52,18 +52,21 @@ def _params(args, spec) -> LeanParams:
 
 def cmd_train(args) -> int:
     from asmr_training.start import check_run
-    from lean.pretrain import standin_yamnet
+    from lean.pretrain import backbone
     from lean.train import check_params, train_variant
+    from lean.yamnet_weights import STANDIN
 
-    if args.strategy == "multiworker" and not args.yamnet:
-        raise UsageError("--strategy multiworker: pass --yamnet (the stand-in pretraining runs in one process)")
+    if args.strategy == "multiworker" and args.yamnet == STANDIN:
+        raise UsageError("--strategy multiworker --yamnet standin: the stand-in pretraining runs in one process; "
+                         "pretrain it with --strategy default first and pass its .h5")
     spec = spec_from_args(args, out=Path("runs") / args.variant)
     # the run is checked before the data is read and the stand-in pretrained; its lock too, except by a multi-worker
     # run's workers, which do not know yet which of them is the chief that holds it
-    spec, params, _, _ = check_run(spec, _params(args, spec), {"variant": args.variant, "yamnet": args.yamnet},
+    spec, params, _, _ = check_run(spec, _params(args, spec), {"variant": args.variant, "yamnet": args.yamnet or "bundled"},
                                    check_params, chief=spec.distribute.strategy != "multiworker")
     data = _data(args, params, ("train", "val"))
-    yamnet = args.yamnet or standin_yamnet(data, params, args.pretrain_epochs)
+    yamnet, note = backbone(args.yamnet, data, params, args.pretrain_epochs)
+    print(note, flush=True)
     result = train_variant(spec, params, args.variant, data, yamnet, shards=args.shards)
     print(f"best model: {result.path / 'best.keras'}")
     return 0
@@ -160,7 +163,7 @@ def train_arguments(train: argparse.ArgumentParser) -> None:
                       data_help="FSD50K folder, or a labelled folder (<label>/*.wav, ESC-50) to fine-tune on "
                                 "(default: the generated FSD50K corpus)")
     read_arguments(train)
-    train.add_argument("--yamnet", help="yamnet.h5 weights, a hub handle or a SavedModel folder (default: pretrain a stand-in)")
+    train.add_argument("--yamnet", help=YAMNET_HELP)
     train.add_argument("--pretrain-epochs", type=int_at_least(1), default=10, help="epochs of the stand-in YAMNet pretraining")
     train.add_argument("--shards", type=existing_path, help="train on `lean prepare` shards of --data (read by file "
                        "on each worker) instead of the decoded store")

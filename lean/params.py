@@ -109,3 +109,8 @@ class LeanParams:
     def wave_frame_length(self) -> int:
         """Samples per Wave Encoder frame (400 at 16 kHz); a remainder at the patch's end is not framed."""
         return self.patch_samples // self.wave_frames
+
+
+# What `--yamnet` takes, for every command that trains on YAMNet (lean.pretrain.backbone resolves it).
+YAMNET_HELP = ("YAMNet weights: a .tflite or .h5 file, a SavedModel folder, a hub handle, or 'standin' to pretrain "
+               "the native YAMNet on the training data (default: Google's YAMNet shipped in lean/assets)")

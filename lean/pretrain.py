@@ -20,7 +20,7 @@ from audioprep.paths import data_root
 from lean.data import LeanData, patch_dataset
 from lean.params import LeanParams
 from lean.yamnet import embedding_model, yamnet
-from lean.yamnet_weights import save_yamnet_h5
+from lean.yamnet_weights import BUNDLED_TFLITE, STANDIN, save_yamnet_h5, weights_source
 
 STANDIN_LEARNING_RATE = 1e-3  # from scratch, not fine-tuning: faster than the paper's 1e-4
 STANDIN_RECIPE = 2  # part of the cache key: bump when the pretraining recipe changes
@@ -40,6 +40,27 @@ def recalibrate_batch_norm(net: keras.Model, batches, count: int = 16) -> None:
         net(x, training=True)
     for bn, m in zip(norms, momentum, strict=True):
         bn.momentum = m
+
+
+STANDIN_NOTE = (
+    "YAMNet weights: a stand-in pretrained here on the corpus's dev-train split (--yamnet standin), "
+    "not Google's AudioSet YAMNet"
+)
+BUNDLED_NOTE = f"YAMNet weights: Google's AudioSet YAMNet ({BUNDLED_TFLITE.parent.name}/{BUNDLED_TFLITE.name}, bundled)"
+
+
+def backbone(value, data: LeanData, params: LeanParams, pretrain_epochs: int, verbose: int = 1) -> tuple[str, str]:
+    """The YAMNet weights a `--yamnet` value stands for, and the line every output names them by.
+
+    No value: Google's real YAMNet shipped in lean/assets. `standin`: the native YAMNet pretrained here on
+    `data` (cached), the only choice before real weights shipped. Anything else: the file, folder or hub handle.
+    """
+    if value is None:
+        return str(BUNDLED_TFLITE), BUNDLED_NOTE
+    if str(value) == STANDIN:
+        return str(standin_yamnet(data, params, pretrain_epochs, verbose)), STANDIN_NOTE
+    weights_source(value)  # a bad value is one line naming it, before any training
+    return str(value), f"YAMNet weights: {value}"
 
 
 def standin_path(data: LeanData, params: LeanParams, epochs: int) -> Path:
@@ -63,7 +84,7 @@ def standin_yamnet(
         print(f"YAMNet stand-in: reusing {path}", flush=True)
         return path
     print(
-        f"YAMNet stand-in: no --yamnet given, pretraining the native YAMNet on {data.root} dev-train "
+        f"YAMNet stand-in: pretraining the native YAMNet on {data.root} dev-train "
         f"for {epochs} epochs (stand-in for AudioSet pretraining) -> {path}",
         flush=True,
     )

@@ -27,6 +27,11 @@ COLUMNS = ("path", "start", "end", "label", "confidence", "flags", "tags")
 HAS_TAG = "EXISTS (SELECT 1 FROM segment_tags q WHERE q.segment_id = s.id AND q.tag LIKE ? ESCAPE '\\')"
 
 
+def flagged_recording_ids(conn) -> tuple[int, ...]:
+    """Ids of the recordings too short or silent for their segments' confidence to mean anything."""
+    return tuple(row[0] for row in conn.execute(f"SELECT id FROM recordings r WHERE {FLAGGED} ORDER BY id"))
+
+
 class Hit(NamedTuple):
     path: str
     start: float

@@ -25,7 +25,7 @@ def test_table6_then_table7_quick(small_layout, untrained_yamnet, tmp_path, caps
     assert table6.main([*common, "--variants", *PARAMS_200, "--out", str(tmp_path / "t6")]) == 0
     printed = capsys.readouterr().out
     assert "## Table III" in printed and "| Joint Model (JM) | JM + Bahdanau Cross Attention (LEAN) |" in printed
-    assert f"YAMNet: {untrained_yamnet}" in printed and "YAMNet (finetune) |" not in printed
+    assert f"YAMNet weights: {untrained_yamnet}" in printed and "YAMNet (finetune) |" not in printed
     t6 = json.loads((tmp_path / "t6" / "results.json").read_text())
     assert t6["quick"] is True and t6["budget"]["name"] == "quick" and t6["budget"]["epochs"] == 1
     assert set(t6["results"]) == set(PARAMS_200)

@@ -1,0 +1,42 @@
+"""lean.logistic: the probe's L-BFGS logistic regression is the optimum scikit-learn finds, on raw inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from lean.logistic import LogisticParams, _loss_and_gradient, fit_logistic
+
+
+def _blobs(seed: int = 0, n: int = 240, d: int = 16, k: int = 3):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 2.0, (k, d))
+    labels = rng.integers(0, k, n)
+    x = centres[labels] + rng.normal(0, 1.5, (n, d))
+    return x * rng.uniform(0.1, 30, d) + rng.normal(0, 5, d), labels  # badly scaled, as embeddings can be
+
+
+def test_softmax_probe_matches_scikit_learns_multinomial_optimum():
+    x, labels = _blobs()
+    params = LogisticParams()
+    kernel, bias = fit_logistic(x, np.eye(3)[labels], multi_label=False, params=params)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    reference = LogisticRegression(C=1 / (params.l2 * len(x)), tol=1e-10, max_iter=5000).fit((x - mean) / scale, labels)
+    ours = x @ kernel + bias
+    theirs = reference.decision_function((x - mean) / scale)
+    np.testing.assert_allclose(ours - ours.mean(axis=1, keepdims=True), theirs - theirs.mean(axis=1, keepdims=True),
+                               atol=2e-3)
+    assert (ours.argmax(axis=1) == labels).mean() == pytest.approx(reference.score((x - mean) / scale, labels))
+
+
+def test_multi_label_probe_is_converged():
+    x, labels = _blobs(seed=1)
+    y = np.eye(3)[labels]
+    y[::4, 0] = 1.0  # some rows carry two labels
+    kernel, bias = fit_logistic(x, y, multi_label=True)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    weights = kernel * scale[:, None]
+    theta = np.concatenate([weights.ravel(), bias + mean @ kernel])
+    _, gradient = _loss_and_gradient(theta, (x - mean) / scale, y, True, LogisticParams().l2)
+    assert np.abs(gradient).max() < 1e-4
