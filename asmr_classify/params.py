@@ -69,6 +69,30 @@ DEFAULTS: dict[str, ClassifierParams] = {
 
 
 @dataclass(frozen=True)
+class YamnetHeadParams:
+    """The YAMNet transfer family (asmr_classify.yamnet_head): Google's YAMNet, frozen, embeds each 0.975 s
+    window (`hop_seconds` apart) of a recording as 1024 numbers, and a head learns the classes from them.
+
+    The head is a softmax Dense layer (`hidden_units` > 0: a ReLU layer of that width before it, `dropout`
+    after it) with an L2 penalty `l2` on its kernels, trained with Adam at `learning_rate` in batches of
+    `batch_size` for at most `epochs` epochs; training stops when the validation loss has not improved for
+    `patience` epochs and keeps the best epoch's weights (docs/asmr_classify.md: converged there).
+    """
+
+    hidden_units: int = 0
+    dropout: float = 0.0
+    l2: float = 1e-4
+    learning_rate: float = 1e-2
+    batch_size: int = 128
+    epochs: int = 500
+    patience: int = 30
+    hop_seconds: float = 0.48
+
+
+YAMNET_HEAD = YamnetHeadParams()
+
+
+@dataclass(frozen=True)
 class PredictParams:
     """How `predict` windows a file: consecutive windows overlap by `overlap` (0.5: every moment is
     heard by two windows, a steadier timeline at twice the model calls)."""
@@ -115,37 +139,9 @@ class DetectorParams:
     sounding_db: float = 30.0
 
 
-@dataclass(frozen=True)
-class AbstainParams:
-    """"None of these": a window whose top probability is under a model's abstain threshold is `other`.
-
-    `train` calibrates the threshold on validation windows (asmr_classify.abstain: the threshold that keeps
-    `keep` of the correctly classified ones) and stores it in params.json as `abstain_threshold`; a model
-    without one uses `default_threshold` (a 2-class softmax never falls under 0.5, so it never abstains).
-    """
-
-    default_threshold: float = 0.5
-    keep: float = 0.95
-
-
-@dataclass(frozen=True)
-class TagParams:
-    """YAMNet's AudioSet tags beside any model's labels: `top` shown per window or segment, `stored` per
-    catalogue segment (what `catalog query --tag` searches), `keep` per YAMNet window (a span's tags are
-    the overlap-weighted mean of its windows' kept scores), and the overlap of YAMNet's own windows when
-    it runs beside another model (0: back-to-back, 0.975 s each)."""
-
-    top: int = 3
-    stored: int = 5
-    keep: int = 10
-    overlap: float = 0.0
-
-
 PREDICT = PredictParams()
 CATALOG = CatalogParams()
 DETECTOR = DetectorParams()
-ABSTAIN = AbstainParams()
-TAGS = TagParams()
 
 
 def params_for(name: str, **overrides) -> ClassifierParams:

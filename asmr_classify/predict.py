@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_classify.abstain import KEY as ABSTAIN_KEY
-from asmr_classify.abstain import OTHER
-from asmr_classify.audioset import Tag, TagTrack, format_tags, track_of
-from asmr_classify.params import ABSTAIN, PREDICT, TAGS
+from asmr_audioset.abstain import KEY as ABSTAIN_KEY
+from asmr_audioset.abstain import OTHER
+from asmr_audioset.lite_yamnet import Tag, TagTrack, format_tags, track_of
+from asmr_audioset.params import ABSTAIN, TAGS
+from asmr_classify.params import PREDICT
 from asmr_training.model_files import load_model, resolve_model
 from asmr_training.run_dir import PARAMS
 from audioprep.cli import fraction, int_at_least

@@ -20,8 +20,9 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
-from asmr_classify.audioset import SAMPLE_RATE, WINDOW, class_index, top_classes, yamnet
-from asmr_classify.params import DETECTOR, TAGS, DetectorParams
+from asmr_audioset.lite_yamnet import SAMPLE_RATE, WINDOW, class_index, top_classes, yamnet
+from asmr_audioset.params import TAGS
+from asmr_classify.params import DETECTOR, DetectorParams
 from asmr_classify.predict import Classifier, Scores
 from audioprep.quality import SILENCE_PEAK
 

@@ -6,7 +6,7 @@ The file takes raw windows (its front end is in the graph), so the classifier's 
 
 from __future__ import annotations
 
-from asmr_classify.params import ABSTAIN
+from asmr_audioset.params import ABSTAIN
 from asmr_classify.predict import Classifier
 from asmr_tflite.model import TfliteModel
 from audioprep.errors import BadFileError

@@ -11,7 +11,7 @@ six classifiers (a)-(f) and Lin 2024's Conv1D on ~1 s slices, scored per clip (a
 probabilities averaged); a logistic regression on each slice's mean MFCC, averaged per clip the same
 way; the YAMNet linear probe (`yamnet_frozen` on embeddings cached once) and LEAN fine-tuned
 (`lean`), scored on 1 s windows with 50 % overlap averaged per clip. YAMNet is Google's AudioSet YAMNet
-shipped in lean/assets unless --yamnet names other weights (`standin`: the native YAMNet pretrained on the
+shipped in asmr_audioset/assets unless --yamnet names other weights (`standin`: the native YAMNet pretrained on the
 generated FSD50K corpus). Published ESC-50 figures are shown beside ours, with their source.
 
 Writes results/esc50/{table.md, results.json}; runs go to runs/esc50/<model>-fold<k>/. Numbers on the

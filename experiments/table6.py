@@ -1,6 +1,6 @@
 """LEAN Table III (ablation) and Table II (classes improved), beside the paper's.
 
-    python experiments/table6.py                      # generated fsd50k corpus, Google's YAMNet (lean/assets)
+    python experiments/table6.py                      # generated fsd50k corpus, Google's YAMNet (asmr_audioset/assets)
     python experiments/table6.py --quick              # a few minutes (experiments/lean_setup.py's QUICK budget)
     python experiments/table6.py --data FSD50K        # the real dataset
     python experiments/table6.py --yamnet standin     # YAMNet pretrained here on the corpus instead
@@ -9,7 +9,7 @@ Trains the five models (yamnet_frozen, yamnet_finetune, joint, joint_affinity, l
 train split, keeps each one's best validation PR-AUC checkpoint, evaluates on the eval split in
 1 s chunks with 50 % overlap, and writes results/table6/{table.md, results.json, map.png}; the
 models stay in runs/lean/ for table7 and benchmarks/lean_device.py. `--variants` trains only some of them.
-YAMNet is Google's AudioSet YAMNet shipped in lean/assets unless --yamnet names other weights (every
+YAMNet is Google's AudioSet YAMNet shipped in asmr_audioset/assets unless --yamnet names other weights (every
 table says which). Numbers on the generated corpus are not the paper's.
 """
 

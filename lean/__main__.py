@@ -125,7 +125,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_tag(args) -> int:
-    from asmr_classify.abstain import stored_threshold
+    from asmr_audioset.abstain import stored_threshold
     from lean.scoring import load_scorer
     from lean.tag import format_rows, tag_file
 
@@ -198,7 +198,7 @@ def export_arguments(ex: argparse.ArgumentParser) -> None:
 
 
 def tag_arguments(tag: argparse.ArgumentParser) -> None:
-    from asmr_classify.params import TAGS
+    from asmr_audioset.params import TAGS
 
     tag.add_argument("file", type=existing_path)
     tag.add_argument("--model", type=existing_path, default=Path("lean.tflite"))

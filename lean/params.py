@@ -113,4 +113,4 @@ class LeanParams:
 
 # What `--yamnet` takes, for every command that trains on YAMNet (lean.pretrain.backbone resolves it).
 YAMNET_HELP = ("YAMNet weights: a .tflite or .h5 file, a SavedModel folder, a hub handle, or 'standin' to pretrain "
-               "the native YAMNet on the training data (default: Google's YAMNet shipped in lean/assets)")
+               "the native YAMNet on the training data (default: Google's YAMNet shipped in asmr_audioset/assets)")

@@ -20,7 +20,7 @@ from audioprep.paths import data_root
 from lean.data import LeanData, patch_dataset
 from lean.params import LeanParams
 from lean.yamnet import embedding_model, yamnet
-from lean.yamnet_weights import BUNDLED_TFLITE, STANDIN, save_yamnet_h5, weights_source
+from lean.yamnet_weights import STANDIN, YAMNET_TFLITE, save_yamnet_h5, weights_source
 
 STANDIN_LEARNING_RATE = 1e-3  # from scratch, not fine-tuning: faster than the paper's 1e-4
 STANDIN_RECIPE = 2  # part of the cache key: bump when the pretraining recipe changes
@@ -46,17 +46,17 @@ STANDIN_NOTE = (
     "YAMNet weights: a stand-in pretrained here on the corpus's dev-train split (--yamnet standin), "
     "not Google's AudioSet YAMNet"
 )
-BUNDLED_NOTE = f"YAMNet weights: Google's AudioSet YAMNet ({BUNDLED_TFLITE.parent.name}/{BUNDLED_TFLITE.name}, bundled)"
+BUNDLED_NOTE = f"YAMNet weights: Google's AudioSet YAMNet ({YAMNET_TFLITE.parent.name}/{YAMNET_TFLITE.name}, bundled)"
 
 
 def backbone(value, data: LeanData, params: LeanParams, pretrain_epochs: int, verbose: int = 1) -> tuple[str, str]:
     """The YAMNet weights a `--yamnet` value stands for, and the line every output names them by.
 
-    No value: Google's real YAMNet shipped in lean/assets. `standin`: the native YAMNet pretrained here on
+    No value: Google's real YAMNet shipped in asmr_audioset/assets. `standin`: the native YAMNet pretrained here on
     `data` (cached), the only choice before real weights shipped. Anything else: the file, folder or hub handle.
     """
     if value is None:
-        return str(BUNDLED_TFLITE), BUNDLED_NOTE
+        return str(YAMNET_TFLITE), BUNDLED_NOTE
     if str(value) == STANDIN:
         return str(standin_yamnet(data, params, pretrain_epochs, verbose)), STANDIN_NOTE
     weights_source(value)  # a bad value is one line naming it, before any training

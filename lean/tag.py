@@ -5,8 +5,8 @@ Windows and their times are `audioprep.segment`'s (`batched_windows`, `window_bo
 evaluation scores. A file is decoded block by block in a thread while the model scores the previous
 batch, and only each window's top labels are kept, so memory does not grow with the recording's
 length beyond the rows returned. Each row's `label` is its top label, `other` when that scores under
-the model's abstain threshold (asmr_classify.abstain), or `silent` for digital silence; `tags` are the
-window's best AudioSet classes from a second streamed pass of the bundled YAMNet (asmr_classify.audioset).
+the model's abstain threshold (asmr_audioset.abstain), or `silent` for digital silence; `tags` are the
+window's best AudioSet classes from a second streamed pass of the bundled YAMNet (asmr_audioset.lite_yamnet).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import asdict
 
 import numpy as np
 
-from asmr_classify.abstain import OTHER
-from asmr_classify.audioset import Tag, format_tags, track_of
-from asmr_classify.params import ABSTAIN, TAGS
+from asmr_audioset.abstain import OTHER
+from asmr_audioset.lite_yamnet import Tag, format_tags, track_of
+from asmr_audioset.params import ABSTAIN, TAGS
 from audioprep.quality import SILENCE_PEAK, SILENT, check_quality
 from audioprep.segment import batched_windows, window_bounds, window_hop
 from audioprep.stream import AudioStream, prefetch

@@ -1,7 +1,7 @@
 """Getting YAMNet's weights into the native Keras YAMNet (lean.yamnet), whatever form they come in.
 
 A `--yamnet` value names one of five forms, and `weights_source` says which: Google's lite model
-(`.tflite`; the one bundled in lean/assets is the default), Keras HDF5 weights (`.h5`: the official
+(`.tflite`; the one bundled in asmr_audioset/assets is the default), Keras HDF5 weights (`.h5`: the official
 yamnet.h5 or a saved stand-in), a SavedModel folder or a hub handle (both run whole, not loaded into
 the native network), or `standin` (no pretrained weights: the native network as initialised).
 
@@ -13,7 +13,6 @@ gone, so `freeze_folded_batch_norms` keeps those layers frozen when YAMNet is fi
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 from dataclasses import dataclass
@@ -23,11 +22,9 @@ import h5py
 import keras
 import numpy as np
 
+from asmr_audioset.lite_yamnet import YAMNET_TFLITE
 from audioprep.errors import UsageError
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-BUNDLED_TFLITE = ASSETS / "yamnet.tflite"  # TF-Hub's lite YAMNet (lean/assets/README.md)
-CLASS_MAP = ASSETS / "yamnet_class_map.csv"
 STANDIN = "standin"
 NATIVE_FORMS = ("tflite", "h5", STANDIN)  # forms whose weights go into the native network
 CONVOLUTIONS = ("CONV_2D", "DEPTHWISE_CONV_2D")
@@ -53,7 +50,7 @@ def weights_source(value: str | Path | None) -> WeightsSource:
     UsageError naming it; a file's content is checked when it is loaded.
     """
     if value is None:
-        return WeightsSource("tflite", str(BUNDLED_TFLITE))
+        return WeightsSource("tflite", str(YAMNET_TFLITE))
     text = str(value)
     if text == STANDIN:
         return WeightsSource(STANDIN, None)
@@ -86,12 +83,6 @@ def load_native(net: keras.Model, source: WeightsSource) -> keras.Model:
 
 
 @functools.cache
-def class_names() -> tuple[str, ...]:
-    """AudioSet's 521 display names in YAMNet's score order, from the bundled class map."""
-    with CLASS_MAP.open(newline="", encoding="utf-8") as f:
-        return tuple(row["display_name"] for row in csv.DictReader(f))
-
-
 # --- .tflite --------------------------------------------------------------------------------------
 
 

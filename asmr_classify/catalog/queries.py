@@ -16,7 +16,7 @@ import csv
 import json
 from typing import NamedTuple
 
-from asmr_classify.audioset import Tag, format_tags
+from asmr_audioset.lite_yamnet import Tag, format_tags
 from asmr_classify.catalog.db import connect
 from audioprep.quality import SHORT, SILENT, TRUNCATED
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_classify.abstain import OTHER
-from asmr_classify.audioset import TagTrack
+from asmr_audioset.abstain import OTHER
+from asmr_audioset.lite_yamnet import TagTrack
+from asmr_audioset.params import TAGS
 from asmr_classify.catalog.db import connect, write
-from asmr_classify.params import TAGS
 from asmr_classify.predict import Timeline, segment_embeddings
 from audioprep.errors import UsageError
 

@@ -48,7 +48,7 @@ SCHEMA = [
         segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
         vector BLOB NOT NULL
     )""",
-    # YAMNet's AudioSet classes: each YAMNet window's best `keep` (asmr_classify.audioset.TagTrack), from
+    # YAMNet's AudioSet classes: each YAMNet window's best `keep` (asmr_audioset.lite_yamnet.TagTrack), from
     # which a re-merge tags its new segments, and each segment's best, ranked from 0, which queries search
     """CREATE TABLE IF NOT EXISTS recording_tags (
         recording_id INTEGER PRIMARY KEY REFERENCES recordings(id) ON DELETE CASCADE,

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import lean
-from asmr_classify import abstain, audioset, catalog, predict
+from asmr_audioset import abstain
+from asmr_audioset import lite_yamnet as audioset
+from asmr_audioset.lite_yamnet import Tag, TagTrack, class_names, track_of
+from asmr_audioset.params import ABSTAIN
+from asmr_classify import catalog, predict
 from asmr_classify.__main__ import main as cli
-from asmr_classify.audioset import Tag, TagTrack, class_names, track_of
-from asmr_classify.params import ABSTAIN
 from asmr_classify.speech_detector import model_id
 from asmr_corpus.asmr85 import TRIGGERS
 from audioprep.io import load_audio, write_audio
@@ -33,8 +34,10 @@ def tone(hz: float, seconds: float = 2.0, level: float = 0.5) -> np.ndarray:
     return (level * np.sin(2 * np.pi * hz * np.arange(int(seconds * SR)) / SR)).astype(np.float32)
 
 
-def test_the_bundled_yamnet_and_its_class_map_are_lean_s():
-    assert audioset.YAMNET_TFLITE == Path(lean.__file__).parent / "assets" / "yamnet.tflite"
+def test_the_bundled_yamnet_and_its_class_map_are_the_ones_lean_loads():
+    from lean.yamnet_weights import weights_source
+
+    assert weights_source(None).location == str(audioset.YAMNET_TFLITE) and audioset.YAMNET_TFLITE.is_file()
     names = class_names()
     assert len(names) == 521 and names[0] == "Speech" and names[audioset.class_index("Whispering")] == "Whispering"
 

@@ -12,9 +12,9 @@ import pytest
 import soundfile as sf
 from streaming_fixtures import recording, tiny_model
 
+from asmr_audioset.params import ABSTAIN
 from asmr_classify import predict
 from asmr_classify.__main__ import main as cli
-from asmr_classify.params import ABSTAIN
 from audioprep.io import load_audio, write_audio
 from audioprep.params import MelSliceParams
 from audioprep.segment import sliding_windows, window_bounds, window_count, window_hop

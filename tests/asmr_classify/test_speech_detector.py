@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from asmr_audioset.lite_yamnet import class_index, yamnet
 from asmr_classify import predict
 from asmr_classify.__main__ import main as cli
-from asmr_classify.audioset import class_index, yamnet
 from asmr_classify.params import DETECTOR
 from asmr_classify.speech_detector import load_detector, speech_probability, voiced_share
 from asmr_corpus.asmr85 import TRIGGERS

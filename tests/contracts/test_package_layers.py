@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = {
     "audioprep": 0,  # the audio core: io, streams, features, datasets, files
     "asmr_corpus": 1,  # the generated stand-in corpus
+    "asmr_audioset": 1,  # Google's YAMNet on LiteRT: AudioSet scores, tags, abstaining
     "asmr_training": 1,  # run folders, distribution, batches, loss scaling
     "asmr_tflite": 1,  # TFLite conversion, metadata, the interpreter
     "lean": 2,
@@ -27,7 +28,7 @@ LAYERS = {
     "experiments": 4,
     "benchmarks": 4,
 }
-TENSORFLOW_FREE = ("audioprep", "asmr_corpus")
+TENSORFLOW_FREE = ("audioprep", "asmr_corpus", "asmr_audioset")
 
 
 def _imports(package: str) -> dict[str, set[str]]:
@@ -90,7 +91,7 @@ def _modules(package: str) -> list[str]:
 def test_every_module_of_the_core_imports_without_tensorflow(package):
     """Each module in a fresh interpreter of its own: one module's import cannot hide another's."""
     modules = _modules(package)
-    assert len(modules) > 5
+    assert package in modules and len(modules) > 1  # the walk found the package and its modules
     script = (
         "import importlib, subprocess, sys\n"
         "heavy = []\n"

@@ -10,14 +10,13 @@ import pytest
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+from asmr_audioset.lite_yamnet import YAMNET_TFLITE, class_names
 from audioprep.errors import UsageError
 from lean.model import build_model
 from lean.yamnet import embedding_model, yamnet, yamnet_embedder
 from lean.yamnet_weights import (
-    BUNDLED_TFLITE,
     CONVOLUTIONS,
     STANDIN,
-    class_names,
     folded_batch_norms,
     hub_cache_dir,
     load_yamnet_h5,
@@ -34,11 +33,11 @@ pytestmark = pytest.mark.filterwarnings("ignore:Warning. Enabling .experimental_
 
 @pytest.fixture(scope="module")
 def imported() -> keras.Model:
-    return load_yamnet_tflite(yamnet(), BUNDLED_TFLITE)
+    return load_yamnet_tflite(yamnet(), YAMNET_TFLITE)
 
 
 def _interpreter(**kwargs) -> Interpreter:
-    interpreter = Interpreter(model_path=str(BUNDLED_TFLITE), experimental_preserve_all_tensors=True, **kwargs)
+    interpreter = Interpreter(model_path=str(YAMNET_TFLITE), experimental_preserve_all_tensors=True, **kwargs)
     interpreter.allocate_tensors()
     return interpreter
 
@@ -186,7 +185,7 @@ def test_weights_source_decides_each_form(tmp_path):
     (tmp_path / "saved").mkdir()
     (tmp_path / "saved" / "saved_model.pb").touch()
     decided = {
-        None: ("tflite", str(BUNDLED_TFLITE)),
+        None: ("tflite", str(YAMNET_TFLITE)),
         STANDIN: (STANDIN, None),
         str(h5): ("h5", str(h5)),
         str(tmp_path / "saved"): ("savedmodel", str(tmp_path / "saved")),

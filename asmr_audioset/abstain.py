@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_classify.params import ABSTAIN
+from asmr_audioset.params import ABSTAIN
 from asmr_training.run_dir import PARAMS
 from audioprep.files import read_json
 

@@ -1,6 +1,6 @@
 """YAMNet's AudioSet head on any recording: per-window scores, embeddings and top AudioSet tags.
 
-The real YAMNet ships in lean/assets (TF-Hub's lite model, Apache-2.0): a float32 window of 15,600
+The real YAMNet ships in asmr_audioset/assets (TF-Hub's lite model, Apache-2.0): a float32 window of 15,600
 samples at 16 kHz (0.975 s) in, 521 AudioSet scores out. Its 1024-d embedding is the tensor before the
 dense head, which the interpreter keeps when built with `experimental_preserve_all_tensors`. It runs on
 LiteRT alone (XNNPACK, its default), with no TensorFlow, so a one-file command starts quickly; an
@@ -27,16 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from asmr_classify.params import TAGS
+from asmr_audioset.params import TAGS
 from audioprep import console
 from audioprep.console import _descriptor_2_caught
 from audioprep.errors import BadFileError
 from audioprep.segment import batched_windows, window_hop
 from audioprep.stream import AudioStream, prefetch
 
-# lean/assets, found beside this package rather than imported: `lean tag` uses this module, and lean's
-# loader imports Keras, which a one-file `predict` does not need (lean/assets/README.md has the files).
-ASSETS = Path(__file__).resolve().parents[1] / "lean" / "assets"
+ASSETS = Path(__file__).resolve().parent / "assets"  # assets/README.md says what the files are
 YAMNET_TFLITE = ASSETS / "yamnet.tflite"
 CLASS_MAP = ASSETS / "yamnet_class_map.csv"
 SAMPLE_RATE = 16000
@@ -70,7 +68,7 @@ class Yamnet:
 
         path = Path(path)
         if not path.is_file():
-            raise BadFileError(path, "no such TFLite model (YAMNet ships in lean/assets)")
+            raise BadFileError(path, "no such TFLite model (YAMNet ships in asmr_audioset/assets)")
         # LiteRT's C++ side prints "INFO: Created TensorFlow Lite XNNPACK delegate" on descriptor 2: caught
         # as TensorFlow's start-up lines are (--verbose shows it); the option's note about memory: one
         # window's tensors, a few MB
