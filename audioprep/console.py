@@ -99,6 +99,11 @@ def configure(argv: list[str]) -> list[str]:
     if not _mode.verbose:
         for message in HARMLESS_WARNINGS:
             warnings.filterwarnings("ignore", message=message)
-        if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorflowImport) for f in sys.meta_path):
-            sys.meta_path.insert(0, _QuietTensorflowImport())
+        quiet_tensorflow_import()
     return [a for a in argv if a not in (VERBOSE, QUIET)]
+
+
+def quiet_tensorflow_import() -> None:
+    """Silence TensorFlow's start-up lines when it is imported later in this process (no-op once it is)."""
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorflowImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorflowImport())
