@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from asmr_classify.report import mean_std
+from asmr_classify.separability import clip_mfcc_logreg_accuracy
 from asmr_corpus.location import layout_dir
 from audioprep.cli import int_at_least, run_cli
 from audioprep.datasets import add_read_flags, detect_layout, folds, read_layout, read_options
@@ -40,6 +41,7 @@ from lean.params import YAMNET_HELP
 OWN_ROWS = [
     ("lin_conv1d", "Lin 2024 Conv1D on ~1 s slice-mean MFCC"),
     ("mfcc_logreg", "logistic regression on ~1 s slice-mean MFCC"),
+    ("clip_mfcc_logreg", "logistic regression on the clip's MFCC mean and std + delta-MFCC std (classic baseline)"),
     ("yamnet_probe", "YAMNet linear probe (frozen, embeddings cached)"),
     ("lean_finetune", "LEAN fine-tuned (frozen YAMNet + Wave Encoder + Bahdanau attention)"),
 ]
@@ -178,6 +180,8 @@ def _main(argv=None) -> int:
         for name in wanted:
             if name == "mfcc_logreg":
                 acc = _logreg_scores(root, fold, options)
+            elif name == "clip_mfcc_logreg":
+                acc = clip_mfcc_logreg_accuracy(root, fold, options)
             elif name in LEAN_VARIANTS:
                 acc = _lean_scores(name, root, fold, budget, args, options, yamnet)
             else:
