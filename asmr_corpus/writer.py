@@ -18,9 +18,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from asmr_corpus.location import COMPLETE_MARK
+from audioprep import console
 from audioprep.io import write_audio
 
 GENERATED_MARK = ".generated"
@@ -72,7 +72,7 @@ def write_jobs(layout: str, root: Path, seed: int, size: str, workers: int | Non
     tasks = [(layout, str(root), seed, i, job) for i, job in enumerate(jobs)]
     # Longest files first keeps every worker busy to the end.
     tasks.sort(key=lambda task: -task[4].get("seconds", 0.0))
-    bar = tqdm(total=len(tasks), desc=f"synth {layout}", unit="file", disable=not progress, leave=False)
+    bar = console.bar(total=len(tasks), desc=f"synth {layout}", unit="file", enabled=progress, leave=False)
     if workers is None:
         workers = 1 if size == "small" else cores()
     if workers <= 1:

@@ -50,6 +50,13 @@ def show_progress() -> bool:
     return not _mode.quiet and sys.stderr.isatty()
 
 
+def bar(iterable=None, *, enabled: bool = True, **kwargs):
+    """A tqdm progress bar drawn only on a terminal (and not with --quiet); a file or pipe gets no bar."""
+    from tqdm import tqdm
+
+    return tqdm(iterable, disable=not (enabled and show_progress()), **kwargs)
+
+
 @contextlib.contextmanager
 def _descriptor_2_caught():
     sys.stderr.flush()

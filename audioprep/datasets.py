@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
+from audioprep import console
 from audioprep.errors import AudioError, UsageError
 from audioprep.grouping import (
+    SOURCES_CSV,
     find_duplicates,
     group_pattern,
     merge_duplicate_sources,
     read_sources_csv,
+    regroup,
     stem_source,
 )
 from audioprep.io import is_audio_file, load_audio
@@ -37,6 +39,9 @@ ESC50_COLUMNS = ("filename", "fold", "target", "category", "esc10", "src_file", 
 # Folder levels that name a label in each trigger-folder layout (deeper folders are recordings).
 LABEL_DEPTH = {"deepasmr": 1, "adell": 2}
 DEFAULT_TEST_FOLD = 1
+# Layouts split as their publishers split them, whatever the sources: ESC-50 keeps each recording in one fold.
+PUBLISHED_SPLITS = {"esc50": "its published folds (each source recording in one fold)",
+                    "fsd50k": "its published dev/eval splits"}
 
 
 @dataclass(frozen=True)
@@ -252,16 +257,31 @@ def detect_layout(root) -> str:
     raise UsageError(f"{root}: no known dataset layout ({', '.join(LAYOUTS)})")
 
 
+def _refuse_regrouping(root: Path, layout: str, options: ReadOptions) -> None:
+    """--group-by and sources.csv regroup sources, which a layout split by its publishers never uses."""
+    split = PUBLISHED_SPLITS[layout]
+    if options.group_by is not None:
+        raise UsageError(f"--group-by: {root} is {layout}, split by {split}, not by sources; drop --group-by")
+    if (root / SOURCES_CSV).exists():
+        raise UsageError(f"{root / SOURCES_CSV}: {layout} is split by {split}, not by sources; move {SOURCES_CSV} "
+                         f"out of {root}")
+
+
 def read_layout_with_duplicates(root, layout: str | None = None, options: ReadOptions = ReadOptions()
                                 ) -> tuple[list[Example], list[list[Path]]]:
-    """Examples of any single-layout folder, byte-identical files merged into one source, and those copies."""
+    """Examples of any single-layout folder, byte-identical files merged into one source, and those copies.
+
+    `root/sources.csv` and --group-by name the sources of every layout split by sources; ESC-50 and FSD50K,
+    split as published, refuse them."""
     layout = layout or detect_layout(root)
+    if layout in PUBLISHED_SPLITS:
+        _refuse_regrouping(Path(root), layout, options)
     if layout == "fsd50k":
         examples = read_fsd50k(root)[0]
     elif layout == "esc50":
         examples = read_esc50(root, options.esc10)
     elif layout in ("asmr85", "commonvoice"):
-        examples = {"asmr85": read_asmr85, "commonvoice": read_commonvoice}[layout](root)
+        examples = regroup({"asmr85": read_asmr85, "commonvoice": read_commonvoice}[layout](root), root, options.group_by)
     else:
         examples = read_trigger_folders(root, options.label_depth, options.group_by)
     duplicates = find_duplicates(ex.path for ex in examples)
@@ -361,7 +381,7 @@ def load_examples(examples: Iterable[Example], sr: int, mono: bool = True, progr
     """Load every example's audio; unreadable files are skipped and named in the result, never fatal."""
     examples = list(examples)
     result = ScanResult()
-    for ex in tqdm(examples, desc="reading audio", unit="file", disable=not progress, leave=False):
+    for ex in console.bar(examples, desc="reading audio", unit="file", enabled=progress, leave=False):
         try:
             audio, _ = load_audio(ex.path, sr=sr, mono=mono)
         except AudioError as err:

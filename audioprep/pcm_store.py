@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
+from audioprep import console
 from audioprep.datasets import Example, ScanResult
 from audioprep.errors import AudioError
 from audioprep.files import read_json, write_json
@@ -68,7 +68,7 @@ def decode(examples: list[Example], sr: int, folder, progress: bool = True, chec
         out.truncate(state["offsets"][-1] * 2)  # drop anything written after the last checkpoint
         out.seek(0, 2)
         todo = examples[state["done"] :]
-        for position, ex in enumerate(tqdm(todo, desc="decoding audio", unit="file", disable=not progress, leave=False), state["done"]):
+        for position, ex in enumerate(console.bar(todo, desc="decoding audio", unit="file", enabled=progress, leave=False), state["done"]):
             try:
                 written = _append(out, AudioStream(ex.path, sr=sr))
             except AudioError as err:

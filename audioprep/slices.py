@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
+from audioprep import console
 from audioprep.cache import settings_key, write_npz
 from audioprep.datasets import Example, ReadOptions, ScanResult, load_examples, make_split, read_layout
 from audioprep.errors import UsageError
@@ -124,7 +124,7 @@ def build_sets(
     sets, bad, read, padded = {}, [], 0, []
     for part, members in make_split(examples, fractions, seed, test_fold, val_fold).items():
         xs, ys, sources, files = [], [], [], []
-        for ex in tqdm(members, desc=f"{name} ({part})", unit="file", leave=False):
+        for ex in console.bar(members, desc=f"{name} ({part})", unit="file", leave=False):
             loaded = load_examples([ex], sr=sr, mono=True, progress=False)
             bad += loaded.bad
             for _, audio in loaded.loaded:

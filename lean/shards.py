@@ -24,8 +24,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm import tqdm
 
+from audioprep import console
 from audioprep.errors import BadFileError, UsageError
 from audioprep.files import atomic_write, read_json, write_json
 from audioprep.io import file_sha256
@@ -92,7 +92,7 @@ def write_shards(data: LeanData, out, params: LeanParams = LeanParams(), shard: 
         entries = manifest["splits"][name]
         start = sum(entry["clips"] for entry in entries)
         lengths = clips.lengths()
-        bar = tqdm(total=len(clips), initial=start, desc=f"shards {name}", unit="clip", disable=not progress,
+        bar = console.bar(total=len(clips), initial=start, desc=f"shards {name}", unit="clip", enabled=progress,
                    leave=False)
         while start < len(clips):
             stop = start + 1

@@ -6,8 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
 from asmr_classify.catalog.db import connect
 from asmr_classify.catalog.pool import classified
 from asmr_classify.catalog.records import check_threshold, forget, remerge_recording, store
@@ -15,6 +13,7 @@ from asmr_classify.params import CATALOG
 from asmr_classify.predict import StageClock, check_overlap
 from asmr_classify.speech_detector import model_id as detector_id
 from asmr_training.model_files import resolve_model
+from audioprep import console
 from audioprep.errors import UsageError
 from audioprep.io import file_sha256 as sha256
 from audioprep.io import is_audio_file
@@ -52,10 +51,10 @@ def build_catalog(folder, model_path, db, overlap: float = CATALOG.overlap, prog
 
     def problem(line: str, bad: bool = True) -> None:
         counts["bad"] += bad
-        tqdm.write(line, file=sys.stderr)
+        bar.write(line, file=sys.stderr)
 
     conn = connect(db)
-    bar = tqdm(total=len(files), desc="cataloguing", unit="file", disable=not progress)
+    bar = console.bar(total=len(files), desc="cataloguing", unit="file", enabled=progress)
     try:
         todo: dict[Path, tuple[str, str]] = {}
         for path in files:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm import tqdm
 
 from asmr_generate.wave.codecs import join16, mulaw_decode, scale_byte
 from asmr_generate.wave.wavenet import ResidualBlock, blocks
 from asmr_generate.wave.wavernn import recurrent_layer
+from audioprep import console
 
 CHUNK = 256
 
@@ -31,7 +31,7 @@ def gumbel_sample(logits, temperature, seed):
 
 
 def chunks(n: int, progress: bool, desc: str):
-    bar = tqdm(total=n, desc=desc, unit="sample", disable=not progress, leave=False)
+    bar = console.bar(total=n, desc=desc, unit="sample", enabled=progress, leave=False)
     done = 0
     while done < n:
         step = min(CHUNK, n - done)
