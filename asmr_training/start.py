@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asmr_training import distribute
-from asmr_training.run_dir import RunDir, check_run_folder
+from asmr_training.run_dir import PARAMS, RunDir, check_run_folder
 from asmr_training.run_lock import RunLock, live_holder
 from asmr_training.run_record import check_same_run, read_record, record_growth, write_record
 from asmr_training.run_spec import FOLDED, RunSpec, field_names
-from audioprep.files import to_jsonable
+from audioprep.files import read_json, to_jsonable, write_json
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,11 @@ class Run:
             return
         write_record(self.path, self.params, {**_spec_settings(self.spec), **self.settings}, classes,
                      **described, distribute=self.dist.describe(self.params.batch_size))
+
+    def record_outputs(self, **outputs) -> None:
+        """Add what training found (not a setting: a resume never compares it) to params.json, on the chief."""
+        if self.dist.chief:
+            write_json(self.path / PARAMS, {**read_json(self.path / PARAMS), **to_jsonable(outputs)})
 
     def result(self, model, metrics: dict | None = None, data=None) -> RunResult:
         return RunResult(self.path, self.params, model, metrics or {}, data)

@@ -18,10 +18,10 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from tqdm import tqdm
 
 from asmr_training.model_files import BEST, LAST, load_model
 from asmr_training.run_dir import RunDir
+from audioprep import console
 from audioprep.cache import settings_key
 from audioprep.files import atomic_write
 from audioprep.paths import data_root
@@ -61,8 +61,8 @@ def patch_embeddings(embedder: keras.Model, clips: ClipSet, index: np.ndarray, p
 
         def fill(tmp: Path) -> None:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(index), EMBEDDING_SIZE))
-            for start in tqdm(range(0, len(index), CHUNK), desc="YAMNet embeddings", unit="chunk",
-                              disable=not progress, leave=False):
+            for start in console.bar(range(0, len(index), CHUNK), desc="YAMNet embeddings", unit="chunk",
+                              enabled=progress, leave=False):
                 waves, _ = read_patches(clips, index[start : start + CHUNK], params)
                 out[start : start + len(waves)] = forward(waves).numpy()
             out.flush()

@@ -17,7 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
+import numpy as np
 
+from asmr_audioset.abstain import calibration
 from asmr_training import distribute, loss_scale
 from asmr_training.model_files import BEST, load_model
 from asmr_training.run_spec import RunSpec, as_flag, check_fields, number_at_least
@@ -121,4 +123,8 @@ def train_variant(spec: RunSpec, params: LeanParams, variant: str, data: LeanDat
         if dist.chief:
             with dist.policy():  # outside the strategy: only the chief loads it
                 model = load_model(run.dir.file(BEST))
+            if len(data.splits["val"]):  # "none of these": the threshold `lean tag` abstains under
+                val = patch_dataset(data.splits["val"], params)
+                labels = np.concatenate([y for _, y in val.as_numpy_iterator()])
+                run.record_outputs(**calibration(model.predict(val, verbose=0), labels))
         return run.result(model, data=data)

@@ -34,6 +34,7 @@ def test_probe_trains_on_a_label_folder_and_exports_its_labels(small_layout, unt
     params = json.loads((run / "params.json").read_text())
     assert params["multi_label"] is False and params["linear_probe_on_cached_embeddings"] is True
     assert params["params"]["mixup_alpha"] == 0.0 and params["params"]["spec_time_masks"] == 0  # recorded, off
+    assert 0.0 < params["abstain_threshold"] <= 1.0 and params["abstain_windows"] > 0  # calibrated on validation
     assert "val_accuracy" in _history(run)[0] and len(_history(run)) == 2  # the solve is the probe's one epoch
     model = load_model(run)  # the whole waveform model, not the head alone
     assert model.inputs[0].shape[-1] == 16000 and model.get_layer("classifier").activation.__name__ == "softmax"
