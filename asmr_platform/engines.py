@@ -8,7 +8,7 @@ server's worker threads one at a time (`lock`).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from asmr_classify.predict import Classifier, classify_file, load_classifier
 from asmr_training.model_files import load_model, resolve_model
@@ -36,12 +36,13 @@ class Engines:
         return {feature: None if have[run] is not None else reason for feature, (run, reason) in NEEDS.items()}
 
     def verdict(self, path) -> dict | None:
-        """The classifier's label and its probability for a file, or None without --model."""
+        """The classifier's label for a file (`other` under its abstain threshold, `silent` for digital
+        silence), the probability behind it (0 when silent) and YAMNet's AudioSet tags; None without --model."""
         if self.classifier is None:
             return None
         with self.lock:
             result = classify_file(self.classifier, path)
-        return {"label": result.label, "confidence": result.probabilities[result.label]}
+        return {"label": result.label, "confidence": result.confidence, "tags": [asdict(t) for t in result.tags]}
 
 
 def _generator(path, flag: str, kind: type, what: str):

@@ -10,8 +10,15 @@ own index, walked backwards. Without statistics SQLite would often walk the sort
 test every row against a selective filter. The page's ids come from that index alone; only those
 LIMIT rows are then joined to their recordings.
 
-The search text matches recordings by the name the page shows and labels by their text; its segments are
-gathered from segments_recording and segments_label and looked up by id (NOT INDEXED: by rowid only).
+The search text matches recordings by the name the page shows, labels by their text, and YAMNet's AudioSet
+tags by their names ("whisper" finds "Whispering"); its segments are gathered from segments_recording,
+segments_label and segment_tags_tag and looked up by id (NOT INDEXED: by rowid only). The labels and tag
+names it is matched against are read by a loose index scan (`distinct`), a seek per name, not a row per
+segment.
+
+A segment's label may be a verdict rather than a trigger: `other` (the model's top probability is under its
+abstain threshold, "none of these"), `unsure` (the ASMR / speech detector's), or `silent` (digital silence,
+confidence 0). `none_of_these` names them, so the page can keep them apart from the triggers.
 
 A recording that `audioprep.quality` found too short or digitally silent is no evidence of a trigger
 (a model is sure of something on padding or silence), as in `catalog query`: a minimum confidence above 0
@@ -24,25 +31,29 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from asmr_classify.catalog.queries import flagged_recording_ids
-from asmr_platform.names import Names
+from asmr_classify.catalog.queries import flagged_recording_ids, segment_tags
+from asmr_platform.names import Names, model_name
 from audioprep.quality import SHORT, SILENT, TRUNCATED
 
 SORTS = {"confidence": "s.confidence", "length": "s.end - s.start"}  # the latter is the index's expression
 ROW = ("SELECT s.id, s.recording_id, r.path, s.start, s.end, s.label, s.confidence, r.short, r.silent, "
        "r.truncated IS NOT NULL FROM segments s JOIN recordings r ON r.id = s.recording_id")
 IDS = "(SELECT value FROM json_each(?))"
+DISTINCT = ("WITH RECURSIVE v(x) AS (SELECT min({column}) FROM {table} UNION ALL "
+            "SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL) "
+            "SELECT x FROM v WHERE x IS NOT NULL")
 NO_EMBEDDINGS = ("this catalogue holds no segment embeddings (catalogued by a model without an embedding "
                  "layer, such as a .tflite, or re-merged since): catalogue it again with a Keras run")
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What the page asks for; `text` matches recording names and labels (case-insensitive, any part)."""
+    """What the page asks for; `text` matches recording names, labels and AudioSet tags (case-insensitive,
+    any part)."""
 
     labels: tuple[str, ...] = ()
     min_confidence: float = 0.0
@@ -56,10 +67,11 @@ class Filters:
 
 @dataclass(frozen=True)
 class Matches:
-    """What a search text matched: recordings (by id) and labels."""
+    """What a search text matched: recordings (by id), labels and AudioSet tag names."""
 
     recordings: tuple[int, ...]
     labels: tuple[str, ...]
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ class Part:
 
 
 def _text_clause(matches: Matches) -> tuple[str, list]:
-    """`s.id IN` the segments of the matched recordings and labels, each gathered from its own index."""
+    """`s.id IN` the segments of the matched recordings, labels and tags, each gathered from its own index."""
     gathers, args = [], []
     if matches.recordings:
         gathers.append(f"SELECT id FROM segments INDEXED BY segments_recording WHERE recording_id IN {IDS}")
@@ -94,13 +106,16 @@ def _text_clause(matches: Matches) -> tuple[str, list]:
     if matches.labels:
         gathers.append(f"SELECT id FROM segments INDEXED BY segments_label WHERE label IN {IDS}")
         args.append(json.dumps(matches.labels))
+    if matches.tags:
+        gathers.append(f"SELECT segment_id FROM segment_tags INDEXED BY segment_tags_tag WHERE tag IN {IDS}")
+        args.append(json.dumps(matches.tags))
     return f"s.id IN ({' UNION ALL '.join(gathers)})", args
 
 
 def parts(filters: Filters, flagged: tuple[int, ...] = (), matches: Matches | None = None) -> list[Part]:
     """The runs of a listing: segments of unflagged recordings, then (at minimum confidence 0) of the
     `flagged` ones; `matches` is what `filters.text` matched (None: no text)."""
-    if matches is not None and not (matches.recordings or matches.labels):
+    if matches is not None and not (matches.recordings or matches.labels or matches.tags):
         return []
     clauses, args = [], []
     if filters.labels:
@@ -144,11 +159,19 @@ def _index(filters: Filters, matches: Matches | None) -> str | None:
 
 
 def matching(conn: sqlite3.Connection, text: str, names: Names) -> Matches:
-    """Recordings whose shown name and labels whose text contain `text`, case-insensitively."""
+    """Recordings whose shown name, labels whose text and AudioSet tags whose name contain `text`,
+    case-insensitively."""
     needle = text.casefold()
     return Matches(tuple(i for i, path in conn.execute("SELECT id, path FROM recordings ORDER BY id")
                          if needle in names.display(path).casefold()),
-                   tuple(label for label in labels(conn) if needle in label.casefold()))
+                   tuple(label for label in labels(conn) if needle in label.casefold()),
+                   tuple(tag for tag in distinct(conn, "segment_tags", "tag") if needle in tag.casefold()))
+
+
+def distinct(conn: sqlite3.Connection, table: str, column: str) -> list[str]:
+    """The distinct values of an indexed column, in order: each the smallest above the last, found by one
+    seek in the column's index (a loose index scan), so the cost grows with the values, not the rows."""
+    return [value for (value,) in conn.execute(DISTINCT.format(table=table, column=column))]
 
 
 def flags(short, silent, truncated) -> list[str]:
@@ -156,12 +179,16 @@ def flags(short, silent, truncated) -> list[str]:
     return [name for name, on in ((SHORT, short), (SILENT, silent), (TRUNCATED, truncated)) if on]
 
 
-def as_dict(row, names: Names, similarity: float | None = None) -> dict:
-    segment_id, recording_id, path, start, end, label, confidence, *quality = row
-    out = {"id": segment_id, "recording_id": recording_id, "recording": names.display(path), "start": start,
-           "end": end, "label": label, "confidence": confidence, "flags": flags(*quality)}
-    if similarity is not None:
-        out["similarity"] = similarity
+def as_dicts(conn: sqlite3.Connection, rows: list, names: Names, similarities: list[float] | None = None) -> list[dict]:
+    """Segment rows (`ROW`'s columns) as the API sends them, each with its stored AudioSet tags, best first."""
+    tags = segment_tags(conn, [row[0] for row in rows])
+    out = []
+    for i, (segment_id, recording_id, path, start, end, label, confidence, *quality) in enumerate(rows):
+        out.append({"id": segment_id, "recording_id": recording_id, "recording": names.display(path), "start": start,
+                    "end": end, "label": label, "confidence": confidence, "flags": flags(*quality),
+                    "tags": [asdict(t) for t in tags.get(segment_id, ())]})
+        if similarities is not None:
+            out[-1]["similarity"] = similarities[i]
     return out
 
 
@@ -173,20 +200,36 @@ def find(conn: sqlite3.Connection, filters: Filters, names: Names = Names()) -> 
     for part in runs:
         count = conn.execute(*part.count_sql()).fetchone()[0]
         if offset < count and len(rows) < filters.limit:
-            page = conn.execute(*part.page_sql(filters.sort, offset, filters.limit - len(rows)))
-            rows += [as_dict(r, names) for r in page]
+            rows += conn.execute(*part.page_sql(filters.sort, offset, filters.limit - len(rows))).fetchall()
         offset = max(0, offset - count)
         total += count
-    return {"total": total, "offset": filters.offset, "limit": filters.limit, "rows": rows}
+    return {"total": total, "offset": filters.offset, "limit": filters.limit, "rows": as_dicts(conn, rows, names)}
 
 
 def segment(conn: sqlite3.Connection, segment_id: int, names: Names) -> dict | None:
     row = conn.execute(f"{ROW} WHERE s.id = ?", (segment_id,)).fetchone()
-    return None if row is None else as_dict(row, names)
+    return None if row is None else as_dicts(conn, [row], names)[0]
 
 
 def labels(conn: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT DISTINCT label FROM segments ORDER BY label")]
+    """Every label the catalogue's segments hold, triggers and verdicts alike."""
+    return distinct(conn, "segments", "label")
+
+
+def none_of_these(conn: sqlite3.Connection, also: tuple[str, ...] = ()) -> list[str]:
+    """The labels that are verdicts, not triggers: each model's abstain label (`other`, the detector's
+    `unsure`), `silent`, and `also` (the abstain label of the model that classifies uploads)."""
+    held = conn.execute("SELECT DISTINCT abstain_label FROM recordings WHERE abstain_label IS NOT NULL")
+    return sorted({SILENT, *also} | {label for (label,) in held})
+
+
+def models(conn: sqlite3.Connection) -> list[dict]:
+    """What labelled the catalogue: each model by name (never its path), with how many recordings it labelled,
+    its abstain threshold and label (None: catalogued before abstaining), most recordings first."""
+    rows = conn.execute("SELECT model, abstain, abstain_label, count(*) FROM recordings "
+                        "GROUP BY model, abstain, abstain_label ORDER BY count(*) DESC, model")
+    return [{"name": model_name(model), "recordings": n, "abstain": abstain, "abstain_label": label}
+            for model, abstain, label, n in rows]
 
 
 def recordings(conn: sqlite3.Connection, names: Names) -> list[dict]:
@@ -235,4 +278,4 @@ def similar(conn: sqlite3.Connection, segment_id: int, k: int, names: Names, chu
             best_ids, best_sims = best_ids[keep], best_sims[keep]
     order = np.lexsort((best_ids, -best_sims))  # nearest first; ties by id, so the list is deterministic
     found = {r[0]: r for r in conn.execute(f"{ROW} WHERE s.id IN {IDS}", [json.dumps(best_ids[order].tolist())])}
-    return [as_dict(found[int(best_ids[i])], names, float(best_sims[i])) for i in order]
+    return as_dicts(conn, [found[int(best_ids[i])] for i in order], names, [float(best_sims[i]) for i in order])

@@ -4,7 +4,9 @@ The wav is made while it is sent: 16-bit PCM at the file's own rate with its cha
 `AudioStream` from the segment's first frame, a block at a time, so a segment hours long costs no
 more memory than a short one. A byte range (what an <audio> element asks for when a listener seeks)
 decodes only the frames it covers. The segment's mel image and the per-window confidence around it come
-from the same span of the file and from the recording's stored float16 window probabilities.
+from the same span of the file and from the recording's stored float16 window probabilities, with each
+window's verdict as `predict` gives it (the abstain label under the recording's threshold, `silent` for
+digital silence).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from asmr_audioset.abstain import OTHER
+from asmr_classify.predict import Timeline
 from audioprep.errors import AudioError
 from audioprep.features import log_mel
 from audioprep.io import load_audio, open_audio
@@ -144,26 +148,34 @@ def segment_mel_png(path, start: float, end: float, seconds: float, params: MelS
 
 def confidence_around(conn: sqlite3.Connection, segment_id: int, context: float, max_points: int) -> dict | None:
     """The stored per-window probability of the segment's label from `context` seconds before it to
-    `context` after, with each window's top label; only those windows' bytes are read from the blob."""
+    `context` after, with each window's verdict; only those windows' bytes are read from the blobs. A
+    segment labelled `other`, `unsure` or `silent` (no class of the model) shows each window's top
+    probability instead, against the recording's abstain threshold."""
     row = conn.execute(
         "SELECT s.start, s.end, s.label, r.classes, r.sample_rate, r.window_samples, r.hop_samples, r.samples, "
-        "length(r.probabilities) FROM segments s JOIN recordings r ON r.id = s.recording_id WHERE s.id = ?",
-        (segment_id,)).fetchone()
+        "length(r.probabilities), r.abstain, r.abstain_label FROM segments s JOIN recordings r "
+        "ON r.id = s.recording_id WHERE s.id = ?", (segment_id,)).fetchone()
     if row is None:
         return None
-    start, end, label, classes, sr, window, hop, samples, blob_bytes = row
+    start, end, label, classes, sr, window, hop, samples, blob_bytes, abstain, abstain_label = row
     classes = json.loads(classes)
     row_bytes = 2 * len(classes)
     count = blob_bytes // row_bytes
     first = max(0, math.floor((start - context) * sr / hop))
     stop = min(count, math.ceil((end + context) * sr / hop))
-    blob = conn.execute("SELECT substr(probabilities, ?, ?) FROM recordings r JOIN segments s "
-                        "ON s.recording_id = r.id WHERE s.id = ?",
-                        (first * row_bytes + 1, (stop - first) * row_bytes, segment_id)).fetchone()[0]
+    blob, silent = conn.execute(
+        "SELECT substr(probabilities, ?, ?), substr(silent_windows, ?, ?) FROM recordings r JOIN segments s "
+        "ON s.recording_id = r.id WHERE s.id = ?",
+        (first * row_bytes + 1, (stop - first) * row_bytes, first + 1, stop - first, segment_id)).fetchone()
     stride = max(1, math.ceil((stop - first) / max_points))
     probs = np.frombuffer(blob, "<f2").reshape(-1, len(classes))[::stride].astype(np.float64)
+    silent = None if silent is None else np.frombuffer(silent, np.uint8)[::stride].astype(bool)
+    verdicts, top = Timeline(probs, classes, sr, window, hop, samples, silent=silent, abstain=abstain or 0.0,
+                             abstain_label=abstain_label or OTHER).verdicts()
     index = np.arange(first, stop, stride)
     centres = np.minimum(index * hop + window / 2, samples) / sr
+    of_label = label in classes
     return {"label": label, "start": start, "end": end, "times": centres.round(3).tolist(),
-            "confidence": probs[:, classes.index(label)].round(4).tolist(),
-            "top": [classes[i] for i in probs.argmax(axis=1)]}
+            "measure": f"p({label})" if of_label else "top probability",
+            "confidence": (probs[:, classes.index(label)] if of_label else top).round(4).tolist(),
+            "top": verdicts, "abstain": abstain}

@@ -1,4 +1,5 @@
-"""What the page calls a recording: its folder and file name, and an upload by the name its user gave it.
+"""What the page calls a recording: its folder and file name, and an upload by the name its user gave it;
+and what it calls the model that labelled a recording.
 
 An upload added to the catalogue is kept as `<uploads>/<first 12 hex digits of its sha256>/<the user's file
 name>`: the folder keeps two uploads of one name apart, the file keeps the name, and the page shows only that.
@@ -10,10 +11,27 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from asmr_classify.speech_detector import model_id as detector_id
+
 HASH_PREFIX = 12
 MAX_NAME_BYTES = 200  # well under the 255 bytes a file name may take on common file systems
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 LEGACY = re.compile(r"^[0-9a-f]{12}-(.+)$")  # an upload added by an earlier version: <uploads>/<hash>-<name>
+DETECTOR = "YAMNet's ASMR / speech detector"
+
+
+def folder_and_name(path) -> str:
+    path = Path(path)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def model_name(model_id: str) -> str:
+    """A catalogue's `recordings.model` as the page shows it: the ASMR / speech detector (with its rule's hash
+    when an earlier rule labelled it), or a model file by its run folder and file name, never its path."""
+    kind, _, rule = model_id.partition(":")
+    if kind == detector_id().partition(":")[0]:
+        return DETECTOR if model_id == detector_id() else f"{DETECTOR} (an earlier rule, {rule})"
+    return folder_and_name(model_id)
 
 
 def upload_name(name: str) -> str:
@@ -41,7 +59,7 @@ class Names:
             return path.name
         if self.uploads is not None and path.parent == self.uploads and (old := LEGACY.match(path.name)):
             return old.group(1)
-        return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+        return folder_and_name(path)
 
     def redact(self, text: str, path) -> str:
         """`text` with `path` replaced by its display name."""

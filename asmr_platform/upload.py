@@ -3,7 +3,8 @@
 The body is written to the server's work folder as it arrives and refused (413) as soon as it passes
 the limit. The client's file name is kept only as a name (`names.upload_name`: its last component), never
 as a path. The file is decoded by the same streaming reader, with the same checks, as every catalogued
-file, at `catalog`'s default windowing; the answer carries `audioprep.quality`'s flags and warnings (too
+file, at `catalog`'s default windowing, with YAMNet's AudioSet tags of the file and of each segment
+(the ones `catalog` stores); the answer carries `audioprep.quality`'s flags and warnings (too
 short, silent, cut short) as `catalog` prints them, naming the upload. "add" moves the file into the
 uploads folder under its own name (`names.Names.upload_path`) and stores it with `catalog.store`, exactly
 as `catalog` would.
@@ -16,9 +17,10 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from asmr_audioset.params import TAGS
 from asmr_classify import catalog
 from asmr_classify.predict import Timeline, file_result, merge_windows, timeline_of
 from asmr_platform.engines import Engines
@@ -87,10 +89,16 @@ class Uploads:
         quality = timeline.quality
         segments = merge_windows(timeline.windows(self.params.catalog_threshold))
         return {"id": digest, "name": name, "duration": timeline.samples / timeline.sample_rate,
-                "label": result.label, "probabilities": result.probabilities, "majority": result.majority,
+                "label": result.label, "confidence": result.confidence, "probabilities": result.probabilities,
+                "majority": result.majority, "tags": [asdict(t) for t in result.tags],
                 "flags": list(quality.flags), "warnings": [line.replace(str(path), name) for line in quality.warnings],
-                "segments": [{"start": s.start, "end": s.end, "label": s.label, "confidence": s.confidence}
-                             for s in segments]}
+                "segments": [{"start": s.start, "end": s.end, "label": s.label, "confidence": s.confidence,
+                              "tags": [asdict(t) for t in self._tags(timeline, s)]} for s in segments]}
+
+    @staticmethod
+    def _tags(timeline: Timeline, segment) -> list:
+        """The AudioSet tags `catalog.store` would keep for the segment."""
+        return [] if timeline.tags is None else timeline.tags.tags(segment.start, segment.end, TAGS.stored)
 
     def add(self, db, upload_id: str) -> dict:
         """Catalogue a classified upload: the file moves into the uploads folder, then `catalog.store`."""

@@ -1,5 +1,11 @@
-"""What the app's tests share: tiny runs trained on the small generated corpus, a catalogue of it (plus one
-stereo 44.1 kHz recording), the runs loaded once, and a live uvicorn server on a free loopback port.
+"""What the app's tests share: tiny runs trained on the small generated corpus, a catalogue of it (plus a
+stereo 44.1 kHz recording and one with a silent gap), the runs loaded once, and a live uvicorn server on a
+free loopback port.
+
+The classifier's abstain threshold is set in its params.json (`ABSTAIN_THRESHOLD`), as `train` records a
+calibrated one: a one-epoch model over nine classes is sure of little, so under the default it would call
+every window `other`; at this threshold the catalogue holds both trigger labels and `other`, and the gap's
+windows are `silent`.
 
 The runs are made once per test session even when both test modules use them (`_MADE`): training
 three models is most of the tests' time.
@@ -7,6 +13,7 @@ three models is most of the tests' time.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -14,17 +21,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from streaming_fixtures import recording
 
+from asmr_audioset.abstain import KEY as ABSTAIN_KEY
+from asmr_training.run_dir import PARAMS
 from audioprep.io import write_audio
 
 _MADE: dict = {}
+# between the one-epoch model's least sure windows (1/9 is the floor for nine classes) and its surest (~0.3)
+ABSTAIN_THRESHOLD = 0.2
 
 
 @dataclass
 class Built:
     corpus: Path
     stereo: Path  # a 12 s stereo 44.1 kHz recording, catalogued beside the corpus
+    gap: Path  # 3 s of sound, 3 s of digital silence, 3 s of sound, beside it
     classifier: Path
     vae: Path
     cgan: Path
@@ -44,17 +57,21 @@ def built(small_layout, tmp_path_factory) -> Built:
     root = tmp_path_factory.mktemp("serve")
     classifier = train_classifier("deepasmr", RunSpec(root / "classifier", corpus, epochs=1, max_per_file=2),
                                   verbose=0, filters=8, dense_units=16, batch_size=16).path
+    params = classifier / PARAMS
+    params.write_text(json.dumps({**json.loads(params.read_text()), ABSTAIN_KEY: ABSTAIN_THRESHOLD}))
     sets = load_slice_sets(corpus, max_slices_per_file=2)
     train("vae", RunSpec(root / "vae"), VAEParams(filters=8, latent_dim=8, epochs=1, grid_every=100), sets, verbose=0)
     train("cgan", RunSpec(root / "cgan"), CGANParams(filters=8, noise_dim=8, embedding_dim=4, epochs=1, grid_every=100),
           sets, verbose=0)
     extra = root / "extra"
     stereo = write_audio(extra / "stereo_44k.wav", recording(12.0, seed=3), 44100)
+    sound = recording(3.0, sr=22050, seed=4)[0]
+    gap = write_audio(extra / "gap.wav", np.concatenate([sound, np.zeros_like(sound), sound[::-1]]), 22050)
     db = root / "catalog.sqlite"
     for folder in (corpus, extra):
         counts = catalog.build_catalog(folder, classifier, db, progress=False)
         assert counts["bad"] == 0 and counts["added"] > 0, counts
-    _MADE["built"] = Built(corpus, stereo, classifier, root / "vae", root / "cgan", db)
+    _MADE["built"] = Built(corpus, stereo, gap, classifier, root / "vae", root / "cgan", db)
     return _MADE["built"]
 
 

@@ -1,4 +1,5 @@
-"""The one static page, and what it needs to know first: labels, recordings, hidden features and limits."""
+"""The one static page, and what it needs to know first: labels (and which are verdicts, not triggers),
+recordings, the models that labelled them, hidden features and limits."""
 
 from pathlib import Path
 
@@ -23,8 +24,9 @@ def install(app: FastAPI, state: AppState) -> None:
         with state.reading() as conn:
             missing = engines.missing()
             missing["similar"] = None if find.has_embeddings(conn) else find.NO_EMBEDDINGS
-            return {"catalogue": state.db.name, "labels": find.labels(conn),
-                    "recordings": find.recordings(conn, state.names), "missing": missing,
+            own = (engines.classifier.abstain_label,) if engines.classifier else ()  # what an upload may be called
+            return {"catalogue": state.db.name, "labels": find.labels(conn), "none_of_these": find.none_of_these(conn, own),
+                    "models": find.models(conn), "recordings": find.recordings(conn, state.names), "missing": missing,
                     "cgan_labels": list(engines.cgan.classes) if engines.cgan else [],
                     "limits": {"upload_max_bytes": params.upload_max_bytes, "page_size": params.page_size,
                                "max_variations": params.max_variations, "max_samples": params.max_samples}}

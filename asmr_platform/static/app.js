@@ -8,6 +8,8 @@ const state = { config: null, offset: 0, total: 0, selected: null, a: null, b: n
 const FLAGS = { short: "too short", silent: "silent", truncated: "cut short" };
 const NO_EVIDENCE = ["short", "silent"];
 const NO_EVIDENCE_NOTE = "too short or silent: the model's confidence here is no evidence of a trigger";
+// verdicts rather than triggers (config.none_of_these: "other", "unsure", "silent"): grey, never a trigger colour
+const VERDICT_GREY = "#b4b0ba", SILENT_GREY = "#dedbe2";
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 function el(tag, attrs = {}, ...children) {
@@ -35,9 +37,33 @@ function clock(seconds) {
   return `${m}:${(seconds - 60 * m).toFixed(1).padStart(4, "0")}`;
 }
 
+function isVerdict(label) {
+  return state.config.none_of_these.includes(label);
+}
+
+function triggers() {
+  return state.config.labels.filter((label) => !isVerdict(label));
+}
+
 function colour(label) {
-  const i = state.config.labels.indexOf(label);
-  return PALETTE[(i < 0 ? state.config.labels.length : i) % PALETTE.length];
+  if (isVerdict(label)) return label === "silent" ? SILENT_GREY : VERDICT_GREY;
+  const i = triggers().indexOf(label);
+  return PALETTE[(i < 0 ? triggers().length : i) % PALETTE.length];
+}
+
+function verdictNote(label) {
+  return label === "silent" ? "silent: digital silence, no trigger (confidence 0)"
+    : `${label}: none of these; the model's top probability is under its abstain threshold, so no trigger`;
+}
+
+// a label as the page says it: a verdict says it is none of the triggers
+function labelText(label, confidence) {
+  if (label === "silent") return "silent";
+  return isVerdict(label) ? `${label} (none of these, top p ${confidence.toFixed(3)})` : `${label} (${confidence.toFixed(3)})`;
+}
+
+function tagText(tags, top = 3) {  // AudioSet names hold commas: tags are joined by semicolons, as `predict` prints them
+  return tags.slice(0, top).map((t) => `${t.label} ${t.score.toFixed(2)}`).join("; ");
 }
 
 function noEvidence(flags) {
@@ -70,10 +96,13 @@ function filterParams(offset) {
 }
 
 function segmentRow(seg, extra) {
-  const row = el("tr", { "data-id": seg.id, onclick: () => select(seg, row), class: noEvidence(seg.flags) ? "flagged" : "" },
+  const kinds = [noEvidence(seg.flags) ? "flagged" : "", isVerdict(seg.label) ? "verdict" : ""].filter(Boolean);
+  const row = el("tr", { "data-id": seg.id, onclick: () => select(seg, row), class: kinds.join(" ") },
     el("td", {}, seg.recording), el("td", {}, `${clock(seg.start)} – ${clock(seg.end)}`),
-    el("td", {}, el("span", { class: "swatch", style: `background:${colour(seg.label)}` }), seg.label),
-    el("td", {}, el("span", { class: "confidence" }, seg.confidence.toFixed(3)), ...badges(seg.flags)));
+    el("td", isVerdict(seg.label) ? { title: verdictNote(seg.label) } : {},
+      el("span", { class: "swatch", style: `background:${colour(seg.label)}` }), seg.label),
+    el("td", {}, el("span", { class: "confidence" }, seg.confidence.toFixed(3)), ...badges(seg.flags)),
+    el("td", { class: "tags", title: tagText(seg.tags, seg.tags.length) }, tagText(seg.tags)));
   if (extra !== undefined) row.append(el("td", {}, extra));
   return row;
 }
@@ -99,8 +128,8 @@ function select(seg, row) {
   state.selected = seg;
   for (const chosen of document.querySelectorAll("tr.chosen")) chosen.classList.remove("chosen");
   if (row) row.classList.add("chosen");
-  $("selected").textContent = `${seg.recording}, ${clock(seg.start)} – ${clock(seg.end)}: ${seg.label} (${seg.confidence.toFixed(3)})` +
-    (noEvidence(seg.flags) ? `; ${NO_EVIDENCE_NOTE}` : "");
+  $("selected").textContent = `${seg.recording}, ${clock(seg.start)} – ${clock(seg.end)}: ${labelText(seg.label, seg.confidence)}` +
+    (noEvidence(seg.flags) ? `; ${NO_EVIDENCE_NOTE}` : "") + (seg.tags.length ? `; AudioSet: ${tagText(seg.tags)}` : "");
   const player = $("player");
   player.src = `/api/segments/${seg.id}/audio`;
   player.play().catch(() => {});  // a browser may want a click first; the controls are there
@@ -129,7 +158,16 @@ async function drawConfidence(id) {
     g.fillStyle = colour(data.top[i]);
     g.fillRect(x(t) - 1, h - bottom + 2, Math.max((w - left) / data.times.length, 2), 5);
   });
-  g.strokeStyle = colour(data.label);
+  if (data.abstain) {  // the recording's abstain threshold: a window's top probability under it is a verdict
+    g.strokeStyle = VERDICT_GREY;
+    g.setLineDash([4, 3]);
+    g.beginPath();
+    g.moveTo(left, y(data.abstain));
+    g.lineTo(w - 6, y(data.abstain));
+    g.stroke();
+    g.setLineDash([]);
+  }
+  g.strokeStyle = isVerdict(data.label) ? "#77727d" : colour(data.label);
   g.lineWidth = 2;
   g.beginPath();
   data.times.forEach((t, i) => (i ? g.lineTo(x(t), y(data.confidence[i])) : g.moveTo(x(t), y(data.confidence[i]))));
@@ -138,7 +176,8 @@ async function drawConfidence(id) {
   g.font = "10px sans-serif";
   g.fillText("1", 20, y(1) + 8);
   g.fillText("0", 20, y(0));
-  g.fillText(`p(${data.label}) per window, ${clock(t0)} – ${clock(t1)}; strip: each window's top label`, left, h - 2);
+  const threshold = data.abstain ? `; dashed: abstain threshold ${data.abstain.toFixed(2)}` : "";
+  g.fillText(`${data.measure} per window, ${clock(t0)} – ${clock(t1)}; strip: each window's verdict${threshold}`, left, h - 2);
 }
 
 async function similar() {
@@ -159,7 +198,8 @@ function showResults(title, results) {
     el("h3", {}, r.name),
     el("audio", { controls: "", preload: "metadata", src: r.audio }),
     el("img", { src: r.mel, alt: `mel spectrogram of ${r.name}` }),
-    el("p", {}, r.verdict ? `classifier: ${r.verdict.label} (${r.verdict.confidence.toFixed(3)})` : state.config.missing.verdict),
+    el("p", {}, r.verdict ? `classifier: ${labelText(r.verdict.label, r.verdict.confidence)}` : state.config.missing.verdict),
+    el("p", { class: "tags" }, r.verdict && r.verdict.tags.length ? `AudioSet: ${tagText(r.verdict.tags)}` : ""),
     el("a", { href: `${r.audio}?download=1`, download: `${r.name}.wav` }, "download wav")));
   $("results").replaceChildren(...cards);
   say("gen-status", title);
@@ -212,8 +252,9 @@ async function sendUpload(file, name) {
     const upload = await api(`/api/uploads?name=${encodeURIComponent(name)}`, { method: "POST", body: file });
     state.upload = upload;
     const top = Object.entries(upload.probabilities).sort((p, q) => q[1] - p[1]).slice(0, 3);
-    const verdict = noEvidence(upload.flags) ? `no trigger label (${NO_EVIDENCE_NOTE})`
-      : `${upload.label}; ` + top.map(([c, p]) => `${c} ${p.toFixed(2)}`).join(", ");
+    const verdict = (noEvidence(upload.flags) ? `no trigger label (${NO_EVIDENCE_NOTE})`
+      : `${labelText(upload.label, upload.confidence)}; ` + top.map(([c, p]) => `${c} ${p.toFixed(2)}`).join(", ")) +
+      (upload.tags.length ? `; AudioSet: ${tagText(upload.tags)}` : "");
     say("add-status", `${upload.name} (${clock(upload.duration)}): ${verdict}; ${upload.segments.length} segments` +
       upload.warnings.map((w) => `; warning: ${w}`).join(""));
     drawTimeline(upload);
@@ -286,10 +327,15 @@ async function loadConfig() {
   const config = await api("/api/config");
   state.config = config;
   $("catalogue").textContent = config.catalogue;
+  $("labelled-by").textContent = config.models.length ? "labelled by " + config.models.map((m) =>
+    `${m.name} (${m.recordings} recording${m.recordings === 1 ? "" : "s"}` +
+    (m.abstain ? `; ${m.abstain_label} under p ${m.abstain.toFixed(2)})` : ")")).join(", ") : "";
   const ticked = new Set([...document.querySelectorAll("#labels input:checked")].map((b) => b.value));
-  $("labels").replaceChildren($("labels").firstElementChild, ...config.labels.map((label) =>
-    el("label", {}, Object.assign(el("input", { type: "checkbox", value: label }), { checked: ticked.has(label) }),
-      el("span", { class: "swatch", style: `background:${colour(label)}` }), label)));
+  const box = (label) => el("label", isVerdict(label) ? { class: "verdict", title: verdictNote(label) } : {},
+    Object.assign(el("input", { type: "checkbox", value: label }), { checked: ticked.has(label) }),
+    el("span", { class: "swatch", style: `background:${colour(label)}` }), label);
+  $("labels").replaceChildren($("labels").firstElementChild, ...triggers().map(box),
+    ...config.labels.filter(isVerdict).map(box));
   const chosen = $("recording").value;
   $("recording").replaceChildren(el("option", { value: "" }, "all"),
     ...config.recordings.map((r) => el("option", { value: r.id },

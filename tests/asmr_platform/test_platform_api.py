@@ -6,25 +6,35 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import asdict
 
 import numpy as np
 import soundfile as sf
 from fastapi.testclient import TestClient
-from serve_fixtures import app_on_copy
+from serve_fixtures import ABSTAIN_THRESHOLD, app_on_copy
 
+from asmr_audioset.abstain import OTHER
 from asmr_classify import catalog
+from asmr_classify.params import DETECTOR as DETECTOR_PARAMS
 from asmr_classify.predict import Timeline, segment_embeddings
+from asmr_classify.speech_detector import CLASSES as DETECTOR_CLASSES
+from asmr_classify.speech_detector import UNSURE
 from asmr_generate.mel.generate import slug
+from asmr_platform import find as find_module
 from asmr_platform.__main__ import cli
+from asmr_platform.app import create_app
 from asmr_platform.engines import NEEDS, Engines
 from asmr_platform.find import NO_EMBEDDINGS, Filters, Matches, find, parts
+from asmr_platform.names import DETECTOR, Names
 from audioprep.io import load_audio
+from audioprep.quality import SILENT
 
 
 def stored(db):
@@ -41,7 +51,7 @@ def recording_id(client, name):
 
 def test_find_filters_sorts_and_pages_like_the_catalogue(client, made):
     everything = stored(made.db)
-    labels = sorted({r[3] for r in everything})[:2]
+    labels = sorted({r[3] for r in everything} - {OTHER, SILENT})[:2]  # two trigger labels
     got = client.get("/api/segments", params={"label": labels, "min_confidence": 0.1, "limit": 500}).json()
     want = [r for r in everything if r[3] in labels and r[4] >= 0.1]
     assert got["total"] == len(want) > 0 and len(got["rows"]) == len(want)
@@ -66,13 +76,15 @@ def test_find_filters_sorts_and_pages_like_the_catalogue(client, made):
     assert client.get("/api/segments", params={"min_confidence": 1.5}).status_code == 422
 
 
-def _listing(table: dict, filters: Filters, flagged: set, names: dict) -> list[int]:
+def _listing(table: dict, filters: Filters, flagged: set, names: dict, tags: list[str]) -> list[int]:
     """The ids `find` must list, by brute force over the segments' columns: unflagged recordings' segments,
-    then (at minimum confidence 0) the flagged ones', each run sorted on its own."""
+    then (at minimum confidence 0) the flagged ones', each run sorted on its own. `table["tags"]` holds each
+    segment's tags as indexes into `tags`."""
     rec, start, end, label, conf = (table[c] for c in ("recording", "start", "end", "label", "confidence"))
     needle = filters.text.casefold()
     named = np.array([False] + [needle in names[r].casefold() for r in range(1, len(names) + 1)])  # by recording id
-    labelled = np.array([needle in x.casefold() for x in label])
+    labelled = np.isin(label, [x for x in np.unique(label) if needle in x.casefold()])
+    labelled |= np.isin(table["tags"], [i for i, t in enumerate(tags) if needle in t.casefold()]).any(axis=1)
     last = np.isin(rec, list(flagged))
     keep = ((~last | (filters.min_confidence <= 0)) & (conf >= filters.min_confidence)
             & (end - start >= filters.min_length) & (named[rec] | labelled)
@@ -86,11 +98,14 @@ def _listing(table: dict, filters: Filters, flagged: set, names: dict) -> list[i
 
 def test_each_filter_and_sort_is_backed_by_an_index_on_100000_segments(tmp_path):
     """EXPLAIN QUERY PLAN names the filter's index for the page and the count, no query scans the table, and
-    the pages equal a brute-force listing, with the search text and with silent or short recordings last."""
+    the pages equal a brute-force listing, with the search text (names, labels, AudioSet tags) and with
+    silent or short recordings last; the labels and tag names are listed by index seeks alone."""
     conn = catalog.connect(tmp_path / "big.sqlite")
     rng = np.random.default_rng(0)
     n, recordings = 100_000, 400
     labels = [f"label {i}" for i in range(9)]
+    tags = ["Whispering", "Tapping", "Crumpling, crinkling", "Speech", "Rain", "Scratch", "Tap"]
+    tagged = np.stack([rng.permutation(len(tags))[:2] for _ in range(n)])  # two tags a segment
     starts, lengths = rng.uniform(0, 3000, n), rng.exponential(5.0, n) + 0.5
     rows = list(zip(rng.integers(1, recordings + 1, n).tolist(), starts.tolist(), (starts + lengths).tolist(),
                     rng.choice(labels, n).tolist(), rng.uniform(0.1, 1.0, n).tolist(), strict=True))
@@ -99,9 +114,13 @@ def test_each_filter_and_sort_is_backed_by_an_index_on_100000_segments(tmp_path)
                          "hop_samples, samples, probabilities, threshold) VALUES (?, 3600, '', 'm', '[]', 22050, 22050, "
                          "22050, 0, x'', 0)", [(f"/r/{i}.wav",) for i in range(recordings)])
         conn.executemany("INSERT INTO segments (recording_id, start, end, label, confidence) VALUES (?, ?, ?, ?, ?)", rows)
+        for rank in range(tagged.shape[1]):  # segment ids are 1..n in insertion order
+            conn.execute("INSERT INTO segment_tags (segment_id, rank, tag, score) SELECT key + 1, ?, value, 0.5 "
+                         "FROM json_each(?)", (rank, json.dumps([tags[t] for t in tagged[:, rank]])))
     names = {i + 1: f"r/{i}.wav" for i in range(recordings)}
     columns = list(zip(*rows, strict=True))
     table = {c: np.array(v) for c, v in zip(("recording", "start", "end", "label", "confidence"), columns, strict=True)}
+    table["tags"] = tagged
     cases = [(Filters(labels=("label 1", "label 2")), "segments_label"),
              (Filters(min_confidence=0.9), "segments_confidence"),
              (Filters(min_length=20.0), "segments_length"),
@@ -111,7 +130,9 @@ def test_each_filter_and_sort_is_backed_by_an_index_on_100000_segments(tmp_path)
              (Filters(labels=("label 3",), min_confidence=0.5, min_length=3.0, offset=50), "segments_label"),
              (Filters(text="7.WAV", sort="length"), "INTEGER PRIMARY KEY"),  # r/7.wav, r/17.wav, ...: by id
              (Filters(text="label 3", min_length=4.0, offset=30), "INTEGER PRIMARY KEY"),
-             (Filters(text="3", labels=("label 1",), recording=4), "segments_recording")]
+             (Filters(text="3", labels=("label 1",), recording=4), "segments_recording"),
+             (Filters(text="CRUMPL", min_confidence=0.5), "INTEGER PRIMARY KEY"),  # a tag alone
+             (Filters(text="tap", labels=("label 2",), sort="length", offset=40), "INTEGER PRIMARY KEY")]  # 2 tags
     for flagged in (set(), {4, 8, 251}):  # recording ids 4 and 8 match text "3" and "7" (r/3.wav, r/7.wav)
         with catalog.write(conn):
             conn.execute("UPDATE recordings SET silent = id IN (SELECT value FROM json_each(?))", [json.dumps(sorted(flagged))])
@@ -119,7 +140,9 @@ def test_each_filter_and_sort_is_backed_by_an_index_on_100000_segments(tmp_path)
             text = filters.text
             matches = None if not text else Matches(
                 tuple(i for i, name in names.items() if text.casefold() in name.casefold()),
-                tuple(label for label in labels if text.casefold() in label.casefold()))
+                tuple(label for label in labels if text.casefold() in label.casefold()),
+                tuple(sorted(tag for tag in tags if text.casefold() in tag.casefold())))
+            assert matches is None or matches == find_module.matching(conn, text, Names()), filters
             first = parts(filters, tuple(sorted(flagged)), matches)[0]
             for what, (sql, args) in (("page", first.page_sql(filters.sort, filters.offset, filters.limit)),
                                       ("count", first.count_sql())):
@@ -128,14 +151,21 @@ def test_each_filter_and_sort_is_backed_by_an_index_on_100000_segments(tmp_path)
                     assert any(index in step for step in plan), (filters, plan)
                 assert all("INDEX" in step for step in plan if step.startswith("SCAN")), (filters, plan)
             page = find(conn, filters)
-            want = _listing(table, filters, flagged, names)
+            want = _listing(table, filters, flagged, names, tags)
             assert page["total"] == len(want), filters
             assert [row["id"] for row in page["rows"]] == want[filters.offset:filters.offset + filters.limit], filters
         straddle = Filters(offset=sum(r[0] not in flagged for r in rows) - 3, limit=10)  # the page spans both runs
-        assert [row["id"] for row in find(conn, straddle)["rows"]] == _listing(table, straddle, flagged, names)[
+        assert [row["id"] for row in find(conn, straddle)["rows"]] == _listing(table, straddle, flagged, names, tags)[
             straddle.offset:straddle.offset + 10]
         assert all(row["flags"] == (["silent"] if 4 in flagged else []) for row in find(conn, Filters(recording=4))["rows"])
         assert find(conn, Filters(text="no such name"))["total"] == 0
+    assert find_module.labels(conn) == labels and find_module.distinct(conn, "segment_tags", "tag") == sorted(tags)
+    for table_name, column in (("segments", "label"), ("segment_tags", "tag")):
+        sql = find_module.DISTINCT.format(table=table_name, column=column)
+        plan = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert not any(step.startswith(f"SCAN {table_name}") for step in plan), plan
+    row = find(conn, Filters(recording=4, limit=1))["rows"][0]
+    assert row["tags"] == [{"label": tags[i], "score": 0.5} for i in tagged[row["id"] - 1]]
     conn.close()
 
 
@@ -164,26 +194,67 @@ def test_a_segment_plays_exactly_its_frames_at_the_files_rate_in_stereo(client, 
     assert client.get(f"/api/segments/{rows[0]['id']}/audio", headers={"Range": f"bytes={len(whole)}-"}).status_code == 416
 
 
+def _verdicts(made, segment_id):
+    """The segment's recording's stored window probabilities, and each window's verdict worked out here: the top
+    class, `other` under the recording's abstain threshold, `silent` where the window was digital silence."""
+    conn = catalog.connect(made.db, create=False)
+    classes, sr, window, hop, samples, blob, abstain, silent = conn.execute(
+        "SELECT classes, sample_rate, window_samples, hop_samples, samples, probabilities, abstain, silent_windows "
+        "FROM recordings r JOIN segments s ON s.recording_id = r.id WHERE s.id = ?", (segment_id,)).fetchone()
+    conn.close()
+    classes = json.loads(classes)
+    probs = np.frombuffer(blob, "<f2").reshape(-1, len(classes)).astype(np.float64)
+    silent = np.frombuffer(silent, np.uint8).astype(bool)
+    verdicts = [SILENT if quiet else classes[p.argmax()] if p.max() >= np.float32(abstain) else OTHER
+                for p, quiet in zip(probs.astype(np.float32), silent, strict=True)]
+    return classes, sr, window, hop, samples, probs, silent, verdicts
+
+
 def test_the_mel_image_and_the_confidence_around_a_segment(client, made):
-    row = client.get("/api/segments", params={"sort": "length"}).json()["rows"][0]
+    rows = client.get("/api/segments", params={"sort": "length", "limit": 500}).json()["rows"]
+    row = next(r for r in rows if r["label"] not in (OTHER, SILENT))  # the longest trigger segment
     png = client.get(f"/api/segments/{row['id']}/mel.png")
     assert png.headers["content-type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
 
     around = client.get(f"/api/segments/{row['id']}/confidence").json()
-    conn = catalog.connect(made.db, create=False)
-    classes, sr, window, hop, samples, blob = conn.execute(
-        "SELECT classes, sample_rate, window_samples, hop_samples, samples, probabilities FROM recordings r "
-        "JOIN segments s ON s.recording_id = r.id WHERE s.id = ?", (row["id"],)).fetchone()
-    conn.close()
-    classes = json.loads(classes)
-    probs = np.frombuffer(blob, "<f2").reshape(-1, len(classes)).astype(np.float64)
+    classes, sr, window, hop, samples, probs, _, verdicts = _verdicts(made, row["id"])
     index = np.rint((np.array(around["times"]) * sr - window / 2) / hop).astype(int)
     whole = index * hop + window <= samples  # the last window's centre is capped at the recording's end
     assert whole.sum() >= len(index) - 1 and len(index) == len(probs)  # a 9 s recording is all within 15 s
     np.testing.assert_allclose(np.array(around["confidence"])[whole], probs[index[whole], classes.index(row["label"])],
                                atol=1e-4)
-    assert around["top"] == [classes[i] for i in probs.argmax(axis=1)]
+    assert around["top"] == verdicts and around["measure"] == f"p({row['label']})"
     assert around["label"] == row["label"] and around["start"] == row["start"]
+    assert around["abstain"] == ABSTAIN_THRESHOLD
+
+
+def test_other_and_silent_segments_are_listed_apart_played_and_drawn(client, made):
+    """`other` (under the model's abstain threshold) and `silent` (digital silence) are labels the page lists,
+    filters and plays, named as verdicts rather than triggers, and drawn by each window's top probability."""
+    config = client.get("/api/config").json()
+    assert config["none_of_these"] == [OTHER, SILENT] and {OTHER, SILENT} < set(config["labels"])
+    assert config["labels"] == sorted({h.label for h in stored(made.db)})
+    assert config["models"] == [{"name": "classifier/best.keras", "recordings": len(config["recordings"]),
+                                 "abstain": ABSTAIN_THRESHOLD, "abstain_label": OTHER}]
+
+    silent = client.get("/api/segments", params={"label": SILENT}).json()["rows"]
+    assert silent and {r["recording"] for r in silent} == {"extra/gap.wav"} and {r["confidence"] for r in silent} == {0}
+    gap = silent[0]
+    assert 3.0 <= gap["start"] and gap["end"] <= 6.0 + 1e-9
+    audio, _ = sf.read(io.BytesIO(client.get(f"/api/segments/{gap['id']}/audio").content))
+    assert len(audio) == round((gap["end"] - gap["start"]) * 22050) and not audio.any()  # it plays: silence
+    others = client.get("/api/segments", params={"label": OTHER, "limit": 500}).json()
+    assert others["total"] == sum(h.label == OTHER for h in stored(made.db)) > 0
+    assert all(0 < r["confidence"] < ABSTAIN_THRESHOLD for r in others["rows"])
+
+    for row in (gap, others["rows"][0]):
+        around = client.get(f"/api/segments/{row['id']}/confidence").json()
+        classes, sr, window, hop, _, probs, quiet, verdicts = _verdicts(made, row["id"])
+        assert around["measure"] == "top probability" and around["top"] == verdicts
+        np.testing.assert_allclose(around["confidence"], np.where(quiet, 0.0, probs.max(axis=1)), atol=1e-4)
+        starts = np.rint((np.array(around["times"]) * sr - window / 2) / hop) * hop / sr
+        inside = [v for start, v in zip(starts, verdicts, strict=True) if row["start"] - 1e-6 <= start < row["end"] - 1e-6]
+        assert inside and set(inside) == {row["label"]}
 
 
 # ---------------------------------------------------------------- More like this
@@ -247,9 +318,13 @@ def test_an_upload_is_classified_and_added_as_catalog_would(writable, made, load
     upload = c.post("/api/uploads", params={"name": "../../../etc/my take.wav"}, content=source.read_bytes())
     assert upload.status_code == 200, upload.text
     got = upload.json()
-    assert got["name"] == "my take.wav" and got["label"] in loaded.classifier.classes
-    catalogued = sorted((r[1], r[2], r[3], r[4]) for r in stored(db) if r[0] == str(source.resolve()))
-    assert [(s["start"], s["end"], s["label"], s["confidence"]) for s in got["segments"]] == catalogued
+    assert got["name"] == "my take.wav" and got["label"] in [*loaded.classifier.classes, OTHER]
+    assert got["confidence"] == max(got["probabilities"].values())
+    assert (got["label"] == OTHER) == (got["confidence"] < ABSTAIN_THRESHOLD)
+    assert len(got["tags"]) == 3 and all(0 < t["score"] <= 1 for t in got["tags"])
+    catalogued = sorted((r[1], r[2], r[3], r[4], [asdict(t) for t in r.tags])
+                        for r in stored(db) if r[0] == str(source.resolve()))
+    assert [(s["start"], s["end"], s["label"], s["confidence"], s["tags"]) for s in got["segments"]] == catalogued
 
     assert got["flags"] == [] and got["warnings"] == []
 
@@ -297,7 +372,11 @@ def test_vary_blend_and_sample_play_draw_judge_and_download(client, made, loaded
     assert [r["name"] for r in varied] == ["input", "variation_01", "variation_02"]
     sounds = [_wav(client, r) for r in varied]
     assert len(set(sounds)) == 3
-    assert all(r["verdict"]["label"] in loaded.classifier.classes and 0 < r["verdict"]["confidence"] <= 1 for r in varied)
+    for r in varied:  # a trigger label at or above the abstain threshold, else `other`
+        label, confidence = r["verdict"]["label"], r["verdict"]["confidence"]
+        assert label in loaded.classifier.classes and ABSTAIN_THRESHOLD <= confidence <= 1 or (
+            label == OTHER and 0 < confidence < ABSTAIN_THRESHOLD), r["verdict"]
+        assert r["verdict"]["tags"] and all(set(t) == {"label", "score"} for t in r["verdict"]["tags"])
     download = client.get(varied[1]["audio"], params={"download": True})
     assert download.headers["content-disposition"].startswith('attachment; filename="variation_01.wav"')
     assert download.content == sounds[1]
@@ -319,6 +398,35 @@ def test_vary_blend_and_sample_play_draw_judge_and_download(client, made, loaded
     assert client.get(other.json()["results"][0]["audio"]).content != first
     bad = client.post("/api/generate/sample", json={"label": "no such label"})
     assert bad.status_code == 422 and "no such label" in bad.json()["detail"]
+
+
+def test_a_catalogue_of_the_speech_detector_is_named_and_its_verdicts_listed(made, tmp_path):
+    """`catalog` without --model labels with YAMNet's ASMR / speech detector: the page names it, and lists,
+    plays and draws its asmr / speech / unsure / silent segments, `unsure` and `silent` as verdicts."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for recording in (made.stereo, made.gap):
+        shutil.copy(recording, folder / recording.name)
+    db = tmp_path / "detector.sqlite"
+    assert catalog.build_catalog(folder, None, db, progress=False)["added"] == 2
+    (tmp_path / "work").mkdir()
+    with TestClient(create_app(db, Engines(), tmp_path / "work", tmp_path / "uploads")) as c:
+        config = c.get("/api/config").json()
+        assert config["models"] == [{"name": DETECTOR, "recordings": 2, "abstain": DETECTOR_PARAMS.speech_at,
+                                     "abstain_label": UNSURE}]
+        assert config["none_of_these"] == [SILENT, UNSURE]
+        assert SILENT in config["labels"] and set(config["labels"]) <= {*DETECTOR_CLASSES, UNSURE, SILENT}
+        everything = c.get("/api/segments", params={"limit": 500}).json()
+        assert everything["total"] == len(catalog.query(db))
+        for label in config["labels"]:
+            rows = c.get("/api/segments", params={"label": label, "limit": 500}).json()["rows"]
+            assert rows and {r["label"] for r in rows} == {label} and all(r["tags"] for r in rows)
+            around = c.get(f"/api/segments/{rows[0]['id']}/confidence").json()
+            assert around["measure"] == (f"p({label})" if label in DETECTOR_CLASSES else "top probability")
+            assert set(around["top"]) <= set(config["labels"]) and around["abstain"] == DETECTOR_PARAMS.speech_at
+            assert c.get(f"/api/segments/{rows[0]['id']}/audio").status_code == 200
+        similar = c.get(f"/api/segments/{everything['rows'][0]['id']}/similar").json()["rows"]
+        assert similar and all(r["recording_id"] != everything["rows"][0]["recording_id"] for r in similar)
 
 
 def test_missing_runs_hide_their_features_with_one_line_each(made, tmp_path):

@@ -1,5 +1,6 @@
 """The app in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by selenium
-loads the page from a live uvicorn server, searches by name, filters by a label, plays a segment, blends two, lists the
+loads the page from a live uvicorn server, names the model that labelled the catalogue, lists its verdicts
+(other, silent) apart from the triggers, searches by name and by AudioSet tag, filters by a label, plays a segment, blends two, lists the
 segments similar to one, uploads a file to classify, and saves a screenshot (ASMR_SERVE_SCREENSHOT=PATH keeps it, e.g. docs/platform.png).
 
 Without Chromium the test skips with the reason; `.ci/run` installs it and sets ASMR_REQUIRE_BROWSER=1,
@@ -13,6 +14,7 @@ import os
 import shutil
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from serve_fixtures import LiveServer, app_on_copy, built, engines
@@ -54,16 +56,30 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
     shot = Path(os.environ.get("ASMR_SERVE_SCREENSHOT", tmp_path / "platform.png"))
     try:
         with LiveServer(app) as server:
-            labels = get_json(f"{server.url}/api/config")["labels"]
-            label = max(labels, key=lambda x: get_json(f"{server.url}/api/segments?label={x.replace(' ', '+')}")["total"])
+            config = get_json(f"{server.url}/api/config")
+            triggers = [x for x in config["labels"] if x not in config["none_of_these"]]
+            label = max(triggers, key=lambda x: get_json(f"{server.url}/api/segments?label={x.replace(' ', '+')}")["total"])
             wait = WebDriverWait(driver, 90, ignored_exceptions=(StaleElementReferenceException,))  # a table redrawn
             driver.get(f"{server.url}/")
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#segments tbody tr"))
+            assert driver.find_element(By.ID, "labelled-by").text == (
+                f"labelled by classifier/best.keras ({len(config['recordings'])} recordings; other under p 0.20)")
+            boxes = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#labels label")]
+            greyed = [b.text for b in driver.find_elements(By.CSS_SELECTOR, "#labels label.verdict")]
+            assert boxes == [*triggers, *greyed] and greyed == config["none_of_these"]  # triggers first, then the rest
 
             driver.find_element(By.ID, "q").send_keys("STEREO")  # the search box: any part of a name, any case
             driver.find_element(By.ID, "search").click()
             wait.until(lambda d: {r.find_elements(By.TAG_NAME, "td")[0].text
                                   for r in d.find_elements(By.CSS_SELECTOR, "#segments tbody tr")} == {"extra/stereo_44k.wav"})
+            tag = get_json(f"{server.url}/api/segments?recording=1")["rows"][0]["tags"][0]["label"]
+            driver.find_element(By.ID, "q").clear()
+            driver.find_element(By.ID, "q").send_keys(tag.upper())  # an AudioSet tag: its segments, each showing it
+            driver.find_element(By.ID, "search").click()
+            wait.until(lambda d: (rows := d.find_elements(By.CSS_SELECTOR, "#segments tbody tr")) and all(
+                tag in r.find_elements(By.TAG_NAME, "td")[4].get_attribute("title") for r in rows)
+                and d.find_element(By.ID, "count").text.endswith(
+                    f" of {get_json(f'{server.url}/api/segments?q={quote(tag)}')['total']}"))
             driver.find_element(By.ID, "q").clear()
             driver.find_element(By.CSS_SELECTOR, f'#labels input[value="{label}"]').click()
             driver.find_element(By.ID, "search").click()

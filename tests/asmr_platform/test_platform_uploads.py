@@ -4,12 +4,15 @@ ranked as confident triggers, through the app's API on a copy of the small catal
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 import numpy as np
 import soundfile as sf
 
+from asmr_audioset.params import TAGS
 from asmr_classify import catalog
 from asmr_platform.names import Names, upload_name
+from audioprep.quality import SILENT
 
 
 def wav(samples, rate: int = 22050) -> bytes:
@@ -46,7 +49,8 @@ def test_silent_and_short_uploads_are_flagged_and_never_listed_as_confident(writ
     by_length = c.get("/api/segments", params={"sort": "length", "limit": 500}).json()["rows"]
     assert [row["recording_id"] in flagged for row in by_length] == sorted(marks)
     confident = c.get("/api/segments", params={"min_confidence": 0.01, "limit": 500}).json()
-    assert confident["total"] == len(everything) - sum(marks)
+    quiet = sum(row["label"] == SILENT for row, mark in zip(everything, marks, strict=True) if not mark)
+    assert quiet > 0 and confident["total"] == len(everything) - sum(marks) - quiet  # silent gaps: confidence 0
     assert not any(row["recording_id"] in flagged for row in confident["rows"])
     assert confident["total"] == len(catalog.query(db, min_confidence=0.01))  # as `catalog query` lists them
     one = c.get(f"/api/segments/{everything[-1]['id']}").json()
@@ -76,19 +80,39 @@ def test_uploads_keep_their_names_apart_and_the_search_finds_them(writable, made
         assert c.get("/api/segments", params={"q": hidden}).json()["total"] == 0, hidden
 
 
-def test_the_search_text_matches_recording_names_and_labels(client, made):
+def test_the_search_text_matches_recording_names_labels_and_audioset_tags(client, made):
     names = Names()
     hits = catalog.query(made.db)
     label = sorted({h.label for h in hits})[0]
-    for text in ("stereo", label[1:4].upper(), "wav", "nothing like it"):
-        want = [h for h in hits if text.casefold() in names.display(h.path).casefold()
-                or text.casefold() in h.label.casefold()]
+    tag_counts = Counter(t.label for h in hits for t in h.tags)
+    common, rare = tag_counts.most_common()[0][0], tag_counts.most_common()[-1][0]
+    for text in ("stereo", label[1:4].upper(), "wav", "nothing like it", common.lower(), rare[:5].upper(), "oth"):
+        needle = text.casefold()
+        want = [h for h in hits if needle in names.display(h.path).casefold() or needle in h.label.casefold()
+                or any(needle in t.label.casefold() for t in h.tags)]
         got = client.get("/api/segments", params={"q": text, "limit": 500}).json()
         assert got["total"] == len(want), text
         assert sorted((r["start"], r["end"], r["label"]) for r in got["rows"]) == sorted((h.start, h.end, h.label) for h in want)
         if text == "stereo":
             assert {r["recording"] for r in got["rows"]} == {"extra/stereo_44k.wav"}
+    tagged = client.get("/api/segments", params={"q": rare, "limit": 500}).json()["rows"]
+    assert tagged and all(any(t["label"] == rare for t in r["tags"]) for r in tagged)
+    assert len(tagged) == len(catalog.query(made.db, tag=rare))  # as `catalog query --tag` finds them
     assert client.get("/api/segments", params={"q": "x" * 201}).status_code == 422
+
+
+def test_each_segment_carries_its_stored_audioset_tags(client, made):
+    conn = catalog.connect(made.db, create=False)
+    stored = catalog.segment_tags(conn, [r[0] for r in conn.execute("SELECT id FROM segments")])
+    conn.close()
+    rows = client.get("/api/segments", params={"limit": 500}).json()["rows"]
+    assert len(rows) == len(stored) and all(len(r["tags"]) == TAGS.stored for r in rows)  # every segment is tagged
+    for row in rows:
+        assert row["tags"] == [{"label": t.label, "score": t.score} for t in stored[row["id"]]]
+        assert [t["score"] for t in row["tags"]] == sorted((t["score"] for t in row["tags"]), reverse=True)
+    assert client.get(f"/api/segments/{rows[0]['id']}").json()["tags"] == rows[0]["tags"]
+    similar = client.get(f"/api/segments/{rows[0]['id']}/similar").json()["rows"]
+    assert similar and all(r["tags"] == [{"label": t.label, "score": t.score} for t in stored[r["id"]]] for r in similar)
 
 
 def test_an_upload_name_is_its_last_component_cut_to_fit():
