@@ -1,43 +1,86 @@
 """Hours-long recordings: peak memory and throughput of `asmr_classify predict` and `catalog`, streaming,
-against the whole-file path they replaced.
+against the whole-file path they replaced, and a 1-hour mp3 catalogued end to end with the default YAMNet
+detector and with a paper classifier.
 
 Generates in a temporary folder, deterministically, and deletes afterwards: a 10-hour 44.1 kHz stereo
 wav (`--hours`), a 1-hour 44.1 kHz stereo mp3 (`--mp3-hours`) and a 20-minute 44.1 kHz stereo wav
 (`--whole-minutes`), and DeepASMR's (f) trigger classifier (`deepasmr`, 9 classes) built untrained with
-seed 0: throughput and memory do not depend on its weights. Every measurement is a child process
-(`python -m asmr_classify ... --timing`); its peak resident memory comes from `os.wait4`, its stage
-times from the `time per stage` line it prints.
+seed 0: throughput and memory do not depend on its weights. The detector is the product's default
+(`catalog` with no --model: Google's bundled lite YAMNet on LiteRT and the speech rule). Every
+measurement is a child process (`python -m asmr_classify ... --timing`); its peak resident memory
+comes from `os.wait4`, its stage times from the `time per stage` line it prints. `predict` and
+`catalog` with the paper classifier run YAMNet's tag pass too, as they do by default; the streaming
+predict that is set against the whole-file path runs `--no-tags`, so both do the same work.
 
 Prints per run: wall seconds and hours of audio per minute of wall time, end to end and after
 start-up (without the interpreter's start and the model's loading, which imports TensorFlow), the
 child's CPU seconds (on shared cores the wall time depends on the other jobs; CPU time much less),
 peak RSS and each stage's share of the time (stages overlap in threads, so shares are of their sum).
 The old path is kept here as `--whole-file`: decode the whole file (`load_audio`), cut every window,
-featurise them all, one `predict` call. Goals on 2 cores: peak RSS <= 1 GB for the 10-hour file, and the mp3 catalogued at
->= 300x real time. Last line: `ratio: <streaming predict / whole-file predict throughput after start-up>`
+featurise them all, one `predict` call. Goals on 2 cores: peak RSS <= 1 GB for the 10-hour file, and
+the mp3 catalogued end to end (process start to exit) at >= 300x real time with the paper classifier
+and >= 150x with the YAMNet detector; a missed speed goal prints its distance and a profile (the
+catalogue's stages, and the mp3 decoded alone at its own rate and resampled to each model's rate).
+Writes results/benchmarks/long_audio.json (`--quick`: short files, written under the git-ignored
+results/quick/). Last line: `ratio: <streaming predict / whole-file predict throughput after start-up>`
 on the 20-minute file.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
+import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from audioprep.files import write_json
+
 ROOT = Path(__file__).resolve().parents[1]
 SR = 44100
-GOAL_RSS_MB, GOAL_REAL_TIME = 1024.0, 300.0
+GOAL_RSS_MB = 1024.0
+GOAL_REAL_TIME = {"paper classifier": 300.0, "YAMNet detector": 150.0}  # the 1 h mp3 catalogued end to end
+FULL = {"hours": 10.0, "mp3_hours": 1.0, "whole_minutes": 20.0}
+QUICK = {"hours": 0.1, "mp3_hours": 0.1, "whole_minutes": 2.0}
 STAGE_LINE = re.compile(r"time per stage \((?P<wall>[\d.]+) s wall\): (?P<stages>.*)")
 STAGE = re.compile(r"(?P<name>\w+) (?P<seconds>[\d.]+) s")
+VERSIONS = ("tensorflow", "keras", "ai-edge-litert", "numpy", "soundfile", "soxr")
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def machine() -> dict:
+    """What ran the benchmark, with no path of this machine: CPU, cores, memory, load, versions."""
+    cpuinfo, meminfo = Path("/proc/cpuinfo"), Path("/proc/meminfo")
+    names = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+             if line.startswith("model name")]
+    memory = [int(line.split()[1]) for line in (meminfo.read_text().splitlines() if meminfo.exists() else [])
+              if line.startswith("MemTotal:")]
+    return {"cpu": names[0] if names else platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "memory_gib": round(memory[0] / 2**20, 1) if memory else None, "system": platform.platform(),
+            "python": platform.python_version(), **{name: importlib.metadata.version(name) for name in VERSIONS}}
+
+
+def write_results(name: str, payload: dict, quick: bool) -> Path:
+    """results/benchmarks/NAME.json, or under the git-ignored results/quick/ for a --quick run."""
+    folder = ROOT / "results" / ("quick/benchmarks" if quick else "benchmarks")
+    path = write_json(folder / f"{name}.json", {
+        "benchmark": name, "quick": quick, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(), **payload})
+    print(f"results: {path.relative_to(ROOT)}")
+    return path
 
 
 def write_recording(path: Path, seconds: float, seed: int = 0) -> Path:
@@ -89,18 +132,33 @@ class Run:
                 f"{self.after_start:.1f} s after start-up, {speed(self.after_start)}; CPU {self.cpu:.1f} s\n"
                 f"    stages: {shares}")
 
+    def record(self) -> dict:
+        return {**asdict(self), "x_real_time": round(self.audio_seconds / self.wall, 1),
+                "x_real_time_after_start": round(self.audio_seconds / self.after_start, 1)}
+
+
+# Starts `python ARGS` and waits for it: a child's peak RSS (ru_maxrss) counts the memory of the process it was
+# forked from, so the measured process is forked from this small launcher (`python -S`, ~14 MB), not from the
+# benchmark (hundreds of MB once TensorFlow is imported); it writes exit code, wall and CPU seconds, peak RSS in KB.
+LAUNCHER = """import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawn(sys.executable, [sys.executable, *sys.argv[2:]], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{os.waitstatus_to_exitcode(status)} {time.perf_counter() - start} {usage.ru_maxrss} "
+              f"{usage.ru_utime + usage.ru_stime}")
+"""
+
 
 def spawn(args: list[str], log: Path) -> tuple[int, float, float, float, str]:
-    """Run `python ARGS` to its end: (exit code, wall seconds, peak RSS in MB and CPU seconds from
-    wait4, its stderr)."""
-    start = time.perf_counter()
+    """Run `python ARGS` to its end: (exit code, wall seconds from its start to its exit, peak RSS in MB and
+    CPU seconds from wait4, its stderr)."""
+    measured = log.with_suffix(".wait4")
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err,
-                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    cpu = usage.ru_utime + usage.ru_stime
-    return proc.returncode, time.perf_counter() - start, usage.ru_maxrss / 1024, cpu, log.read_text()
+        subprocess.run([sys.executable, "-S", "-c", LAUNCHER, str(measured), *args], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    code, wall, rss_kb, cpu = measured.read_text().split()
+    return int(code), float(wall), int(rss_kb) / 1024, float(cpu), log.read_text()
 
 
 def child(name: str, args: list[str], audio_seconds: float, log: Path) -> Run:
@@ -137,21 +195,76 @@ def goal(text: str, met: bool) -> str:
     return f"{text}: {'met' if met else 'missed'}"
 
 
+def decode_seconds(path: Path, rates: dict[str, int | None]) -> dict[str, float]:
+    """Wall seconds to stream `path` once, mono, at each rate (None: its own), in this process and one thread:
+    decoding alone, and what resampling to a model's rate adds."""
+    from audioprep.stream import AudioStream
+
+    seconds = {}
+    for name, rate in rates.items():
+        start = time.perf_counter()
+        for _ in AudioStream(path, sr=rate):
+            pass
+        seconds[name] = time.perf_counter() - start
+    return seconds
+
+
+# what each `--timing` stage is, in the profile of a catalogue run
+STAGE_WORDS = {"load": "model load", "hash": "SHA-256", "decode": "decode + resample", "features": "features",
+               "tags": "YAMNet tag pass (its own decode, resample to 16 kHz and YAMNet)", "database": "SQLite"}
+
+
+def profile(run: Run, model_words: str, decoding: dict[str, float]) -> str:
+    """Where a catalogue run's time went: start-up, its stages' shares, and decoding alone beside them."""
+    total = sum(run.stages.values()) or 1.0
+    words = {**STAGE_WORDS, "model": model_words}
+    stages = "; ".join(f"{words.get(k, k)} {v:.1f} s ({100 * v / total:.0f} %)" for k, v in run.stages.items())
+    own = decoding["own rate"]
+    decoded = ", ".join(f"{name} {s:.1f} s" + ("" if name == "own rate" else f" (resampling {s - own:+.1f} s)")
+                        for name, s in decoding.items())
+    return (f"    profile: {run.wall:.1f} s end to end, of which start-up (interpreter, imports, model) "
+            f"{run.wall - run.after_start:.1f} s; stages (threads overlap, shares of their sum): {stages}\n"
+            f"    decoding the file alone, mono, one thread: {decoded}")
+
+
+def speed_goal(run: Run, target: float, decoding: dict[str, float] | None, model_words: str) -> tuple[str, dict]:
+    """The goal line for catalogue `run` at `target` x real time end to end, with its distance, and the
+    profile when it is missed; and the goal's record."""
+    speed = run.audio_seconds / run.wall
+    met = speed >= target
+    distance = (f"{speed / target:.2f}x the goal" if met else
+                f"{target / speed:.2f}x too slow: {run.wall:.1f} s against the {run.audio_seconds / target:.1f} s allowed")
+    text = goal(f"goal: {run.name} at >= {target:g}x real time end to end ({speed:.0f}x; "
+                f"{run.audio_seconds / run.after_start:.0f}x after start-up; {distance})", met)
+    if not met and decoding is not None:
+        text += "\n" + profile(run, model_words, decoding)
+    return text, {"goal": f">= {target:g}x real time end to end", "value": round(speed, 1), "met": met,
+                  "distance": distance}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hours", type=float, default=10.0, help="length of the long wav (default 10)")
-    parser.add_argument("--mp3-hours", type=float, default=1.0, help="length of the mp3 (default 1)")
-    parser.add_argument("--whole-minutes", type=float, default=20.0,
-                        help="length of the file both paths predict (default 20)")
+    parser.add_argument("--hours", type=float, help=f"length of the long wav (default {FULL['hours']:g})")
+    parser.add_argument("--mp3-hours", type=float, help=f"length of the mp3 (default {FULL['mp3_hours']:g})")
+    parser.add_argument("--whole-minutes", type=float,
+                        help=f"length of the file both paths predict (default {FULL['whole_minutes']:g})")
+    parser.add_argument("--quick", action="store_true",
+                        help="short files for a fast check (defaults {hours:g} h, {mp3_hours:g} h, {whole_minutes:g} "
+                             "min); results under results/quick/, not the documented figures".format(**QUICK))
     parser.add_argument("--whole-file", nargs=2, metavar=("MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.whole_file:
         whole_file(*args.whole_file)
         return
-    for flag in ("hours", "mp3_hours", "whole_minutes"):
+    for flag, default in (QUICK if args.quick else FULL).items():
+        if getattr(args, flag) is None:
+            setattr(args, flag, default)
         if getattr(args, flag) <= 0:
             parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag):g}: must be > 0")
     long_s, mp3_s, short_s = args.hours * 3600, args.mp3_hours * 3600, args.whole_minutes * 60
+    load_start = load_average()
+    print(f"machine: {os.cpu_count()} cores, load average {', '.join(map(str, load_start))} at start "
+          "(1, 5, 15 min; other jobs included)", flush=True)
     with tempfile.TemporaryDirectory(prefix="long_audio_") as tmp:
         tmp = Path(tmp)
         start = time.perf_counter()
@@ -162,39 +275,66 @@ def main(argv=None) -> None:
         print(f"generated in {time.perf_counter() - start:.0f} s: {wav.name} {long_s / 3600:g} h "
               f"({wav.stat().st_size / 1e9:.2f} GB), {mp3.name} {mp3_s / 3600:g} h ({mp3.stat().st_size / 1e6:.0f} MB), "
               f"{short.name} {short_s / 60:g} min; all 44.1 kHz stereo", flush=True)
-        print("model: deepasmr (f), untrained, seed 0 (9 classes; 1.03 s log-mel windows at 22.05 kHz)", flush=True)
+        print("models: deepasmr (f), untrained, seed 0 (9 classes; 1.03 s log-mel windows at 22.05 kHz); "
+              "the YAMNet detector: Google's bundled lite YAMNet (AudioSet weights) and the speech rule "
+              "(0.975 s windows at 16 kHz)", flush=True)
         predict = ["-m", "asmr_classify", "predict", "--model", str(model), "--timing"]
 
-        def catalog(path):
-            return ["-m", "asmr_classify", "catalog", str(path.parent), "--model", str(model),
-                    "--db", str(tmp / f"{path.stem}.sqlite"), "--timing"]
+        def catalog(path, model_args, db):
+            return ["-m", "asmr_classify", "catalog", str(path.parent), *model_args,
+                    "--db", str(tmp / f"{db}.sqlite"), "--timing"]
 
-        _, wall, rss, cpu, _ = spawn([*predict, str(tmp / "none.wav")], tmp / "start.log")  # exits 1: no such file
-        print(f"start-up only (import, model load, one missing file): peak RSS {rss:.0f} MB; {wall:.1f} s; "
-              f"CPU {cpu:.1f} s", flush=True)
+        classifier, detector = ["--model", str(model)], []
+        _, *start_up, _ = spawn([*predict, str(tmp / "none.wav")], tmp / "start.log")  # exits 1: no such file
+        print("start-up only (import, model load, one missing file): peak RSS {1:.0f} MB; {0:.1f} s; "
+              "CPU {2:.1f} s".format(*start_up), flush=True)
         runs = {}
+        hours, mp3_hours = f"{long_s / 3600:g} h", f"{mp3_s / 3600:g} h"
         for key, name, cmd, seconds in [
-            ("predict wav", f"predict {wav.name} ({long_s / 3600:g} h, overlap 0.5)", [*predict, str(wav)], long_s),
-            ("catalog wav", f"catalog {wav.name} ({long_s / 3600:g} h, overlap 0)", catalog(wav), long_s),
-            ("predict mp3", f"predict {mp3.name} ({mp3_s / 3600:g} h, overlap 0.5)", [*predict, str(mp3)], mp3_s),
-            ("catalog mp3", f"catalog {mp3.name} ({mp3_s / 3600:g} h, overlap 0)", catalog(mp3), mp3_s),
-            ("predict short", f"predict {short.name} ({short_s / 60:g} min, streaming)", [*predict, str(short)], short_s),
+            ("predict wav", f"predict {wav.name} ({hours}, overlap 0.5, tags)", [*predict, str(wav)], long_s),
+            ("catalog wav", f"catalog {wav.name} ({hours}, paper classifier)", catalog(wav, classifier, "wav"), long_s),
+            ("catalog wav detector", f"catalog {wav.name} ({hours}, YAMNet detector)",
+             catalog(wav, detector, "wav_detector"), long_s),
+            ("predict mp3", f"predict {mp3.name} ({mp3_hours}, overlap 0.5, tags)", [*predict, str(mp3)], mp3_s),
+            ("catalog mp3", f"catalog {mp3.name} ({mp3_hours}, paper classifier)", catalog(mp3, classifier, "mp3"),
+             mp3_s),
+            ("catalog mp3 detector", f"catalog {mp3.name} ({mp3_hours}, YAMNet detector)",
+             catalog(mp3, detector, "mp3_detector"), mp3_s),
+            ("predict short", f"predict {short.name} ({short_s / 60:g} min, streaming, no tags)",
+             [*predict, "--no-tags", str(short)], short_s),
             ("whole short", f"whole-file path {short.name} ({short_s / 60:g} min, before streaming)",
              [__file__, "--whole-file", str(model), str(short)], short_s),
         ]:
             runs[key] = child(name, cmd, seconds, tmp / f"{key.replace(' ', '_')}.log")
             print(runs[key].line(), flush=True)
 
-    rss = max(runs["predict wav"].rss_mb, runs["catalog wav"].rss_mb)
-    print(goal(f"goal: peak RSS <= 1 GB on the {long_s / 3600:g} h wav ({rss:.0f} MB)", rss <= GOAL_RSS_MB))
-    mp3_run = runs["catalog mp3"]
-    fast = mp3_s / mp3_run.after_start
-    print(goal(f"goal: mp3 catalogued at >= {GOAL_REAL_TIME:g}x real time ({fast:.0f}x after start-up, "
-               f"{mp3_s / mp3_run.wall:.0f}x end to end)", fast >= GOAL_REAL_TIME))
+        rss = max(runs[k].rss_mb for k in ("predict wav", "catalog wav", "catalog wav detector"))
+        goals = {"rss": {"goal": f"peak RSS <= {GOAL_RSS_MB:g} MB on the {hours} wav", "value": round(rss),
+                         "met": rss <= GOAL_RSS_MB, "distance": f"{abs(GOAL_RSS_MB - rss):.0f} MB "
+                                                                 f"{'under' if rss <= GOAL_RSS_MB else 'over'}"}}
+        print(goal(f"goal: peak RSS <= 1 GB on the {hours} wav ({rss:.0f} MB, {goals['rss']['distance']})",
+                   goals["rss"]["met"]))
+        speeds = [("paper classifier", runs["catalog mp3"], "model (the paper classifier)"),
+                  ("YAMNet detector", runs["catalog mp3 detector"], "model (YAMNet and the speech rule)")]
+        missed = any(run.audio_seconds / run.wall < GOAL_REAL_TIME[which] for which, run, _ in speeds)
+        decoding = decode_seconds(mp3, {"own rate": None, "to 16 kHz": 16000, "to 22.05 kHz": 22050}) if missed else None
+        for which, run, words in speeds:
+            text, goals[which] = speed_goal(run, GOAL_REAL_TIME[which], decoding, words)
+            print(text)
     whole, streamed = runs["whole short"], runs["predict short"]
     print(f"whole-file vs streaming predict on {short_s / 60:g} min: peak RSS {whole.rss_mb:.0f} -> "
           f"{streamed.rss_mb:.0f} MB; {whole.after_start:.1f} -> {streamed.after_start:.1f} s after start-up")
-    print(f"ratio: {whole.after_start / streamed.after_start:.2f}")
+    ratio = whole.after_start / streamed.after_start
+    load_end = load_average()
+    print(f"load average at the end: {', '.join(map(str, load_end))}")
+    write_results("long_audio", {
+        "data": f"generated tones under noise, 44.1 kHz stereo: {hours} wav, {mp3_hours} mp3, {short_s / 60:g} min wav",
+        "weights": "deepasmr (f) untrained, seed 0; YAMNet detector: Google's bundled lite YAMNet (AudioSet)",
+        "load_average": {"start": load_start, "end": load_end},
+        "start_up": dict(zip(("wall", "rss_mb", "cpu"), (round(x, 2) for x in start_up), strict=True)),
+        "runs": {key: run.record() for key, run in runs.items()},
+        "decoding_alone_s": decoding, "goals": goals, "ratio": round(ratio, 2)}, args.quick)
+    print(f"ratio: {ratio:.2f}")
 
 
 if __name__ == "__main__":
