@@ -8,21 +8,25 @@ cuts and caches. Two kinds of corpus:
 - DeepASMR: a trigger-folder layout (`<label>/<session>.wav`) or ESC-50, cut into ~1 s slices:
   log-mels for the mel models, raw audio for (a), and the mean MFCC of each raw slice when
   `lin_conv1d` runs on it (Table 2's extra row). ESC-50 is split by its published folds.
+Lin's task also comes from plain folders: `asmr/` and `speech/` (or `positive=` names the ASMR folder and
+every other folder is speech), cut into Lin's 10 s clips for `lin_conv1d`. The YAMNet family
+(`embedding_corpus`) reads any of these as YAMNet embeddings of 0.975 s windows (asmr_classify.embeddings).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import shlex
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from asmr_corpus.location import layout_dir
 from asmr_corpus.writer import is_generated
-from audioprep.datasets import ReadOptions, detect_layout, read_asmr85, read_commonvoice
+from audioprep.datasets import Example, ReadOptions, detect_layout, read_asmr85, read_commonvoice
 from audioprep.errors import UsageError
 from audioprep.features import mfcc_mean
-from audioprep.grouping import find_duplicates, merge_duplicate_sources
+from audioprep.grouping import find_duplicates, merge_duplicate_sources, regroup
 from audioprep.params import MelSliceParams, MfccParams
 from audioprep.paths import data_root
 from audioprep.slices import (
@@ -32,6 +36,7 @@ from audioprep.slices import (
     check_split,
     clips,
     evenly,
+    labelled_examples,
     mel_slice_sets,
 )
 
@@ -90,25 +95,61 @@ def trigger_root(data=None) -> Path:
     return layout_dir("deepasmr", data)
 
 
+def labelled(root, options: ReadOptions = ReadOptions(), positive: str | None = None) -> tuple[list[Example], list[str]]:
+    """A labelled folder's examples and sorted classes; with `positive`, ASMR vs speech: the recordings of that
+    label are "asmr" and those of every other label "speech" (their sources stay as read)."""
+    examples, classes = labelled_examples(root, options)
+    if positive is None:
+        return examples, classes
+    if positive not in classes:
+        example = LIN_CLASSES[0] if LIN_CLASSES[0] in classes else classes[0]
+        raise UsageError(f"--positive {positive}: {root} has no label of that name (its labels: {', '.join(classes)}); "
+                         f"pass --positive {shlex.quote(example)}")
+    asmr, speech = LIN_CLASSES
+    return [replace(ex, labels=(asmr if ex.label == positive else speech,)) for ex in examples], list(LIN_CLASSES)
+
+
+def is_lin_task(classes) -> bool:
+    return list(classes) == list(LIN_CLASSES)
+
+
+def _check_lin_parent(options: ReadOptions, test_fold, val_fold, positive) -> None:
+    """Lin's parent folder has its two classes as two layouts and no folds: only --group-by and sources.csv apply."""
+    given = [flag for flag, value in (("--label-depth", options.label_depth), ("--esc10", options.esc10 or None),
+                                      ("--test-fold", test_fold), ("--val-fold", val_fold), ("--positive", positive))
+             if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)}: Lin's asmr85 + commonvoice corpus has its classes in its two "
+                         f"folders and no folds (--group-by and sources.csv do apply); drop {' and '.join(given)}")
+
+
 def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | None = None,
                 options: ReadOptions = ReadOptions(), test_fold: int | None = None,
-                val_fold: int | None = None) -> Corpus:
+                val_fold: int | None = None, positive: str | None = None) -> Corpus:
     """Inputs for model `name` from `data` (see the module docstring for the layouts); `options` say how
-    a labelled folder is read, `test_fold`/`val_fold` pick ESC-50's folds (default: test 1, no validation)."""
+    a labelled folder is read, `test_fold`/`val_fold` pick ESC-50's folds (default: test 1, no validation),
+    `positive` names the ASMR folder of an ASMR-vs-speech folder (`labelled`)."""
     from asmr_classify.models import INPUT_KIND  # Keras: loaded only by callers that build models
 
     kind = INPUT_KIND[name]
     mel = MelSliceParams()
     if kind == "mfcc" and (data is None or is_lin_parent(data)):
-        if options != ReadOptions() or test_fold is not None or val_fold is not None:
-            raise UsageError("--label-depth/--group-by/--esc10/--test-fold/--val-fold: Lin's asmr85 + commonvoice "
-                             "corpus is grouped by recording and speaker and has no folds")
-        return lin_corpus(lin_parent(data), seed=seed)
+        _check_lin_parent(options, test_fold, val_fold, positive)
+        return lin_corpus(lin_parent(data), seed=seed, group_by=options.group_by)
     if data is not None and is_lin_parent(data) and not (Path(data) / "deepasmr").is_dir():
-        raise UsageError(f"{data}: holds Lin's asmr85/commonvoice corpus; --model {name} needs trigger folders")
+        raise UsageError(f"{data}: holds Lin's asmr85/commonvoice corpus, which --model {name} cannot read (it needs "
+                         "label folders; lin_conv1d and yamnet read both); use --model lin_conv1d")
     root = trigger_root(data)
     folds = {"test_fold": test_fold, "val_fold": val_fold, "options": options}
     need_val = not (detect_layout(root) == "esc50" and val_fold is None)
+    if kind == "mfcc":
+        examples, classes = labelled(root, options, positive)
+        if is_lin_task(classes):
+            return lin_folder_corpus(root, examples, seed=seed, max_clips_per_recording=max_slices_per_file,
+                                     test_fold=test_fold, val_fold=val_fold, need_val=need_val)
+    elif positive is not None:
+        raise UsageError(f"--positive {positive}: --model {name} learns each label folder as a class of its own "
+                         "(--model lin_conv1d and yamnet learn ASMR vs speech); drop --positive")
     if kind == "mel":
         splits = mel_slice_sets(root, mel, seed=seed, max_slices_per_file=max_slices_per_file, **folds)
         return Corpus(splits, splits["train"].classes, kind, mel.slice_samples, mel.sample_rate, root,
@@ -122,6 +163,28 @@ def load_corpus(name: str, data=None, seed: int = 0, max_slices_per_file: int | 
                   generated_data(root), need_val)
 
 
+def embedding_corpus(data, embed, seed: int = 0, max_windows_per_file: int | None = None,
+                     options: ReadOptions = ReadOptions(), test_fold: int | None = None, val_fold: int | None = None,
+                     positive: str | None = None) -> Corpus:
+    """The YAMNet family's inputs: per-window embeddings (`embed`, an asmr_classify.embeddings.EmbeddingCache) of
+    Lin's parent folder or of a labelled folder read as `load_corpus` reads it (`positive`: ASMR vs speech),
+    at most `max_windows_per_file` evenly spread windows per recording. Kind "audio": the saved model takes
+    `embed.window` samples at `embed.sample_rate`."""
+    if data is not None and is_lin_parent(data) and not (Path(data) / "deepasmr").is_dir():
+        _check_lin_parent(options, test_fold, val_fold, positive)
+        root, examples, classes, need_val = Path(data), lin_examples(data, options.group_by), list(LIN_CLASSES), True
+    else:
+        root = trigger_root(data)
+        examples, classes = labelled(root, options, positive)
+        need_val = not (detect_layout(root) == "esc50" and val_fold is None)
+    splits = build_sets(
+        examples, classes, embed.sample_rate, lambda ex, audio: evenly(embed.embeddings(ex.path, audio), max_windows_per_file),
+        shape=(embed.size,), name="yamnet", settings={}, seed=seed, cache=False, min_samples=lambda _: embed.window,
+        test_fold=test_fold, val_fold=val_fold,
+    )
+    return Corpus(splits, classes, "audio", embed.window, embed.sample_rate, root, generated_data(root), need_val)
+
+
 def _mfcc_input(batch: np.ndarray, params: MfccParams) -> np.ndarray:
     """(k, n) audio -> (k, n_mfcc, 1) clip-mean MFCCs, the Conv1D's input (k may be 0)."""
     if len(batch) == 0:
@@ -129,17 +192,25 @@ def _mfcc_input(batch: np.ndarray, params: MfccParams) -> np.ndarray:
     return mfcc_mean(batch, params)[..., None]
 
 
+def lin_examples(parent, group_by: str | None = None, max_speech_clips: int | None = None) -> list[Example]:
+    """Lin's parent folder read: ASMR-85's recordings ("asmr") and `max_speech_clips` evenly spread Common Voice
+    clips ("speech", all when None), sources renamed by `parent/sources.csv` or `group_by`, copies merged."""
+    parent = Path(parent)
+    examples = read_asmr85(parent / "asmr85") + evenly(read_commonvoice(parent / "commonvoice"), max_speech_clips)
+    examples = regroup(examples, parent, group_by)
+    return merge_duplicate_sources(examples, find_duplicates(ex.path for ex in examples))
+
+
 def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_clips_per_recording: int | None = None,
-               max_speech_clips: int | None = None, cache: bool = True) -> Corpus:
+               max_speech_clips: int | None = None, cache: bool = True, group_by: str | None = None) -> Corpus:
     """ASMR 10 s clips vs speech clips as (k, 128, 1) mean-MFCC inputs, classes ["asmr", "speech"].
 
-    `max_clips_per_recording` takes that many evenly spaced 10 s clips from each ASMR recording and
-    `max_speech_clips` that many evenly spread speech clips (both: all when None). An ASMR recording
-    shorter than one clip is repeat-padded to one; byte-identical files become one source.
+    `max_clips_per_recording` takes that many evenly spaced 10 s clips from each ASMR recording
+    (all when None); `lin_examples` says which files and sources. An ASMR recording shorter than one clip
+    is repeat-padded to one.
     """
     parent = Path(parent)
-    speech = evenly(read_commonvoice(parent / "commonvoice"), max_speech_clips)
-    examples = read_asmr85(parent / "asmr85") + speech
+    examples = lin_examples(parent, group_by, max_speech_clips)
     clip = int(round(params.clip_seconds * params.sample_rate))
 
     def inputs(example, audio: np.ndarray) -> np.ndarray:
@@ -149,11 +220,28 @@ def lin_corpus(parent, params: MfccParams = MfccParams(), seed: int = 0, max_cli
 
     classes = list(LIN_CLASSES)
     splits = build_sets(
-        merge_duplicate_sources(examples, find_duplicates(ex.path for ex in examples)), classes, params.sample_rate,
-        inputs, shape=(params.n_mfcc, 1), name="lin", settings={**asdict(params), "per_recording": max_clips_per_recording},
+        examples, classes, params.sample_rate, inputs, shape=(params.n_mfcc, 1), name="lin",
+        settings={**asdict(params), "per_recording": max_clips_per_recording},
         seed=seed, cache=cache, min_samples=lambda ex: clip if ex.label == "asmr" else 0,
     )
     return Corpus(splits, classes, "mfcc", clip, params.sample_rate, parent, generated_data(parent))
+
+
+def lin_folder_corpus(root, examples: list[Example], params: MfccParams = MfccParams(), seed: int = 0,
+                      max_clips_per_recording: int | None = None, test_fold: int | None = None,
+                      val_fold: int | None = None, need_val: bool = True) -> Corpus:
+    """Lin's task from plain folders (`labelled` examples of "asmr" and "speech"): every recording, of either
+    class, cut into Lin's 10 s clips (at most `max_clips_per_recording`, evenly spread; one shorter than a
+    clip repeat-padded to one, as `predict` pads a short file), each clip's mean MFCC."""
+    clip = int(round(params.clip_seconds * params.sample_rate))
+    splits = build_sets(
+        examples, list(LIN_CLASSES), params.sample_rate,
+        lambda _, audio: _mfcc_input(clips(audio, clip, max_clips_per_recording), params),
+        shape=(params.n_mfcc, 1), name="lin_folder", seed=seed, min_samples=lambda _: clip,
+        settings={**asdict(params), "per_recording": max_clips_per_recording, "labels": [ex.label for ex in examples]},
+        test_fold=test_fold, val_fold=val_fold,
+    )
+    return Corpus(splits, list(LIN_CLASSES), "mfcc", clip, params.sample_rate, Path(root), generated_data(root), need_val)
 
 
 def tf_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False, seed: int = 0):

@@ -5,12 +5,14 @@ ops (`asmr_classify.graph_front_end`), so the file takes one raw window at the m
 the class names and rate are written in as TFLite Model Metadata (MediaPipe's AudioClassifier
 reads them). Conversion is `asmr_tflite.export`'s, shared with LEAN.
 
-Given the corpus (--data, else the run's own: a trigger-folder layout or Lin's asmr85/commonvoice
-parent), recordings are split as training split them and cut into the model's windows: fixed
-windows of each recording, and for Lin's corpus the 10 s clips of each ASMR recording and each
-speech clip repeat-padded to 10 s (as `predict` pads a short file). `int8` is calibrated on
-training windows spread evenly over every class's recordings, and the exported file's test-split
-accuracy is printed beside the Keras model's on the same windows, one recording in memory at a time.
+Given the corpus (--data, else the run's own: a labelled folder, ESC-50 or Lin's asmr85/commonvoice
+parent), recordings are read and split as training read and split them (the run's params.json: read
+options, --positive, split seed, folds) and cut into the model's windows: fixed windows of each
+recording (one shorter than a window repeat-padded to it, as `predict` pads a short file), and for
+Lin's corpus the 10 s clips of each ASMR recording and each speech clip repeat-padded to 10 s. `int8`
+is calibrated on training windows spread evenly over every class's recordings, and the exported file's
+test-split accuracy is printed beside the Keras model's on the same windows, one recording in memory at
+a time. A YAMNet-family model keeps its own log-mel front end float in `int8`, as LEAN's export does.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class WindowCorpus:
     def windows(self, example: Example, audio: np.ndarray) -> np.ndarray:
         if example.label in self.pad_short:
             return repeat_pad(audio, self.window_samples)[None]
+        if 0 < len(audio) < self.window_samples:
+            audio = repeat_pad(audio, self.window_samples)
         return clips(audio, self.window_samples)
 
     def recordings(self, examples: list[Example], desc: str = "") -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -59,22 +63,26 @@ class WindowCorpus:
                 yield x, np.full(len(x), self.classes.index(ex.label))
 
 
-def window_corpus(clf: Classifier, data, split_seed: int = 0) -> WindowCorpus:
-    """`data` (a trigger-folder layout or Lin's parent folder) cut into `clf`'s windows."""
-    from asmr_classify.data import LIN_CLASSES, LIN_LAYOUTS, is_lin_parent, trigger_root
-    from audioprep.datasets import read_asmr85, read_commonvoice, read_layout
+def window_corpus(clf: Classifier, data, record: dict | None = None) -> WindowCorpus:
+    """`data` (a labelled folder, ESC-50 or Lin's parent folder) read and split as the run that trained `clf`
+    did (`record`: its params.json) and cut into `clf`'s windows."""
+    from asmr_classify.data import LIN_CLASSES, is_lin_parent, labelled, lin_examples, trigger_root
+    from audioprep.datasets import ReadOptions
 
+    record = record or {}
+    options = ReadOptions(**(record.get("read_options") or {}))
     pad_short = frozenset()
-    if clf.kind == "mfcc" and is_lin_parent(data):  # as `data.load_corpus` chose Lin's corpus for training
-        asmr, speech = (Path(data) / name for name in LIN_LAYOUTS)
-        examples, classes, pad_short = read_asmr85(asmr) + read_commonvoice(speech), list(LIN_CLASSES), frozenset({"speech"})
-    else:
-        examples = read_layout(trigger_root(data))  # as train reads it: copies merged, ESC-50 folds
-        classes = sorted({ex.label for ex in examples})
+    if clf.kind in ("mfcc", "audio") and is_lin_parent(data) and not (Path(data) / "deepasmr").is_dir():
+        # as `data.load_corpus` / `data.embedding_corpus` chose Lin's corpus for training
+        examples, classes = lin_examples(data, options.group_by), list(LIN_CLASSES)
+        pad_short = frozenset({"speech"}) if clf.kind == "mfcc" else frozenset()
+    else:  # as train reads it: read options, --positive, copies merged, ESC-50 folds
+        examples, classes = labelled(trigger_root(data), options, record.get("positive"))
     if classes != list(clf.classes):
         raise UsageError(f"--data {data}: classes {classes} are not the model's {list(clf.classes)}")
-    return WindowCorpus(make_split(examples, FRACTIONS, split_seed), classes, clf.window_samples,
-                        clf.sample_rate, pad_short)
+    split = make_split(examples, FRACTIONS, int(record.get("split_seed") or 0), record.get("test_fold"),
+                       record.get("val_fold"))
+    return WindowCorpus(split, classes, clf.window_samples, clf.sample_rate, pad_short)
 
 
 def calibration_windows(corpus: WindowCorpus, count: int = CALIBRATION) -> np.ndarray:
@@ -105,6 +113,7 @@ def split_accuracy(corpus: WindowCorpus, scorers: dict) -> dict:
 def export_classifier(clf: Classifier, out, quantize: str = "none", corpus: WindowCorpus | None = None,
                       name: str = "") -> dict:
     """Write `out`; report its size, ops, score parity with Keras and, given `corpus`, test accuracies."""
+    from asmr_classify import yamnet_head
     from asmr_classify.graph_front_end import FRONT_END
     from asmr_classify.graph_front_end import features as graph_features
 
@@ -114,7 +123,8 @@ def export_classifier(clf: Classifier, out, quantize: str = "none", corpus: Wind
     if quantize == "int8" and corpus is None:
         raise UsageError("--quantize int8 needs training windows for calibration: give --data")
     representative = calibration_windows(corpus) if quantize == "int8" else None
-    flatbuffer = convert(forward, clf.window_samples, quantize, representative, float_scope=FRONT_END)
+    float_scope = yamnet_head.FRONT_END if yamnet_head.has_yamnet_front_end(clf.model) else FRONT_END
+    flatbuffer = convert(forward, clf.window_samples, quantize, representative, float_scope=float_scope)
     info = AudioModelInfo(
         name=name or "asmr_classify classifier", labels=tuple(clf.classes), sample_rate=clf.sample_rate,
         description=f"trigger classifier on {DESCRIPTION[clf.kind]} (front end in the graph): "
@@ -142,13 +152,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quantize", choices=QUANTIZE, default="none")
     parser.add_argument("--out", required=True, type=Path, help="the .tflite file to write")
     parser.add_argument("--data", type=existing_path,
-                        help="the corpus for int8 calibration and test accuracy: a trigger-folder layout or Lin's "
-                             "asmr85/commonvoice parent (default: the run's own, if it is still there)")
+                        help="the corpus for int8 calibration and test accuracy: a labelled folder, ESC-50 or Lin's "
+                             "asmr85/commonvoice parent, read as the run read its own (default: the run's own, if "
+                             "it is still there)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
 
-def _corpus_root(model_path: Path, data) -> tuple[Path | None, int]:
-    """--data, else the corpus the run was trained on if it is still there; and the run's split seed."""
+def _run_corpus(model_path: Path, data) -> tuple[Path | None, dict]:
+    """--data, else the corpus the run was trained on if it is still there; and the run's params.json."""
     from asmr_training.model_files import resolve_model
     from asmr_training.run_dir import PARAMS
     from audioprep.files import read_json
@@ -156,13 +167,13 @@ def _corpus_root(model_path: Path, data) -> tuple[Path | None, int]:
     meta_file = resolve_model(model_path).parent / PARAMS
     meta = read_json(meta_file) if meta_file.exists() else {}
     root = data or (Path(meta["root"]) if meta.get("root") and Path(meta["root"]).is_dir() else None)
-    return root, int(meta.get("split_seed", 0))
+    return root, meta
 
 
 def main(args) -> int:
     clf = load_classifier(args.model)
-    root, split_seed = _corpus_root(args.model, args.data)
-    corpus = window_corpus(clf, root, split_seed) if root is not None else None
+    root, record = _run_corpus(args.model, args.data)
+    corpus = window_corpus(clf, root, record) if root is not None else None
     report = export_classifier(clf, args.out, args.quantize, corpus, name=getattr(clf.model, "name", ""))
     if args.json:
         print(json.dumps(report))

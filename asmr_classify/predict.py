@@ -230,6 +230,8 @@ def load_classifier(path) -> Classifier:
         from asmr_classify.tflite_classifier import load_tflite_classifier
 
         return load_tflite_classifier(path)
+    import lean.front_end  # noqa: F401  registers YAMNet's log-mel layer, which the yamnet family's models hold
+
     file = resolve_model(path)
     model = load_model(file)
     meta_file = file.parent / PARAMS

@@ -1,4 +1,5 @@
-"""Training resumes with no epoch lost or repeated; predict and the catalogue on real files."""
+"""Training resumes with no epoch lost or repeated; predict and the catalogue on real files; Lin's task from plain
+folders, sources named by every layout, and the refusals' hints run as printed."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import shutil
 import keras
 import numpy as np
 import pytest
+from refusal_hints import follow
 
 from asmr_classify import catalog, predict
 from asmr_classify.__main__ import main as cli
+from asmr_classify.data import labelled
 from asmr_classify.train import train_classifier
 from asmr_training.model_files import load_model
 from asmr_training.run_spec import RunSpec
+from audioprep.datasets import ReadOptions, read_layout
 from audioprep.io import load_audio, write_audio
 from audioprep.params import MelSliceParams
 
@@ -192,3 +196,80 @@ def test_catalog_is_idempotent_detects_changes_and_survives_interruption(run, fi
     assert cli(["catalog", "export", "--db", str(db), "--csv", str(tmp_path / "segments.csv")]) == 0
     exported = list(csv.DictReader((tmp_path / "segments.csv").open()))
     assert len(exported) == len(catalog.query(db)) and set(exported[0]) == {"path", "start", "end", "label", "confidence", "flags"}
+
+
+def _until_done(argv: list[str], capsys, aside, limit: int = 6) -> list[str]:
+    """`argv` run and, while it is refused (exit 2, one line), the command its hint gives, as printed; the refusals."""
+    refusals = []
+    for _ in range(limit):
+        capsys.readouterr()
+        code = cli(argv)
+        if code == 0:
+            return refusals
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
+        refusals.append(err)
+        argv = follow(argv, err, aside)
+    raise AssertionError(f"still refused after {limit} hints: {refusals}")
+
+
+@pytest.fixture(scope="module")
+def plain_folders(small_layout, tmp_path_factory):
+    """Lin's task as plain folders: asmr/ (4 long recordings, and macro-output/ holding a tool's byte-identical
+    copies of them) beside podcasts/ and audiobooks/ (6 speech clips each)."""
+    root = tmp_path_factory.mktemp("plain") / "folders"
+    (root / "asmr" / "macro-output").mkdir(parents=True)
+    for wav in sorted(small_layout("asmr85").glob("*.wav")):
+        shutil.copy(wav, root / "asmr" / wav.name)
+        shutil.copy(wav, root / "asmr" / "macro-output" / wav.name)
+    for i, clip in enumerate(sorted(small_layout("commonvoice").glob("clips/*.mp3"))):
+        folder = root / ("podcasts" if i % 2 else "audiobooks")
+        folder.mkdir(exist_ok=True)
+        shutil.copy(clip, folder / clip.name)
+    return root
+
+
+def test_a_folder_of_copies_does_not_join_distinct_recordings(plain_folders):
+    examples, classes = labelled(plain_folders, positive="asmr")
+    source = {ex.path.relative_to(plain_folders).as_posix(): ex.source for ex in examples}
+    assert classes == ["asmr", "speech"]
+    assert len({source[f"asmr/asmr_0{i}.wav"] for i in range(1, 5)}) == 4
+    assert all(source[f"asmr/macro-output/asmr_0{i}.wav"] == source[f"asmr/asmr_0{i}.wav"] for i in range(1, 5))
+
+
+def test_lin_learns_asmr_versus_speech_from_plain_folders_after_its_hints(plain_folders, capsys, tmp_path):
+    out = tmp_path / "lin"
+    argv = ["train", "--model", "lin", "--data", str(plain_folders), "--out", str(out), "--epochs", "1",
+            "--batch-size", "16", "--positive", "ASMR", "--hidden-units", "8"]
+    refusals = _until_done(argv, capsys, tmp_path)
+    assert [r.split(":")[1].strip() for r in refusals] == ["--hidden-units", "--positive ASMR"]
+    record = json.loads((out / "params.json").read_text())
+    assert (record["model"], record["classes"], record["positive"]) == ("lin_conv1d", ["asmr", "speech"], "asmr")
+    assert (record["kind"], record["window_samples"]) == ("mfcc", 220500)  # Lin's 10 s clips
+    # files per split: the 4 ASMR recordings (2 files each, with their copy) 2/1/1, the 12 speech clips 8/2/2
+    assert record["clips"] == {"train": 12, "val": 4, "test": 4}
+
+
+def test_a_slice_classifier_refuses_positive_and_lins_corpus_with_hints(plain_folders, small_layout, capsys, tmp_path):
+    argv = ["train", "--model", "cnn1d", "--data", str(plain_folders), "--out", str(tmp_path / "cnn"), "--epochs", "1",
+            "--max-slices-per-file", "2", "--filters", "4", "--positive", "asmr"]
+    assert len(_until_done(argv, capsys, tmp_path)) == 1  # drop --positive: three classes of their own
+    assert json.loads((tmp_path / "cnn" / "params.json").read_text())["classes"] == ["asmr", "audiobooks", "podcasts"]
+    parent = tmp_path / "lin_parent"
+    parent.mkdir()
+    for layout in ("asmr85", "commonvoice"):
+        (parent / layout).symlink_to(small_layout(layout), target_is_directory=True)
+    argv = ["train", "--model", "cnn1d", "--data", str(parent), "--out", str(tmp_path / "lin"), "--epochs", "1",
+            "--batch-size", "16", "--label-depth", "1", "--test-fold", "2"]
+    refusals = _until_done(argv, capsys, tmp_path)
+    assert refusals[0].endswith("use --model lin_conv1d") and refusals[1].endswith("drop --label-depth and --test-fold")
+    assert json.loads((tmp_path / "lin" / "params.json").read_text())["model"] == "lin_conv1d"
+
+
+def test_group_by_and_sources_csv_name_the_sources_of_flat_layouts(small_layout, tmp_path):
+    folder = tmp_path / "asmr85"
+    shutil.copytree(small_layout("asmr85"), folder)
+    assert {ex.source for ex in read_layout(folder, "asmr85", ReadOptions(group_by=r"^(asmr)_"))} == {"asmr"}
+    (folder / "sources.csv").write_text("file,source\nasmr_01.wav,session-a\nasmr_02.wav,session-a\n")
+    sources = [ex.source for ex in read_layout(folder, "asmr85")]
+    assert sources == ["session-a", "session-a", "asmr85/asmr_03", "asmr85/asmr_04"]
