@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from asmr_classify.predict import Classifier, features, load_classifier, predict_batch
 from asmr_tflite.export import QUANTIZE, convert, parity, write_export
 from asmr_tflite.metadata import AudioModelInfo
 from asmr_tflite.model import TfliteModel
+from audioprep.console import bar
 from audioprep.datasets import Example, load_examples, make_split
 from audioprep.errors import UsageError
 from audioprep.segment import repeat_pad
@@ -57,7 +57,7 @@ class WindowCorpus:
 
     def recordings(self, examples: list[Example], desc: str = "") -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(windows, labels) of each readable recording in turn (unreadable ones are skipped)."""
-        for ex in tqdm(examples, desc=desc, unit="file", leave=False, disable=not desc):
+        for ex in bar(examples, enabled=bool(desc), desc=desc, unit="file", leave=False):
             for _, audio in load_examples([ex], sr=self.sample_rate, progress=False).loaded:
                 x = self.windows(ex, audio)
                 yield x, np.full(len(x), self.classes.index(ex.label))

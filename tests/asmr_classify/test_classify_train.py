@@ -273,3 +273,13 @@ def test_group_by_and_sources_csv_name_the_sources_of_flat_layouts(small_layout,
     (folder / "sources.csv").write_text("file,source\nasmr_01.wav,session-a\nasmr_02.wav,session-a\n")
     sources = [ex.source for ex in read_layout(folder, "asmr85")]
     assert sources == ["session-a", "session-a", "asmr85/asmr_03", "asmr85/asmr_04"]
+
+
+def test_layouts_split_as_published_refuse_regrouping_with_a_hint(small_layout, capsys, tmp_path):
+    from audioprep.__main__ import main as audioprep_cli
+
+    argv = ["inspect", str(small_layout("fsd50k")), "--group-by", r"^(\d+)"]
+    assert audioprep_cli(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "published dev/eval splits" in err
+    assert audioprep_cli(follow(argv, err, tmp_path)) == 0

@@ -10,17 +10,20 @@ import json
 import shutil
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from mediapipe_fixtures import clip_results, op_input_types
 from refusal_hints import follow
 
-from asmr_classify import catalog
+from asmr_classify import catalog, yamnet_head
 from asmr_classify.__main__ import main as cli
 from asmr_classify.embeddings import EmbeddingCache
+from asmr_classify.params import YamnetHeadParams
 from asmr_classify.predict import classify_file, load_classifier
 from asmr_tflite.model import TfliteModel
 from audioprep.io import file_sha256, load_audio
+from audioprep.slices import SliceSet
 from lean.yamnet_weights import weights_source
 
 RATE, WINDOW, HOP = 16000, 15600, 7680
@@ -98,6 +101,40 @@ def test_best_keras_is_yamnet_then_the_head_on_raw_windows(run):
     assert embed.computed == 0  # read back from the cache, not recomputed
     np.testing.assert_allclose(embeddings, cached, atol=1e-4)
     assert probs.shape == (3, 9) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def _separable(n: int, classes: int, seed: int) -> SliceSet:
+    """`n` embeddings per class around a class centre of their own (YAMNet-like: non-negative, 1024-d)."""
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(99).uniform(0, 1, (classes, 1024))
+    y = np.repeat(np.arange(classes), n)
+    x = np.maximum(centres[y] + rng.normal(0, 0.8, (len(y), 1024)), 0).astype(np.float32)
+    names = [f"c{i}" for i in range(classes)]
+    return SliceSet(x, y, [f"s{i}" for i in range(len(y))], names, [f"f{i}" for i in range(len(y))])
+
+
+def test_the_softmax_head_is_converged_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    train, params = _separable(30, 2, 0), YamnetHeadParams()
+    head = yamnet_head.build_head(2, params)
+    fit = yamnet_head.fit_head(head, train, _separable(0, 2, 1), train.classes, params)
+    assert (fit.solver, fit.converged, fit.history) == ("lbfgs", True, []) and fit.steps < params.epochs
+    reference = LogisticRegression(C=1 / (params.l2 * len(train)), max_iter=10 * params.epochs).fit(train.x, train.y)
+    np.testing.assert_allclose(head.predict_on_batch(train.x), reference.predict_proba(train.x), atol=1e-5)
+
+
+def test_a_hidden_layer_trains_with_adam_until_the_validation_loss_stops_improving():
+    keras.utils.set_random_seed(0)
+    train, val = _separable(20, 3, 0), _separable(10, 3, 1)
+    params = YamnetHeadParams(hidden_units=8, patience=2, epochs=200, batch_size=64, learning_rate=1e-2)
+    head = yamnet_head.build_head(3, params)
+    fit = yamnet_head.fit_head(head, train, val, train.classes, params, verbose=0)
+    assert fit.solver == "adam" and fit.converged and len(fit.history) == fit.steps < params.epochs
+    losses = [row["val_loss"] for row in fit.history]
+    assert fit.best_epoch == int(np.argmin(losses)) == fit.steps - 1 - params.patience
+    kept = head.evaluate(val.x, val.y, verbose=0)[0]  # the head ends with the best epoch's weights
+    assert kept == pytest.approx(losses[fit.best_epoch], abs=1e-5)
 
 
 def test_refusals_hints_lead_to_a_second_run_that_embeds_nothing_and_ends_the_same(run, capsys, tmp_path):
