@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from audioprep import console
 from audioprep.files import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,6 +263,7 @@ def main(argv=None) -> None:
         if getattr(args, flag) <= 0:
             parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag):g}: must be > 0")
     long_s, mp3_s, short_s = args.hours * 3600, args.mp3_hours * 3600, args.whole_minutes * 60
+    console.quiet_tensorflow_import()  # build_model imports it
     load_start = load_average()
     print(f"machine: {os.cpu_count()} cores, load average {', '.join(map(str, load_start))} at start "
           "(1, 5, 15 min; other jobs included)", flush=True)
