@@ -22,6 +22,7 @@ from pathlib import Path
 
 import keras
 
+from asmr_audioset.abstain import calibration
 from asmr_classify import models, report, yamnet_head
 from asmr_classify.data import Corpus, embedding_corpus, load_corpus, tf_dataset
 from asmr_classify.embeddings import EmbeddingCache
@@ -113,7 +114,11 @@ def train_classifier(
             callbacks=[*extra, *callbacks],
             verbose=verbose,
         )
-        metrics = evaluate_run(run.path, corpus, title=name, show=verbose != 0, warning=warning) if dist.chief else {}
+        metrics = {}
+        if dist.chief:
+            best = load_model(run.path, compile=False)  # inference only (a mixed-precision optimizer needs its policy)
+            record_abstain(run, best, val)
+            metrics = evaluate_run(run.path, corpus, title=name, show=verbose != 0, warning=warning, model=best)
         return run.result(model, metrics, corpus)
 
 
@@ -192,9 +197,16 @@ def train_yamnet(
                            "best_epoch": fit.best_epoch}, **corpus.describe())
         logs = {**yamnet_head.split_scores(head, train), **yamnet_head.split_scores(head, val, "val_")}
         run.dir.end_epoch(0, logs, model)  # the run's one checkpoint: YAMNet + the fitted head
+        record_abstain(run, head, val)
         metrics = evaluate_run(run.path, corpus, title=YAMNET, show=verbose != 0, warning=warning, model=head,
                                history=fit.history)
         return run.result(model, metrics, corpus)
+
+
+def record_abstain(run, model, val) -> None:
+    """Calibrate "none of these" on the validation inputs and record it in params.json (predict reads it)."""
+    if len(val):
+        run.record_outputs(**calibration(model.predict(val.x, verbose=0), val.y))
 
 
 def evaluate_run(run_path, corpus: Corpus, title: str = "", show: bool = True, warning: str | None = None,

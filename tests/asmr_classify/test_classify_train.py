@@ -195,7 +195,7 @@ def test_catalog_is_idempotent_detects_changes_and_survives_interruption(run, fi
     assert out and all(line.split("\t")[3] == label for line in out)
     assert cli(["catalog", "export", "--db", str(db), "--csv", str(tmp_path / "segments.csv")]) == 0
     exported = list(csv.DictReader((tmp_path / "segments.csv").open()))
-    assert len(exported) == len(catalog.query(db)) and set(exported[0]) == {"path", "start", "end", "label", "confidence", "flags"}
+    assert len(exported) == len(catalog.query(db)) and set(exported[0]) == {"path", "start", "end", "label", "confidence", "flags", "tags"}
 
 
 def _until_done(argv: list[str], capsys, aside, limit: int = 6) -> list[str]:
