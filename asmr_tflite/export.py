@@ -1,12 +1,12 @@
 """Waveform-in, scores-out TFLite files for phones, shared by `lean export` and `asmr_classify export`.
 
 A model that takes one window of raw audio is traced at a batch of one and converted with builtin
-ops only (an app without the Select-TF-ops library runs it), its internal tensor names stripped
-(debug strings), and the audio metadata written in (`asmr_tflite.metadata`), so MediaPipe's
-AudioClassifier loads it. In `int8`, the operators of the in-graph feature front end stay float:
-the FFT magnitudes span five orders of magnitude and 8-bit activations there wipe out every quiet
-bin before the log (LEAN: mAP 0.62 -> 0.20 on the generated corpus). TensorFlow is imported inside
-the functions only.
+ops only (an app without the Select-TF-ops library runs it), compacted (`compact`), and the audio
+metadata written in (`asmr_tflite.metadata`), so MediaPipe's AudioClassifier loads it. In `int8`,
+the operators of the in-graph feature front end stay float: the FFT magnitudes span five orders of
+magnitude and 8-bit activations there wipe out every quiet bin before the log (LEAN: mAP 0.62 ->
+0.20 on the generated corpus); the other activations' ranges are calibrated as
+`asmr_tflite.calibration.Int8Options` says. TensorFlow is imported inside the functions only.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asmr_tflite.calibration import Int8Options, quantile_ranges
 from asmr_tflite.metadata import AudioModelInfo, populate
 from audioprep.errors import UsageError
 
@@ -69,20 +70,20 @@ class Conversion:
         return self._float
 
     def convert(self, quantize: str = "none", representative: np.ndarray | None = None,
-                float_scope: str | None = None) -> bytes:
-        """A builtin-only flatbuffer, internal tensor names stripped.
+                float_scope: str | None = None, int8: Int8Options = Int8Options()) -> bytes:
+        """A builtin-only flatbuffer, compacted.
 
-        `int8` needs representative windows for calibration; operators under name scope `float_scope`
-        (the front end) stay float.
+        `int8` needs representative windows for calibration (ranges and weight scales as `int8` says);
+        operators under name scope `float_scope` (the front end) stay float.
         """
-        import tensorflow as tf
+        from tensorflow.lite.python.convert import mlir_quantize
 
         if quantize not in QUANTIZE:
             raise UsageError(f"--quantize {quantize}: choose from {', '.join(QUANTIZE)}")
         if quantize == "none":
-            return strip_names(self.float_flatbuffer())
+            return compact(self.float_flatbuffer())
         if quantize == "dynamic":
-            return strip_names(_converter(self.concrete, quantize).convert())
+            return compact(_converter(self.concrete, quantize).convert())
         if representative is None or len(representative) == 0:
             raise UsageError("--quantize int8 needs representative windows (the training data) for calibration")
 
@@ -90,32 +91,45 @@ class Conversion:
             for window in representative:
                 yield [np.asarray(window, np.float32)[None]]
 
+        converter = _converter(self.concrete, "int8", windows)
+        converter._experimental_calibrate_only = True  # a float model carrying each activation's min and max
+        calibrated = converter.convert()
         keep_float = op_output_names(self.float_flatbuffer(), float_scope) if float_scope else []
-        debugger = tf.lite.experimental.QuantizationDebugger(
-            converter=_converter(self.concrete, "int8", windows),
-            debug_dataset=lambda: ([np.asarray(w, np.float32)[None]] for w in representative[:4]),
-            debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=keep_float),
-        )
-        return strip_names(debugger.get_nondebug_quantized_model())
+        if int8.range_quantile < 1:
+            calibrated = quantile_ranges(calibrated, representative, int8.range_quantile, keep=keep_float)
+        quantized = mlir_quantize(calibrated, disable_per_channel=not int8.per_channel, denylisted_nodes=keep_float)
+        return compact(quantized, sparse=int8.sparse_constants)
 
 
 def convert(forward: Callable, samples: int, quantize: str = "none", representative: np.ndarray | None = None,
-            float_scope: str | None = None) -> bytes:
+            float_scope: str | None = None, int8: Int8Options = Int8Options()) -> bytes:
     """One conversion of `forward` (see `Conversion`)."""
-    return Conversion(forward, samples).convert(quantize, representative, float_scope)
+    return Conversion(forward, samples).convert(quantize, representative, float_scope, int8)
 
 
-def strip_names(flatbuffer: bytes) -> bytes:
-    """Drop the description, subgraph names and every tensor name but the input's and output's
-    (debug strings: ~0.2 MB in an int8 LEAN; the metadata names the two that stay)."""
+def compact(flatbuffer: bytes, sparse: bool = False) -> bytes:
+    """The same model in fewer bytes: the description, subgraph names, every tensor name but the input's and
+    output's (debug strings, ~0.2 MB in an int8 LEAN; the metadata names the two that stay), and the converter's
+    one empty buffer per activation tensor (they point at the schema's empty buffer 0 instead, ~16 KB) dropped.
+    With `sparse`, mostly-zero constants are first stored in TFLite's block-sparse format (the sparsifier writes
+    the names back, so they go after it)."""
+    from tensorflow.lite.python.convert import mlir_sparsify
     from tensorflow.lite.tools import flatbuffer_utils
 
+    if sparse:
+        flatbuffer = mlir_sparsify(flatbuffer)
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
     model.description = None
+    kept = [0] + [i for i, buffer in enumerate(model.buffers) if i and (buffer.data is not None or buffer.size)]
+    renumber = {old: new for new, old in enumerate(kept)}
+    model.buffers = [model.buffers[i] for i in kept]
+    for entry in model.metadata or []:
+        entry.buffer = renumber[entry.buffer]
     for subgraph in model.subgraphs:
         subgraph.name = None
         keep = set(subgraph.inputs.tolist()) | set(subgraph.outputs.tolist())
         for index, tensor in enumerate(subgraph.tensors):
+            tensor.buffer = renumber.get(tensor.buffer, 0)
             if index not in keep:
                 tensor.name = None
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))

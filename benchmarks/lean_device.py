@@ -1,5 +1,8 @@
 """LEAN on-device goals: the int8 TFLite file <= 4.5 MB, mAP drop from float <= 0.01, < 10 ms per 1 s window on one core.
 
+The size is judged against 4.5 MB (4,500,000 bytes) and, beside it, 4.5 MiB (4,718,592 bytes: the paper's "4.5MB"
+for 4.58 M int8 weights reads as MiB); the file's parts (asmr_tflite.sizes) show the floor no 8-bit file goes under.
+
     python benchmarks/lean_device.py            # the LEAN model of experiments/table6.py (trained here if missing)
     python benchmarks/lean_device.py --quick    # the --quick one
     python benchmarks/lean_device.py --model runs/X --data FSD50K
@@ -19,16 +22,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from asmr_tflite.export import constant_bytes
+import numpy as np
+
+from asmr_tflite.sizes import size_breakdown
 from asmr_training.model_files import load_model
 from audioprep.cli import existing_path, run_cli
 from experiments import harness, lean_setup
-from lean.evaluate import evaluate
+from lean.evaluate import clip_scores, scores_metrics
 from lean.export import calibration_windows, export_tflite
 from lean.scoring import KerasScorer, TfliteScorer
 from lean.timing import busy_window, median_latency_ms
 
-GOAL_MB, GOAL_DROP, GOAL_MS = 4.5, 0.01, 10.0
+GOAL_BYTES, GOAL_DROP, GOAL_MS = 4_500_000, 0.01, 10.0
+MIB_BYTES = int(4.5 * 2**20)  # the same 4.5 read as MiB
 
 
 def mediapipe_latency_ms(path, window, sample_rate: int, repeats: int) -> float:
@@ -49,6 +55,10 @@ def mediapipe_latency_ms(path, window, sample_rate: int, repeats: int) -> float:
         os.sched_setaffinity(0, cores)
 
 
+def _met(ok: bool, by: str) -> str:
+    return "met" if ok else f"missed by {by}"
+
+
 def main_(argv=None) -> int:
     parser = harness.data_parser(__doc__, lean_setup.DATA_HELP, lean_setup.RUNS)
     parser.add_argument("--model", type=existing_path, help="trained LEAN run folder or .keras (default: table6's)")
@@ -66,22 +76,28 @@ def main_(argv=None) -> int:
     representative = calibration_windows(s.data.splits["train"].clips, params, s.budget.calibration_windows)
     with tempfile.TemporaryDirectory() as tmp:
         report = export_tflite(model, Path(tmp) / "lean_int8.tflite", s.data.vocabulary, "int8", representative, params)
-        constants_mb = constant_bytes(report["path"]) / 1e6
+        parts = size_breakdown(report["path"])
         int8 = TfliteScorer(report["path"], threads=1)
         window = busy_window(eval_set.clips, params.patch_samples)
         tflite_ms = median_latency_ms(int8.score_one, window, args.repeats)
         mediapipe_ms = mediapipe_latency_ms(report["path"], window, params.sample_rate, args.repeats)
         keras_ms = median_latency_ms(lambda w: model.predict(w[None], verbose=0), window, max(20, args.repeats // 10))
-        float_map = evaluate(KerasScorer(model), eval_set, params)["mAP"]
-        int8_map = evaluate(int8, eval_set, params)["mAP"]
-    size_mb = report["bytes"] / 1e6
-    drop = float_map - int8_map
+        keras_scores = clip_scores(KerasScorer(model), eval_set.clips, params)
+        int8_scores = clip_scores(int8, eval_set.clips, params)
+    size, floor = report["bytes"], parts["int8_constants"] + parts["int32_constants"]
+    float_map = scores_metrics(eval_set.labels, keras_scores)["mAP"]
+    int8_map = scores_metrics(eval_set.labels, int8_scores)["mAP"]
+    drop, diff = float_map - int8_map, np.abs(int8_scores - keras_scores)
     print(f"data: {s.data.root} ({len(eval_set)} eval clips){' --quick' if args.quick else ''}; " + "; ".join(s.notes))
-    print(f"int8 file: {size_mb:.3f} MB ({report['bytes'] / 2**20:.3f} MiB), goal <= {GOAL_MB} MB: "
-          f"{'met' if size_mb <= GOAL_MB else f'missed by {size_mb - GOAL_MB:.3f} MB'}; its constant tensors alone "
-          f"(int8 weights, int32 biases, float mel matrix) are {constants_mb:.3f} MB")
+    print(f"int8 file: {size:,} bytes = {size / 1e6:.3f} MB ({size / 2**20:.3f} MiB); goal <= 4.5 MB ({GOAL_BYTES:,} bytes): "
+          f"{_met(size <= GOAL_BYTES, f'{(size - GOAL_BYTES) / 1e6:.3f} MB')}; <= 4.5 MiB ({MIB_BYTES:,} bytes): "
+          f"{_met(size <= MIB_BYTES, f'{(size - MIB_BYTES) / 2**20:.3f} MiB')}")
+    print("int8 file parts (bytes): " + ", ".join(f"{name} {value:,}" for name, value in parts.items())
+          + f"; int8 weights + int32 constants (biases, shapes) alone: {floor:,}" + (" (over 4.5 MB: no 8-bit file of this model fits it)"
+                                                                 if floor > GOAL_BYTES else ""))
     print(f"mAP: Keras float {float_map:.4f}, TFLite int8 {int8_map:.4f}, drop {drop:+.4f}, goal <= {GOAL_DROP}: "
-          f"{'met' if drop <= GOAL_DROP else f'missed by {drop - GOAL_DROP:.4f}'}")
+          f"{_met(drop <= GOAL_DROP, f'{drop - GOAL_DROP:.4f}')}; clip scores |int8 - Keras|: mean {diff.mean():.4f}, "
+          f"max {diff.max():.4f}")
     print(f"latency per 1 s window, one core: TFLite int8 {tflite_ms:.2f} ms (goal < {GOAL_MS} ms: "
           f"{'met' if tflite_ms < GOAL_MS else 'missed'}); MediaPipe AudioClassifier {mediapipe_ms:.2f} ms; "
           f"Keras predict {keras_ms:.2f} ms")
