@@ -291,7 +291,8 @@ def test_bad_tf_config_and_batch_are_one_line_errors(monkeypatch):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["asmr_classify", "train", "--model", "cnn1d", "--strategy", "multiworker"], "--strategy multiworker: set TF_CONFIG"),
-    (["lean", "train", "--strategy", "multiworker"], "--strategy multiworker: pass --yamnet"),
+    (["lean", "train", "--strategy", "multiworker", "--yamnet", "standin"],
+     "--strategy multiworker --yamnet standin: the stand-in pretraining runs in one process"),
 ])
 def test_every_train_takes_the_flags_and_refuses_what_it_cannot_do_in_one_line(argv, message, monkeypatch, capsys):
     import importlib
