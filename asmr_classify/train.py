@@ -90,13 +90,7 @@ def train_classifier(
         corpus = corpus or load_corpus(name, spec.data, seed=split_seed, max_slices_per_file=spec.max_per_file,
                                        options=options, test_fold=test_fold, val_fold=val_fold, positive=positive)
         train, val = corpus.splits["train"], corpus.splits["val"]
-        if len(train) == 0:
-            raise UsageError(f"{corpus.root}: no training inputs could be made for --model {name}")
-        warning = corpus.check(allow_degenerate)
-        if warning and verbose != 0:
-            print(f"warning: {warning}", file=sys.stderr)
-        if not len(val):
-            run.dir.monitor = "loss"
+        warning = _checked_splits(corpus, run, f"inputs could be made for --model {name}", allow_degenerate, verbose)
         dist = run.dist
         model = dist.build(lambda: models.build(name, input_shape=train.x.shape[1:], num_classes=len(corpus.classes),
                                                 **model_kwargs(params)))
@@ -178,13 +172,7 @@ def train_yamnet(
         corpus = embedding_corpus(spec.data, embed, seed=split_seed, max_windows_per_file=spec.max_per_file,
                                   options=options, test_fold=test_fold, val_fold=val_fold, positive=positive)
         train, val = corpus.splits["train"], corpus.splits["val"]
-        if len(train) == 0:
-            raise UsageError(f"{corpus.root}: no training windows could be made for --model {YAMNET}")
-        warning = corpus.check(allow_degenerate)
-        if warning and verbose != 0:
-            print(f"warning: {warning}", file=sys.stderr)
-        if not len(val):
-            run.dir.monitor = "loss"
+        warning = _checked_splits(corpus, run, f"windows could be made for --model {YAMNET}", allow_degenerate, verbose)
         head = yamnet_head.build_head(len(corpus.classes), params)
         fit = yamnet_head.fit_head(head, train, val, corpus.classes, params, verbose)
         if not fit.converged:
@@ -201,6 +189,19 @@ def train_yamnet(
         metrics = evaluate_run(run.path, corpus, title=YAMNET, show=verbose != 0, warning=warning, model=head,
                                history=fit.history)
         return run.result(model, metrics, corpus)
+
+
+def _checked_splits(corpus, run, what: str, allow_degenerate: bool, verbose) -> str | None:
+    """Refuse an empty training split, warn of (or refuse) a degenerate one; without validation data the run
+    keeps its lowest-training-loss epoch. Returns the degenerate split's warning, if any."""
+    if len(corpus.splits["train"]) == 0:
+        raise UsageError(f"{corpus.root}: no training {what}")
+    warning = corpus.check(allow_degenerate)
+    if warning and verbose != 0:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not len(corpus.splits["val"]):
+        run.dir.monitor = "loss"
+    return warning
 
 
 def record_abstain(run, model, val) -> None:
