@@ -36,7 +36,7 @@ from asmr_classify.params import (
 )
 from asmr_training.batches import ShuffledBatches
 from asmr_training.model_files import load_model
-from asmr_training.run_dir import read_history, write_json
+from asmr_training.run_dir import read_history
 from asmr_training.run_record import recorded_params
 from asmr_training.run_spec import (
     RunSpec,
@@ -49,6 +49,7 @@ from asmr_training.run_spec import (
 from asmr_training.start import RunResult, start_run
 from audioprep.datasets import ReadOptions, add_read_flags, read_options
 from audioprep.errors import UsageError
+from audioprep.files import write_json
 
 YAMNET = yamnet_head.NAME
 MODELS = (*models.NAMES, YAMNET)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import functools
 import io
 import json
@@ -39,31 +38,10 @@ from pathlib import Path
 from asmr_training.model_files import BEST, LAST, load_model
 from asmr_training.run_state import check_state
 from audioprep.errors import BadFileError, UsageError
-from audioprep.files import PARTIAL, atomic_write, read_json
+from audioprep.files import PARTIAL, atomic_write, read_json, write_json, write_text
 
 HISTORY, PARAMS, STATE = "history.csv", "params.json", "state.json"
 CHECKPOINT = "resume-{epoch:04d}.keras"
-FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
-
-
-def write_file(path, write) -> Path:
-    """`atomic_write` for a run folder's files: a full disk is reported in one line naming the file."""
-    try:
-        return atomic_write(path, write)
-    except OSError as err:
-        if err.errno in FULL_DISK:
-            raise BadFileError(path, "no space left on the device while writing it; free some space and rerun "
-                                     "with --resume") from None
-        raise
-
-
-def write_json(path, payload) -> Path:
-    text = json.dumps(payload, indent=2, default=str) + "\n"
-    return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def write_text(path, text: str) -> Path:
-    return write_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def seed_states(model) -> list:
@@ -77,7 +55,7 @@ def write_seeds(path: Path, model) -> None:
 
     buffer = io.BytesIO()
     np.savez(buffer, *[np.asarray(v.numpy()) for v in seed_states(model)])
-    write_file(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
+    atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
 
 
 def read_seeds(path: Path, model) -> None:
@@ -136,14 +114,18 @@ def fresh_start(folder) -> str:
     return f"move {folder} aside (or pick another --out) and train afresh without --resume"
 
 
-def read_state(folder) -> dict:
-    """`state.json`, checked field by field (asmr_training.run_state); one line naming the file if it is bad."""
-    path = Path(folder) / STATE
+def read_run_file(folder, name: str) -> dict:
+    """One of a run folder's JSON files; one line naming it, and how to start afresh, if it is unreadable."""
+    path = Path(folder) / name
     try:
-        state = read_json(path)
+        return read_json(path)
     except BadFileError as err:
         raise BadFileError(path, f"{err.reason}; the run cannot resume: {fresh_start(folder)}") from None
-    return check_state(path, state, fresh_start(folder))
+
+
+def read_state(folder) -> dict:
+    """`state.json`, checked field by field (asmr_training.run_state); one line naming the file if it is bad."""
+    return check_state(Path(folder) / STATE, read_run_file(folder, STATE), fresh_start(folder))
 
 
 def read_history(folder) -> list[dict]:
@@ -278,10 +260,10 @@ class RunDir:
         checkpoint = CHECKPOINT.format(epoch=epoch + 1)
         seeds = checkpoint.replace(".keras", ".seeds.npz")
         if self.chief:
-            write_file(self.file(checkpoint), model.save)
+            atomic_write(self.file(checkpoint), model.save)
             write_seeds(self.file(seeds), model)
             if improved:  # the same bytes as the checkpoint: copied, not serialised again (LEAN: 28 MB)
-                write_file(self.file(BEST), lambda tmp: shutil.copyfile(self.file(checkpoint), tmp))
+                atomic_write(self.file(BEST), lambda tmp: shutil.copyfile(self.file(checkpoint), tmp))
         old = self.state
         previous = {key: old.get(key) for key in ("epoch", "best", "checkpoint", "seeds")}
         self.state = {"epoch": epoch + 1, "best": float(logs[self.monitor]) if improved else old["best"],
@@ -299,7 +281,7 @@ class RunDir:
 
     def _copy_last(self) -> None:
         """`last.keras`, the user's copy of the latest checkpoint (damage to it never touches the resume file)."""
-        write_file(self.file(LAST), lambda tmp: shutil.copyfile(self.file(self.state["checkpoint"]), tmp))
+        atomic_write(self.file(LAST), lambda tmp: shutil.copyfile(self.file(self.state["checkpoint"]), tmp))
 
     def _write_history(self) -> None:
         rows = self.history()

@@ -15,9 +15,9 @@ import json
 import time
 from pathlib import Path
 
-from asmr_training.run_dir import PARAMS, check_run_folder, fresh_start, write_json
+from asmr_training.run_dir import PARAMS, check_run_folder, fresh_start, read_run_file
 from audioprep.errors import BadFileError, UsageError
-from audioprep.files import read_json, to_jsonable
+from audioprep.files import read_json, to_jsonable, write_json
 
 SPEC_SETTINGS = ("seed", "data", "max_per_file", "mixed_precision")
 GROWS = "epochs"  # the params field a resume may change
@@ -26,10 +26,7 @@ GROWS = "epochs"  # the params field a resume may change
 def read_record(folder) -> dict:
     """A run's params.json, with the fields a resume compares; one line naming the file otherwise."""
     path = Path(folder) / PARAMS
-    try:
-        record = read_json(path)
-    except BadFileError as err:
-        raise BadFileError(path, f"{err.reason}; the run cannot resume: {fresh_start(folder)}") from None
+    record = read_run_file(folder, PARAMS)
     if not isinstance(record.get("params"), dict):
         raise BadFileError(path, f"field 'params' must be an object; {fresh_start(folder)}")
     missing = [name for name in SPEC_SETTINGS if name not in record]

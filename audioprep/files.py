@@ -7,6 +7,7 @@ at any moment leaves either the old or the new complete file.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from audioprep.errors import BadFileError
 
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
 PARTIAL = ".partial"  # marks temporary files; a kill can leave one behind, the next open removes it
 
 
@@ -38,7 +40,8 @@ def _commit(tmp: Path, path: Path) -> None:
 
 
 def atomic_write(path, write: Callable[[Path], object]) -> Path:
-    """`write(tmp)` into a temporary file beside `path`, then commit it over `path` in one rename."""
+    """`write(tmp)` into a temporary file beside `path`, then commit it over `path` in one rename; a full disk
+    is one line naming `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}{PARTIAL}{path.suffix}")  # Keras insists on the .keras suffix
@@ -46,6 +49,10 @@ def atomic_write(path, write: Callable[[Path], object]) -> Path:
     try:
         write(tmp)
         _commit(tmp, path)
+    except OSError as err:
+        if err.errno in FULL_DISK:  # the OS error names the temporary file, or nothing: name the real one
+            raise BadFileError(path, "no space left on the device while writing it; free some space and rerun") from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
     return path

@@ -21,6 +21,7 @@ from asmr_training import run_dir as runs
 from asmr_training.run_lock import LOCK, RunLock
 from asmr_training.run_state import check_state
 from audioprep.errors import BadFileError, UsageError
+from audioprep.files import atomic_write
 
 TINY = ["--model", "cnn1d", "--max-slices-per-file", "2", "--filters", "4", "--dense-units", "8", "--batch-size", "16",
         "--epochs", "1", "--seed", "7"]
@@ -185,5 +186,5 @@ def test_a_full_disk_is_named_in_one_line(tmp_path):
             full.write(b"x" * 65536)
 
     with pytest.raises(BadFileError, match=f"^{tmp_path / 'history.csv'}: no space left on the device") as err:
-        runs.write_file(tmp_path / "history.csv", write)
+        atomic_write(tmp_path / "history.csv", write)
     assert "\n" not in str(err.value) and list(tmp_path.iterdir()) == []
