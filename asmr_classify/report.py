@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audioprep.files import atomic_write
 from audioprep.report import pyplot
 
 
@@ -95,7 +96,7 @@ def plot_confusion(confusion, classes: list[str], path, title: str = "confusion 
         ax=ax, xticks_rotation=45, colorbar=False, cmap="Blues")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
     return Path(path)
 
@@ -116,7 +117,7 @@ def plot_curves(history: list[dict], path, title: str = "") -> Path:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
     return Path(path)
 
@@ -139,6 +140,6 @@ def plot_tsne(embeddings: dict[str, np.ndarray], y: np.ndarray, classes: list[st
         ax.set_yticks([])
     axes[0][-1].legend(fontsize=7, markerscale=2, loc="best")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110))
     plt.close(fig)
     return Path(path)

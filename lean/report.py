@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audioprep.files import atomic_write
 from audioprep.report import pyplot
 
 
@@ -24,6 +25,6 @@ def bar_chart(path, names: list[str], ours: list[float], paper: list[float], yla
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120))
     plt.close(fig)
     return path

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from asmr_generate.mel.models import MelVAE
+from audioprep.files import atomic_write
 from audioprep.report import pyplot
 
 ACTIVE_THRESHOLD = 0.01
@@ -72,6 +73,6 @@ def plot(reports: dict[str, CollapseReport], path: Path) -> Path:
     ax.legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=90))
     plt.close(fig)
     return path

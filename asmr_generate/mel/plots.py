@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from audioprep.files import atomic_write
 from audioprep.report import pyplot
 
 
@@ -29,6 +30,6 @@ def save_mel_grid(path: Path, named_mels: dict[str, np.ndarray], columns: int | 
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=80))
     plt.close(fig)
     return path
