@@ -1,8 +1,7 @@
 """What table6, table7 and the LEAN benchmark share: the budget, the data, the YAMNet source, trained models.
 
-Full runs use the whole corpus with an epoch budget that keeps table6 within two hours on two CPU
-cores (51 min measured on the generated corpus); `--quick` trains on a few hundred 1 s patches in
-minutes. Trained models live in `<--runs>/<budget name>/<key>/<variant>` (by default runs/lean/, the
+The budgets (full, and `--quick`'s few hundred 1 s patches) are lean.budget's, which `lean train --quick`
+shares. Trained models live in `<--runs>/<budget name>/<key>/<variant>` (by default runs/lean/, the
 key naming the data, YAMNet, budget and params) and are reused (resumed) by the later scripts, so
 table7 and the benchmark measure the very model table6 trained.
 """
@@ -20,28 +19,12 @@ from asmr_training.run_spec import RunSpec
 from audioprep.cache import settings_key
 from audioprep.cli import int_at_least
 from experiments import harness
+from lean.budget import FULL, QUICK, Budget
 from lean.data import LeanData, load_data
 from lean.params import YAMNET_HELP, LeanParams
 from lean.pretrain import backbone
 from lean.train import train_variant
 
-
-@dataclass(frozen=True)
-class Budget:
-    """How much data and training an experiment spends."""
-
-    name: str
-    max_clips: dict | None  # {split: first n clips}
-    max_patches_per_clip: int | None
-    epochs: int
-    pretrain_epochs: int  # the stand-in YAMNet's
-    calibration_windows: int  # 1 s train windows that calibrate the full-int8 export
-
-
-FULL = Budget("full", None, None, epochs=10, pretrain_epochs=10, calibration_windows=200)
-# Quick: more clips, one patch each, and most steps on the stand-in YAMNet that every model builds on
-# (200 clips x 2 patches and 2 pretraining epochs left every model at chance, mAUC 0.49-0.56).
-QUICK = Budget("quick", {"train": 600, "val": 48, "eval": 120}, 1, epochs=2, pretrain_epochs=4, calibration_windows=50)
 RUNS = "lean"  # runs/<this> holds the models tables 6 and 7 and the benchmark share
 DATA_HELP = "FSD50K folder"
 

@@ -1,7 +1,7 @@
 """LEAN Table III (ablation) and Table II (classes improved), beside the paper's.
 
     python experiments/table6.py                      # generated fsd50k corpus, Google's YAMNet (asmr_audioset/assets)
-    python experiments/table6.py --quick              # a few minutes (experiments/lean_setup.py's QUICK budget)
+    python experiments/table6.py --quick              # a few minutes (lean/budget.py's QUICK budget)
     python experiments/table6.py --data FSD50K        # the real dataset
     python experiments/table6.py --yamnet standin     # YAMNet pretrained here on the corpus instead
 
