@@ -37,6 +37,7 @@ from asmr_audioset.params import ABSTAIN, TAGS
 from asmr_classify.params import PREDICT
 from asmr_training.model_files import load_model, resolve_model
 from asmr_training.run_dir import PARAMS
+from asmr_training.run_record import generated_corpus_warning
 from audioprep.cli import fraction, int_at_least
 from audioprep.errors import AudioError, UsageError
 from audioprep.features import log_mel, mfcc_mean
@@ -435,8 +436,7 @@ def main(args) -> int:
     with clock.stage("load"):
         clf = load_classifier(args.model)
     if clf.generated:
-        print(f"warning: {args.model} was trained on the generated corpus: a code-path model, not a detector "
-              "for real audio (train on real recordings with --data)", file=sys.stderr)
+        print(generated_corpus_warning(args.model), file=sys.stderr)
     failed = 0
     for path in args.files:
         try:

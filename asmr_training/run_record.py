@@ -105,3 +105,10 @@ def read_classes(folder) -> list[str] | None:
     if not isinstance(classes, list) or not all(isinstance(name, str) for name in classes):
         raise BadFileError(path, "field 'classes' must be a list of class names")
     return classes
+
+
+def generated_corpus_warning(model) -> str:
+    """What every command that runs a model trained on the generated stand-in corpus (params.json's
+    `generated_corpus`) prints on stderr."""
+    return (f"warning: {model} was trained on the generated corpus: a code-path model, not a detector "
+            "for real audio (train on real recordings with --data)")
