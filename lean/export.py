@@ -4,7 +4,7 @@ The trained model is rebuilt with unrolled LSTMs (the form the converter lowers 
 and full-int8 calibration accepts), its weights copied over, and converted by the shared
 `asmr_tflite.export` (the log-mel front end stays float inside an int8 file), with the
 labels and sample rate written into the file as TFLite Model Metadata, which MediaPipe's
-AudioClassifier needs. A float export's scores are compared with the Keras model's (`parity_ok`:
+AudioClassifier needs (its description also says when the run trained on the generated corpus). A float export's scores are compared with the Keras model's (`parity_ok`:
 within 1e-5; XNNPACK and oneDNN round differently, so a trained model with large activations can
 drift a little past it).
 """
@@ -20,6 +20,7 @@ from asmr_tflite.metadata import AudioModelInfo
 from audioprep.errors import UsageError
 from lean.model import HEAD, build_model, is_multi_label
 from lean.params import LeanParams
+from lean.run_data import GENERATED_NOTE
 from lean.scoring import TfliteScorer
 from lean.yamnet import FRONT_END
 
@@ -59,11 +60,12 @@ def calibration_windows(clips: list[np.ndarray], params: LeanParams = LeanParams
 class Exporter:
     """A trained model's TFLite twin, traced once, written as any number of files (float, dynamic, int8)."""
 
-    def __init__(self, model: keras.Model, labels: list[str], params: LeanParams = LeanParams()):
+    def __init__(self, model: keras.Model, labels: list[str], params: LeanParams = LeanParams(),
+                 generated: bool = False):
         self.twin = export_model(model, params)
         self.forward = lambda wave: self.twin(wave, training=False)
         self.conversion = Conversion(self.forward, params.patch_samples)
-        self.name, self.labels, self.params = model.name, tuple(labels), params
+        self.name, self.labels, self.params, self.generated = model.name, tuple(labels), params, generated
 
     def write(self, out, quantize: str = "none", representative: np.ndarray | None = None) -> dict:
         """Write `out` (.tflite, labels and rate in its metadata); check builtin-only ops and, for float, parity with Keras."""
@@ -73,7 +75,8 @@ class Exporter:
             name=f"LEAN {self.name}", labels=self.labels, sample_rate=params.sample_rate,
             description=f"LEAN audio tagger (YAMNet front end, Bi-LSTM and attention head): {params.patch_seconds:g} s "
                         f"windows at {params.sample_rate} Hz, "
-                        f"{'one sigmoid score per label' if multi else 'a softmax over the labels'}; export {quantize}",
+                        f"{'one sigmoid score per label' if multi else 'a softmax over the labels'}; export {quantize}"
+                        + (f"; {GENERATED_NOTE}" if self.generated else ""),
         )
         report = {**write_export(flatbuffer, out, info), "quantize": quantize}
         if representative is not None and len(representative):
@@ -90,6 +93,8 @@ def export_tflite(
     quantize: str = "none",
     representative: np.ndarray | None = None,
     params: LeanParams = LeanParams(),
+    generated: bool = False,
 ) -> dict:
-    """One file of `model` (see `Exporter.write`)."""
-    return Exporter(model, labels, params).write(out, quantize, representative)
+    """One file of `model` (see `Exporter.write`); `generated`: its run trained on the generated corpus, which
+    the file's metadata then says (lean.run_data.GENERATED_NOTE)."""
+    return Exporter(model, labels, params, generated).write(out, quantize, representative)

@@ -7,11 +7,14 @@ batch, and only each window's top labels are kept, so memory does not grow with 
 length beyond the rows returned. Each row's `label` is its top label, `other` when that scores under
 the model's abstain threshold (asmr_audioset.abstain), or `silent` for digital silence; `tags` are the
 window's best AudioSet classes from a second streamed pass of the bundled YAMNet (asmr_audioset.lite_yamnet).
+`summarize` says what the whole file was: the labels most often a window's verdict, and the windows that
+abstained.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import asdict
@@ -92,3 +95,20 @@ def format_rows(rows: list[dict]) -> str:
         return text + (f"  | AudioSet: {format_tags([Tag(**t) for t in r['tags']])}" if r.get("tags") else "")
 
     return "\n".join(line(r) for r in rows)
+
+
+def summarize(rows: list[dict], most: int = 3) -> dict:
+    """The file's verdicts: its windows, the `most` labels most often a window's top-1 (their windows and share
+    of the file) and the windows that abstained as `other` or were `silent`."""
+    counts = Counter(row["label"] for row in rows)
+    abstained = {name: counts.pop(name, 0) for name in (OTHER, SILENT)}
+    total = max(len(rows), 1)
+    top = [{"label": label, "windows": n, "share": round(n / total, 4)} for label, n in counts.most_common(most)]
+    return {"windows": len(rows), "top": top, **abstained}
+
+
+def format_summary(summary: dict) -> str:
+    total = max(summary["windows"], 1)
+    top = ", ".join(f"{t['label']} {t['share']:.0%} ({t['windows']})" for t in summary["top"]) or "none"
+    abstained = ", ".join(f"{name} {summary[name]} ({summary[name] / total:.0%})" for name in (OTHER, SILENT))
+    return f"summary ({summary['windows']} windows): top-1 {top}; abstained: {abstained}"

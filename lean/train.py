@@ -26,15 +26,18 @@ from asmr_training.run_spec import RunSpec, as_flag, check_fields, number_at_lea
 from asmr_training.start import RunResult, start_run
 from audioprep.cli import fraction, int_at_least, positive_float
 from audioprep.errors import UsageError
+from audioprep.files import write_json
 from lean.augment import batch_augmented, training_batches
 from lean.data import LeanData, patch_dataset, patch_index, read_patches
 from lean.model import build_model, is_multi_label
 from lean.params import LeanParams
 from lean.probe import train_probe, uses_probe
+from lean.run_data import data_record
 from lean.shards import ShardBatches
 from lean.yamnet import yamnet_embedder
 
 MONITOR = "val_pr_auc"
+METRICS = "metrics.json"  # the held-out metrics, as asmr_classify's runs keep theirs
 
 
 def compile_model(model: keras.Model, params: LeanParams) -> keras.Model:
@@ -85,17 +88,56 @@ def check_params(params: LeanParams) -> None:
             raise UsageError(f"{as_flag(field, value)}: a patch has {size} {what}; a mask must be narrower")
 
 
+def held_out_split(data: LeanData) -> str:
+    """What the held-out split is called: FSD50K's eval split, a labelled folder's test split."""
+    return "eval" if data.multi_label else "test"
+
+
+def held_out_metrics(model: keras.Model, data: LeanData, params: LeanParams) -> dict:
+    """The model's chunked evaluation (lean.evaluate) on data's held-out split: mAP, mAUC, d-prime, per-class
+    AP, and for single-label data accuracy and macro-F1; `error` says why a metric is undefined."""
+    from lean.evaluate import evaluate
+    from lean.scoring import KerasScorer
+
+    clips = data.splits["eval"]
+    result = {"split": held_out_split(data), "clips": len(clips)}
+    if len(clips):
+        try:
+            result.update(evaluate(KerasScorer(model, data.vocabulary), clips, params))
+        except ValueError as err:  # no class with both positive and negative clips
+            result["error"] = str(err)
+    return result
+
+
+def format_held_out(metrics: dict) -> str:
+    """The held-out line `train` ends with, worded as `asmr_classify train`'s test report."""
+    split, clips = metrics["split"], metrics["clips"]
+    if not clips:
+        return f"{split} split empty: no held-out metrics"
+    if "error" in metrics:
+        return f"{split} metrics undefined on {clips} clips: {metrics['error']}"
+    how = f"{clips} clips, 1 s chunk scores averaged per clip"
+    if "accuracy" in metrics:
+        return f"{split} accuracy: {metrics['accuracy']:.4f}   macro-F1: {metrics['macro_f1']:.4f}   ({how})"
+    return (f"{split} mAP: {metrics['mAP']:.4f}   mAUC: {metrics['mAUC']:.4f}   d-prime: {metrics['dprime']:.3f}   "
+            f"({how}, {metrics['classes_scored']} classes scored)")
+
+
 def train_variant(spec: RunSpec, params: LeanParams, variant: str, data: LeanData, yamnet, *,
-                  shards: Path | None = None, verbose: int = 1) -> RunResult:
+                  shards: Path | None = None, verbose: int = 1, described: dict | None = None,
+                  held_out: bool = False) -> RunResult:
     """Train `variant` on data's train split, validate on its val split, as `spec` says; the result's model is
     the best checkpoint.
 
     `yamnet` is a `--yamnet` value: `.tflite` or `.h5` weights, a hub handle / SavedModel folder or `standin`.
-    `shards`: `lean prepare` shards of the training split, read by file on each worker.
+    `shards`: `lean prepare` shards of the training split, read by file on each worker. `described`: more
+    for params.json (how the data was read and split: lean.run_data.split_record). `held_out`: also evaluate the best
+    model on data's eval split (`held_out_metrics`), written to the run's metrics.json and returned as the
+    result's metrics.
     """
     settings = {"variant": variant, "yamnet": str(yamnet), "protocol": data.protocol}
     with start_run(spec, params, monitor=MONITOR, mode="max", settings=settings, check=check_params) as run:
-        params, dist = run.params, run.dist
+        params, dist, metrics = run.params, run.dist, {}
 
         def make() -> keras.Model:
             embedder = yamnet_embedder(yamnet, params, spec_augment=True)
@@ -106,7 +148,8 @@ def train_variant(spec: RunSpec, params: LeanParams, variant: str, data: LeanDat
         # The probe trains the head outside any strategy, in float32, on embeddings of the decoded store: one
         # process, the default policy, no shards.
         probe = uses_probe(variant, params) and dist.params == distribute.DistributeParams() and shards is None
-        run.describe(data.vocabulary, root=str(data.root), multi_label=data.multi_label,
+        run.describe(data.vocabulary, **data_record(data.root), **(described or {}), multi_label=data.multi_label,
+                     clips={name: len(clips) for name, clips in data.splits.items()},
                      linear_probe_on_cached_embeddings=probe, parameters=model.count_params(), bad_files=data.report)
         if not len(data.splits["val"]):  # ESC-50's protocol trains on four folds, validates on none
             run.dir.monitor = MONITOR.removeprefix("val_")
@@ -127,4 +170,7 @@ def train_variant(spec: RunSpec, params: LeanParams, variant: str, data: LeanDat
                 val = patch_dataset(data.splits["val"], params)
                 labels = np.concatenate([y for _, y in val.as_numpy_iterator()])
                 run.record_outputs(**calibration(model.predict(val, verbose=0), labels))
-        return run.result(model, data=data)
+            if held_out:
+                metrics = held_out_metrics(model, data, params)
+                write_json(run.path / METRICS, metrics)
+        return run.result(model, metrics, data=data)
