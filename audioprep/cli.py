@@ -102,6 +102,14 @@ def positive_float(value: str) -> float:
     return number
 
 
+def non_negative_float(value: str) -> float:
+    """argparse type: a number >= 0 (an offset in seconds)."""
+    number = _number(value, float, "a number")
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {value}")
+    return number
+
+
 def fraction(value: str) -> float:
     """argparse type: a number in [0, 1) (window overlap, dropout)."""
     number = _number(value, float, "a number")

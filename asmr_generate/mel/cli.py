@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from asmr_training.run_spec import add_run_arguments, spec_from_args
-from audioprep.cli import existing_path, int_at_least, positive_float, unit_interval
+from audioprep.cli import existing_path, int_at_least, non_negative_float, positive_float, unit_interval
 
 QUICK_SLICES_PER_FILE = 8
 
@@ -53,6 +53,9 @@ def add_commands(commands) -> None:
         p.set_defaults(run=_generate)
     for p in (vary, blend):
         p.add_argument("--seconds", type=positive_float, default=4.0, help="how much of each recording to use")
+        p.add_argument("--start", type=non_negative_float, default=0.0,
+                       help="where to start in the recording (seconds; blend: in A)")
+    blend.add_argument("--start-b", type=non_negative_float, help="where to start in B (default: --start)")
 
 
 def _train(args) -> int:
@@ -80,10 +83,11 @@ def _generate(args) -> int:
 
     model = load_model(args.model)
     if args.command == "vary":
-        files = generate.vary(model, args.file, args.n, args.out, args.seconds, seed=args.seed)
+        files = generate.vary(model, args.file, args.n, args.out, args.seconds, seed=args.seed, start=args.start)
     elif args.command == "blend":
         alphas = np.linspace(0.0, 1.0, args.steps) if args.steps else [args.alpha]
-        files = generate.blend(model, args.a, args.b, alphas, args.out, args.seconds)
+        start_b = args.start if args.start_b is None else args.start_b
+        files = generate.blend(model, args.a, args.b, alphas, args.out, args.seconds, starts=(args.start, start_b))
     else:
         files = generate.sample(model, args.label, args.n, args.out, blend_with=args.blend_with, seed=args.seed)
     for f in files:

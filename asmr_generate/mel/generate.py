@@ -26,15 +26,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
 
 
-def recording_slices(path, seconds: float, params: GenerateParams = GenerateParams()) -> np.ndarray:
-    """(k, frames, n_mels): up to `seconds` of a recording as consecutive slices (a short one is tiled to one slice).
+def recording_slices(path, seconds: float, params: GenerateParams = GenerateParams(), start: float = 0.0) -> np.ndarray:
+    """(k, frames, n_mels): up to `seconds` of a recording from `start` seconds on, as consecutive slices (a short
+    one is tiled to one slice).
 
-    Only the start the slices need is decoded, so an hours-long recording costs no more than a short one.
+    Only the span the slices need is decoded, so a moment deep in an hours-long recording costs no more than its start.
     """
     mel = params.mel
     k = max(1, int(seconds / mel.slice_seconds))
     needed = k * mel.frames * mel.hop_length + mel.n_fft
-    audio, _ = load_audio(path, sr=mel.sample_rate, duration=needed / mel.sample_rate)
+    audio, _ = load_audio(path, sr=mel.sample_rate, offset=start, duration=needed / mel.sample_rate)
     if len(audio) < mel.slice_samples:
         audio = repeat_pad(audio, mel.slice_samples)
     slices = mel_slices(audio, mel, hop=mel.frames * mel.hop_length)
@@ -62,10 +63,11 @@ def _need(model, kind, command: str):
 
 
 def vary(model, path, n: int, out: Path, seconds: float, seed: int = 0,
-         params: GenerateParams = GenerateParams()) -> list[Path]:
-    """`input.wav` (the input's own mel, inverted the same way) and `variation_XX.wav` x n, plus mels.png."""
+         params: GenerateParams = GenerateParams(), start: float = 0.0) -> list[Path]:
+    """`input.wav` (the input's own mel from `start` s, inverted the same way) and `variation_XX.wav` x n, plus
+    mels.png."""
     _need(model, MelAE, "vary")
-    slices = recording_slices(path, seconds, params)
+    slices = recording_slices(path, seconds, params, start)
     varied = model.vary(slices, n, seed=seed)  # (k, n, frames, n_mels)
     mels = {"input": join(slices), **{f"variation_{i + 1:02d}": join(varied[:, i]) for i in range(n)}}
     paths = write_wavs(out, mels, params)
@@ -74,10 +76,11 @@ def vary(model, path, n: int, out: Path, seconds: float, seed: int = 0,
 
 
 def blend(model, path_a, path_b, alphas, out: Path, seconds: float,
-          params: GenerateParams = GenerateParams()) -> list[Path]:
-    """`a.wav`, `b.wav` and `blend_alpha<..>.wav` per alpha (latent interpolation, slice by slice), plus mels.png."""
+          params: GenerateParams = GenerateParams(), starts: tuple[float, float] = (0.0, 0.0)) -> list[Path]:
+    """`a.wav`, `b.wav` and `blend_alpha<..>.wav` per alpha (latent interpolation, slice by slice), plus mels.png;
+    each recording is read from its own start (seconds)."""
     _need(model, MelAE, "blend")
-    a, b = recording_slices(path_a, seconds, params), recording_slices(path_b, seconds, params)
+    a, b = (recording_slices(path, seconds, params, start) for path, start in zip((path_a, path_b), starts, strict=True))
     k = min(len(a), len(b))
     paths = np.stack([model.blend(a[i], b[i], alphas) for i in range(k)], axis=1)  # (alphas, k, frames, n_mels)
     mels = {"a": join(a[:k]), "b": join(b[:k])}

@@ -121,3 +121,31 @@ def test_errors_are_one_line_and_name_the_flag(runs, tmp_path, capsys):
     assert main(["sample", "--model", str(out / "cgan"), "--label", "opera", "--out", str(tmp_path)]) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(lines) == 2 and "cGAN" in lines[0] and "'opera'" in lines[1]
+
+
+def test_vary_from_a_start_reads_that_moment(runs, tmp_path, capsys):
+    from asmr_generate.mel.generate import recording_slices
+    from asmr_generate.mel.params import GenerateParams
+    from audioprep.features import mel_slices
+    from audioprep.io import load_audio
+
+    root, out = runs
+    source = sorted((root / "fingernail tapping").glob("*.wav"))[0]
+    whole, _ = load_audio(source, sr=P.sample_rate)
+    start = 1.5
+    expected = mel_slices(whole[round(start * P.sample_rate):], P, hop=P.frames * P.hop_length)[:1]
+    got = recording_slices(source, 1.0, GenerateParams(), start=start)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-3)
+    assert not np.allclose(got, recording_slices(source, 1.0, GenerateParams()), atol=1e-3)
+    assert main(["vary", "--model", str(out / "vae"), str(source), "--n", "1", "--seconds", "1",
+                 "--start", str(start), "--out", str(tmp_path)]) == 0
+    assert _wav(tmp_path / "input.wav") == (P.sample_rate, _samples(1))
+    seconds = sf.info(source).duration
+    assert main(["vary", "--model", str(out / "vae"), str(source), "--start", str(seconds + 1),
+                 "--out", str(tmp_path / "late")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and source.name in err[0] and "past the end" in err[0]
+    with pytest.raises(SystemExit) as exit_:
+        main(["blend", "--model", str(out / "vae"), str(source), str(source), "--start-b", "-1", "--out", "neg"])
+    assert exit_.value.code == 2 and "--start-b: must be a number >= 0" in capsys.readouterr().err
