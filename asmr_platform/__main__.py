@@ -19,6 +19,11 @@ from audioprep.cli import int_at_least, positive_float, run_cli
 from audioprep.errors import UsageError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+NO_FLAGS = ("With --db alone: find, listen, more like this (a catalogue with embeddings) and add recordings, "
+            "labelled by YAMNet's ASMR / speech detector (asmr / speech / unsure per segment, AudioSet tags, "
+            "silent windows `silent`) and catalogued under its name, as `asmr_classify catalog` without --model. "
+            "--model labels uploads with a trained classifier instead and adds its verdict on generated sounds; "
+            "--vae and --cgan add generation.")
 
 
 def port(value: str) -> int:
@@ -49,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from asmr_platform.params import ServeParams
 
     parser.add_argument("--db", required=True, type=Path, help="a catalogue made by `asmr_classify catalog`")
-    parser.add_argument("--model", help="classifier run or model file: enables Add and verdicts on generated sounds")
+    parser.add_argument("--model", help="classifier run or model file: labels uploads (default: YAMNet's ASMR / speech "
+                                        "detector) and enables its verdict on generated sounds")
     parser.add_argument("--vae", help="AE or VAE run (`asmr_generate train vae`): enables vary and blend")
     parser.add_argument("--cgan", help="cGAN run (`asmr_generate train cgan`): enables sample and blend labels")
     parser.add_argument("--port", type=port, default=7860, help="default 7860")
@@ -69,7 +75,7 @@ def main(args) -> int:
     from asmr_platform.params import ServeParams
 
     if not args.db.is_file():
-        raise UsageError(f"--db {args.db}: no such catalogue (make one with `asmr_classify catalog DIR --model RUN --db F`)")
+        raise UsageError(f"--db {args.db}: no such catalogue (make one with `asmr_classify catalog DIR --db F`)")
     catalog.connect(args.db).close()  # brings the schema up to date (indexes, embeddings table) and sets WAL
     with bind(args.host, args.port) as sock:  # a taken port fails here, before the runs load and "serving"
         engines = load_engines(args.model, args.vae, args.cgan)
@@ -91,7 +97,7 @@ def main(args) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="asmr_serve", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="asmr_serve", description=__doc__.splitlines()[0], epilog=NO_FLAGS)
     add_arguments(parser)
     return main(parser.parse_args(argv))
 

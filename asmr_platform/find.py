@@ -40,14 +40,15 @@ from asmr_platform.names import Names, model_name
 from audioprep.quality import SHORT, SILENT, TRUNCATED
 
 SORTS = {"confidence": "s.confidence", "length": "s.end - s.start"}  # the latter is the index's expression
-ROW = ("SELECT s.id, s.recording_id, r.path, s.start, s.end, s.label, s.confidence, r.short, r.silent, "
+ROW = ("SELECT s.id, s.recording_id, r.path, r.model, s.start, s.end, s.label, s.confidence, r.short, r.silent, "
        "r.truncated IS NOT NULL FROM segments s JOIN recordings r ON r.id = s.recording_id")
 IDS = "(SELECT value FROM json_each(?))"
 DISTINCT = ("WITH RECURSIVE v(x) AS (SELECT min({column}) FROM {table} UNION ALL "
             "SELECT (SELECT min({column}) FROM {table} WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL) "
             "SELECT x FROM v WHERE x IS NOT NULL")
 NO_EMBEDDINGS = ("this catalogue holds no segment embeddings (catalogued by a model without an embedding "
-                 "layer, such as a .tflite, or re-merged since): catalogue it again with a Keras run")
+                 "layer, such as a .tflite, or re-merged since): catalogue it again with a Keras run or the "
+                 "ASMR / speech detector (no --model)")
 
 
 @dataclass(frozen=True)
@@ -180,13 +181,15 @@ def flags(short, silent, truncated) -> list[str]:
 
 
 def as_dicts(conn: sqlite3.Connection, rows: list, names: Names, similarities: list[float] | None = None) -> list[dict]:
-    """Segment rows (`ROW`'s columns) as the API sends them, each with its stored AudioSet tags, best first."""
+    """Segment rows (`ROW`'s columns) as the API sends them, each with the name of the model that labelled it
+    and its stored AudioSet tags, best first."""
     tags = segment_tags(conn, [row[0] for row in rows])
+    models = {row[3]: model_name(row[3]) for row in rows}
     out = []
-    for i, (segment_id, recording_id, path, start, end, label, confidence, *quality) in enumerate(rows):
-        out.append({"id": segment_id, "recording_id": recording_id, "recording": names.display(path), "start": start,
-                    "end": end, "label": label, "confidence": confidence, "flags": flags(*quality),
-                    "tags": [asdict(t) for t in tags.get(segment_id, ())]})
+    for i, (segment_id, recording_id, path, model, start, end, label, confidence, *quality) in enumerate(rows):
+        out.append({"id": segment_id, "recording_id": recording_id, "recording": names.display(path),
+                    "model": models[model], "start": start, "end": end, "label": label, "confidence": confidence,
+                    "flags": flags(*quality), "tags": [asdict(t) for t in tags.get(segment_id, ())]})
         if similarities is not None:
             out[-1]["similarity"] = similarities[i]
     return out
@@ -233,8 +236,11 @@ def models(conn: sqlite3.Connection) -> list[dict]:
 
 
 def recordings(conn: sqlite3.Connection, names: Names) -> list[dict]:
-    rows = conn.execute("SELECT id, path, duration, short, silent, truncated IS NOT NULL FROM recordings")
-    listed = [{"id": i, "name": names.display(p), "duration": d, "flags": flags(*quality)} for i, p, d, *quality in rows]
+    """Every recording by its shown name, with its length, flags and the name of the model that labelled it."""
+    rows = conn.execute("SELECT id, path, model, duration, short, silent, truncated IS NOT NULL FROM recordings")
+    models: dict[str, str] = {}
+    listed = [{"id": i, "name": names.display(p), "model": models.setdefault(m, model_name(m)), "duration": d,
+               "flags": flags(*quality)} for i, p, m, d, *quality in rows]
     return sorted(listed, key=lambda r: (r["name"].casefold(), r["id"]))
 
 

@@ -1,5 +1,8 @@
 """Add: an uploaded file is received under a size limit, classified, and on request catalogued.
 
+It is classified by `Engines.labeller` (--model's classifier, else YAMNet's ASMR / speech detector) and
+catalogued under that model's id; the answers name the model as the page does (`names.model_name`).
+
 The body is written to the server's work folder as it arrives and refused (413) as soon as it passes
 the limit. The client's file name is kept only as a name (`names.upload_name`: its last component), never
 as a path. The file is decoded by the same streaming reader, with the same checks, as every catalogued
@@ -24,7 +27,7 @@ from asmr_audioset.params import TAGS
 from asmr_classify import catalog
 from asmr_classify.predict import Timeline, file_result, merge_windows, timeline_of
 from asmr_platform.engines import Engines
-from asmr_platform.names import Names, upload_name
+from asmr_platform.names import Names, model_name, upload_name
 from asmr_platform.params import ServeParams
 from audioprep.errors import AudioError
 from audioprep.io import AUDIO_EXTENSIONS, is_audio_file
@@ -77,7 +80,7 @@ class Uploads:
         try:
             digest = catalog.sha256(path)
             with self.engines.lock:
-                timeline = timeline_of(self.engines.classifier, path, self.params.upload_overlap)
+                timeline = timeline_of(self.engines.labeller, path, self.params.upload_overlap)
         except AudioError as err:
             path.unlink(missing_ok=True)
             raise AudioError(name, err.reason.replace(str(path), name)) from None
@@ -88,7 +91,8 @@ class Uploads:
         result = file_result(name, timeline)
         quality = timeline.quality
         segments = merge_windows(timeline.windows(self.params.catalog_threshold))
-        return {"id": digest, "name": name, "duration": timeline.samples / timeline.sample_rate,
+        return {"id": digest, "name": name, "model": model_name(self.engines.labeller_id),
+                "duration": timeline.samples / timeline.sample_rate,
                 "label": result.label, "confidence": result.confidence, "probabilities": result.probabilities,
                 "majority": result.majority, "tags": [asdict(t) for t in result.tags],
                 "flags": list(quality.flags), "warnings": [line.replace(str(path), name) for line in quality.warnings],
@@ -112,9 +116,10 @@ class Uploads:
         key = str(final)
         conn = catalog.connect(db)
         try:
-            status = catalog.store(conn, key, pending.digest, self.engines.model_id, pending.timeline,
+            status = catalog.store(conn, key, pending.digest, self.engines.labeller_id, pending.timeline,
                                    self.params.catalog_threshold)
             recording_id = conn.execute("SELECT id FROM recordings WHERE path = ?", (key,)).fetchone()[0]
         finally:
             conn.close()
-        return {"status": status, "recording_id": recording_id, "name": self.names.display(final)}
+        return {"status": status, "recording_id": recording_id, "name": self.names.display(final),
+                "model": model_name(self.engines.labeller_id)}

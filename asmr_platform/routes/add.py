@@ -1,4 +1,5 @@
-"""Adding a recording: an upload is received under the size limit and classified; on request it is catalogued."""
+"""Adding a recording: an upload is received under the size limit and classified (by --model's classifier, else
+the ASMR / speech detector: it needs no run); on request it is catalogued."""
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -12,7 +13,6 @@ def install(app: FastAPI, state: AppState) -> None:
 
     @app.post("/api/uploads")
     async def upload(request: Request, name: FileName):
-        state.need("add")
         name = received.check_name(name)
         declared = request.headers.get("content-length")
         if declared and declared.isdigit():
@@ -31,7 +31,6 @@ def install(app: FastAPI, state: AppState) -> None:
 
     @app.post("/api/uploads/{upload_id}/catalogue")
     def add(upload_id: Digest):
-        state.need("add")
         try:
             return received.add(state.db, upload_id)
         except KeyError:

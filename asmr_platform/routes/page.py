@@ -1,5 +1,6 @@
 """The one static page, and what it needs to know first: labels (and which are verdicts, not triggers),
-recordings, the models that labelled them, hidden features and limits."""
+recordings and the model that labelled each, the models that labelled the catalogue, the one that labels
+uploads (`labeller`), hidden features and limits."""
 
 from pathlib import Path
 
@@ -7,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 
 from asmr_platform import find
+from asmr_platform.names import model_name
 from asmr_platform.state import AppState
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -24,9 +26,10 @@ def install(app: FastAPI, state: AppState) -> None:
         with state.reading() as conn:
             missing = engines.missing()
             missing["similar"] = None if find.has_embeddings(conn) else find.NO_EMBEDDINGS
-            own = (engines.classifier.abstain_label,) if engines.classifier else ()  # what an upload may be called
+            own = (engines.labeller.abstain_label,)  # what an upload may be called
             return {"catalogue": state.db.name, "labels": find.labels(conn), "none_of_these": find.none_of_these(conn, own),
-                    "models": find.models(conn), "recordings": find.recordings(conn, state.names), "missing": missing,
+                    "models": find.models(conn), "labeller": model_name(engines.labeller_id),
+                    "recordings": find.recordings(conn, state.names), "missing": missing,
                     "cgan_labels": list(engines.cgan.classes) if engines.cgan else [],
                     "limits": {"upload_max_bytes": params.upload_max_bytes, "page_size": params.page_size,
                                "max_variations": params.max_variations, "max_samples": params.max_samples}}

@@ -98,7 +98,7 @@ function filterParams(offset) {
 function segmentRow(seg, extra) {
   const kinds = [noEvidence(seg.flags) ? "flagged" : "", isVerdict(seg.label) ? "verdict" : ""].filter(Boolean);
   const row = el("tr", { "data-id": seg.id, onclick: () => select(seg, row), class: kinds.join(" ") },
-    el("td", {}, seg.recording), el("td", {}, `${clock(seg.start)} – ${clock(seg.end)}`),
+    el("td", { title: `labelled by ${seg.model}` }, seg.recording), el("td", {}, `${clock(seg.start)} – ${clock(seg.end)}`),
     el("td", isVerdict(seg.label) ? { title: verdictNote(seg.label) } : {},
       el("span", { class: "swatch", style: `background:${colour(seg.label)}` }), seg.label),
     el("td", {}, el("span", { class: "confidence" }, seg.confidence.toFixed(3)), ...badges(seg.flags)),
@@ -129,7 +129,8 @@ function select(seg, row) {
   for (const chosen of document.querySelectorAll("tr.chosen")) chosen.classList.remove("chosen");
   if (row) row.classList.add("chosen");
   $("selected").textContent = `${seg.recording}, ${clock(seg.start)} – ${clock(seg.end)}: ${labelText(seg.label, seg.confidence)}` +
-    (noEvidence(seg.flags) ? `; ${NO_EVIDENCE_NOTE}` : "") + (seg.tags.length ? `; AudioSet: ${tagText(seg.tags)}` : "");
+    (noEvidence(seg.flags) ? `; ${NO_EVIDENCE_NOTE}` : "") + (seg.tags.length ? `; AudioSet: ${tagText(seg.tags)}` : "") +
+    `; labelled by ${seg.model}`;
   const player = $("player");
   player.src = `/api/segments/${seg.id}/audio`;
   player.play().catch(() => {});  // a browser may want a click first; the controls are there
@@ -256,7 +257,7 @@ async function sendUpload(file, name) {
       : `${labelText(upload.label, upload.confidence)}; ` + top.map(([c, p]) => `${c} ${p.toFixed(2)}`).join(", ")) +
       (upload.tags.length ? `; AudioSet: ${tagText(upload.tags)}` : "");
     say("add-status", `${upload.name} (${clock(upload.duration)}): ${verdict}; ${upload.segments.length} segments` +
-      upload.warnings.map((w) => `; warning: ${w}`).join(""));
+      `; labelled by ${upload.model}` + upload.warnings.map((w) => `; warning: ${w}`).join(""));
     drawTimeline(upload);
     $("add-btn").hidden = false;
   } catch (err) {
@@ -268,7 +269,7 @@ async function addUpload() {
   try {
     const added = await api(`/api/uploads/${state.upload.id}/catalogue`, { method: "POST" });
     $("add-btn").hidden = true;
-    say("add-status", `${added.name}: ${added.status} to the catalogue`);
+    say("add-status", `${added.name}: ${added.status} to the catalogue, labelled by ${added.model}`);
     await loadConfig();
     $("recording").value = added.recording_id;
     search(0);
@@ -338,14 +339,14 @@ async function loadConfig() {
     ...config.labels.filter(isVerdict).map(box));
   const chosen = $("recording").value;
   $("recording").replaceChildren(el("option", { value: "" }, "all"),
-    ...config.recordings.map((r) => el("option", { value: r.id },
-      `${r.name} (${[clock(r.duration), ...r.flags.map((f) => FLAGS[f] || f)].join(", ")})`)));
+    ...config.recordings.map((r) => el("option", { value: r.id, title: `labelled by ${r.model}` },  // several models: named
+      `${r.name} (${[clock(r.duration), ...r.flags.map((f) => FLAGS[f] || f), ...(config.models.length > 1 ? [r.model] : [])].join(", ")})`)));
   $("recording").value = chosen;
   const reasons = Object.values(config.missing).filter(Boolean);
   $("notes").replaceChildren(...[...new Set(reasons)].map((r) => el("li", {}, r)));
   hideUnless("vae-tools", "vae-note", config.missing.vary);
   hideUnless("cgan-tools", "cgan-note", config.missing.sample);
-  hideUnless("add-tools", "add-note", config.missing.add);
+  $("add-note").textContent = `uploads are labelled by ${config.labeller}`;
   $("similar-btn").hidden = Boolean(config.missing.similar);
   $("vary-n").max = config.limits.max_variations;
   $("sample-n").max = config.limits.max_samples;

@@ -26,6 +26,7 @@ from asmr_classify.params import DETECTOR as DETECTOR_PARAMS
 from asmr_classify.predict import Timeline, segment_embeddings
 from asmr_classify.speech_detector import CLASSES as DETECTOR_CLASSES
 from asmr_classify.speech_detector import UNSURE
+from asmr_classify.speech_detector import model_id as detector_id
 from asmr_generate.mel.generate import slug
 from asmr_platform import find as find_module
 from asmr_platform.__main__ import cli
@@ -319,6 +320,7 @@ def test_an_upload_is_classified_and_added_as_catalog_would(writable, made, load
     assert upload.status_code == 200, upload.text
     got = upload.json()
     assert got["name"] == "my take.wav" and got["label"] in [*loaded.classifier.classes, OTHER]
+    assert got["model"] == "classifier/best.keras"  # --model's classifier labels it, as `catalog` did the corpus
     assert got["confidence"] == max(got["probabilities"].values())
     assert (got["label"] == OTHER) == (got["confidence"] < ABSTAIN_THRESHOLD)
     assert len(got["tags"]) == 3 and all(0 < t["score"] <= 1 for t in got["tags"])
@@ -330,9 +332,12 @@ def test_an_upload_is_classified_and_added_as_catalog_would(writable, made, load
 
     added = c.post(f"/api/uploads/{got['id']}/catalogue").json()
     assert added["status"] == "added" and added["name"] == "my take.wav"  # the user's name, no server prefix
+    assert added["model"] == "classifier/best.keras"
+    assert {r["model"] for r in c.get("/api/config").json()["recordings"]} == {"classifier/best.keras"}
     assert (db.parent / "uploads" / got["id"][:12] / "my take.wav").read_bytes() == source.read_bytes()
     page = c.get("/api/segments", params={"recording": added["recording_id"]}).json()
     assert page["total"] == len(catalogued) and {row["recording"] for row in page["rows"]} == {"my take.wav"}
+    assert {row["model"] for row in page["rows"]} == {"classifier/best.keras"}
     assert c.get(f"/api/segments/{page['rows'][0]['id']}/similar").status_code == 200  # embeddings stored too
     assert c.post(f"/api/uploads/{got['id']}/catalogue").status_code == 404  # added once
     assert list((db.parent / "work").iterdir()) == []  # nothing of the upload is left behind
@@ -433,15 +438,15 @@ def test_missing_runs_hide_their_features_with_one_line_each(made, tmp_path):
     app, _ = app_on_copy(made, tmp_path, Engines())
     with TestClient(app) as c:
         missing = c.get("/api/config").json()["missing"]
-        assert missing == {"add": NEEDS["add"][1], "verdict": NEEDS["verdict"][1], "vary": NEEDS["vary"][1],
-                           "sample": NEEDS["sample"][1], "similar": None}
+        assert missing == {"verdict": NEEDS["verdict"][1], "vary": NEEDS["vary"][1], "sample": NEEDS["sample"][1],
+                           "similar": None}
         some = c.get("/api/segments").json()["rows"][0]["id"]
         for url, body, feature in (("/api/generate/vary", {"segment": some}, "vary"),
                                    ("/api/generate/sample", {"label": "mukbang"}, "sample")):
             response = c.post(url, json=body)
             assert response.status_code == 409 and response.json()["detail"] == NEEDS[feature][1]
-        upload = c.post("/api/uploads", params={"name": "a.wav"}, content=b"x")
-        assert upload.status_code == 409 and upload.json()["detail"] == NEEDS["add"][1]
+        upload = c.post("/api/uploads", params={"name": "a.wav"}, content=b"x")  # add needs no run: it decodes
+        assert upload.status_code == 422 and upload.json()["detail"].startswith("a.wav: ")
         assert c.get(f"/api/segments/{some}/audio").status_code == 200  # find and listen need no run
 
 
@@ -477,7 +482,8 @@ def test_a_catalogue_being_written_stays_readable(writable):
 # ---------------------------------------------------------------- the command
 
 
-def test_the_command_serves_the_page_and_names_what_is_hidden(made, tmp_path):
+def test_the_command_serves_the_page_adds_with_the_detector_and_names_what_is_hidden(made, tmp_path):
+    """The first command, with --db alone: the page, and an upload labelled by the ASMR / speech detector."""
     db = tmp_path / "catalog.sqlite"
     db.write_bytes(made.db.read_bytes())
     with socket.socket() as s:
@@ -496,16 +502,25 @@ def test_the_command_serves_the_page_and_names_what_is_hidden(made, tmp_path):
         assert page is not None and "<title>ASMR trigger catalogue</title>" in page
         script = urllib.request.urlopen(f"http://127.0.0.1:{port}/static/app.js", timeout=5).read().decode()
         assert "http://" not in script and "https://" not in script  # nothing fetched from elsewhere
+        sent = urllib.request.Request(f"http://127.0.0.1:{port}/api/uploads?name=gap.wav", made.gap.read_bytes())
+        got = json.loads(urllib.request.urlopen(sent, timeout=60).read())
+        assert got["model"] == DETECTOR and {s["label"] for s in got["segments"]} <= {*DETECTOR_CLASSES, UNSURE, SILENT}
+        added = urllib.request.Request(f"http://127.0.0.1:{port}/api/uploads/{got['id']}/catalogue", method="POST")
+        assert json.loads(urllib.request.urlopen(added, timeout=60).read())["status"] == "added"
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert f"serving {db} at http://127.0.0.1:{port}/" in out
     assert [line for line in err.splitlines() if line.startswith("note: ")] == [
-        f"note: {NEEDS[f][1]}" for f in ("add", "verdict", "vary", "sample")]
+        f"note: {NEEDS[f][1]}" for f in ("verdict", "vary", "sample")]
+    conn = catalog.connect(db, create=False)
+    by_detector = conn.execute("SELECT path FROM recordings WHERE model = ?", (detector_id(),)).fetchall()
+    conn.close()
+    assert by_detector == [(str((tmp_path / "catalog-uploads" / got["id"][:12] / "gap.wav").resolve()),)]
 
 
 def test_the_command_names_a_missing_catalogue_in_one_line(tmp_path, capsys):
     assert cli(["--db", str(tmp_path / "none.sqlite")]) == 2
     assert capsys.readouterr().err == (f"error: --db {tmp_path / 'none.sqlite'}: no such catalogue "
-                                       "(make one with `asmr_classify catalog DIR --model RUN --db F`)\n")
+                                       "(make one with `asmr_classify catalog DIR --db F`)\n")
