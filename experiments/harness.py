@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 from asmr_corpus.location import corpus_root, layout_dir
@@ -24,6 +25,9 @@ from audioprep.report import pyplot
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results"  # full runs, committed and rendered into the docs
 QUICK_RESULTS = RESULTS / "quick"  # --quick runs, git-ignored
+# The row of asmr_classify's YAMNet transfer family, in every table that runs it.
+YAMNET_ROW = ("beyond the papers: YAMNet transfer (Google's YAMNet, AudioSet weights, frozen; "
+              "embeddings of 0.975 s windows + softmax head by L-BFGS)")
 
 
 def _add_data_flags(p: argparse.ArgumentParser, data_help: str, runs: str) -> argparse.ArgumentParser:
@@ -117,3 +121,26 @@ def save_figure(fig, path: Path, dpi: int = 110) -> Path:
     fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
     return path
+
+
+def yamnet_transfer(run_dir: Path, data, max_per_file: int | None = None, **train):
+    """asmr_classify's YAMNet transfer family (`train --model yamnet`) trained afresh and quietly into `run_dir`
+    on `data`, at most `max_per_file` windows per recording; `train` are train_yamnet's data arguments. Its
+    embeddings are cached by file content, so a second table or fold on the same files runs no YAMNet."""
+    from asmr_classify.train import train_yamnet
+    from asmr_training.run_spec import RunSpec
+
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return train_yamnet(RunSpec(run_dir, data, max_per_file=max_per_file), verbose=0, **train)
+
+
+def yamnet_transfer_weights() -> dict:
+    """The weights YAMNET_ROW ran on ({"weights", "sha256"}, as its params.json records them)."""
+    from asmr_classify.yamnet_head import weights
+
+    return weights()
+
+
+def yamnet_transfer_note() -> str:
+    w = yamnet_transfer_weights()
+    return f"YAMNet transfer row: Google's AudioSet YAMNet, {w['weights']} (SHA-256 {w['sha256'][:12]}...)"
