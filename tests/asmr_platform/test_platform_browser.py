@@ -1,7 +1,8 @@
 """The app in a real browser: headless Chromium (Debian's chromium and chromium-driver) driven by selenium
 loads the page from a live uvicorn server, names the model that labelled the catalogue, lists its verdicts
 (other, silent) apart from the triggers, searches by name and by AudioSet tag, filters by a label, plays a segment, blends two, lists the
-segments similar to one, uploads a file to classify, and saves a screenshot (ASMR_SERVE_SCREENSHOT=PATH keeps it, e.g. docs/platform.png).
+segments similar to one, uploads a file to classify, and saves a screenshot (ASMR_SERVE_SCREENSHOT=PATH keeps it, e.g. docs/platform.png);
+then, on an app started without --model, adds a recording labelled by the ASMR / speech detector and names that model.
 
 Without Chromium the test skips with the reason; `.ci/run` installs it and sets ASMR_REQUIRE_BROWSER=1,
 which turns that skip into a failure, so CI always runs it.
@@ -18,6 +19,9 @@ from urllib.parse import quote
 
 import pytest
 from serve_fixtures import LiveServer, app_on_copy, built, engines
+
+from asmr_platform.engines import Engines
+from asmr_platform.names import DETECTOR
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -95,6 +99,7 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
                 "const p = document.getElementById('player'); return p.error ? null : (p.duration > 0 ? p.duration : null);"))
             segment = get_json(f"{server.url}/api/segments/{rows[0].get_attribute('data-id')}")
             assert duration == pytest.approx(segment["end"] - segment["start"], abs=2e-3)
+            assert driver.find_element(By.ID, "selected").text.endswith("; labelled by classifier/best.keras")
             wait.until(lambda d: d.execute_script("const m = document.getElementById('mel'); return m.complete && m.naturalWidth > 0;"))
 
             driver.find_element(By.ID, "set-a").click()
@@ -114,6 +119,8 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
             driver.find_element(By.ID, "upload").click()
             wait.until(lambda d: d.find_element(By.ID, "add-btn").is_displayed())
             assert driver.find_element(By.ID, "add-status").text.startswith("stereo_44k.wav (0:12.0): ")
+            assert "; labelled by classifier/best.keras" in driver.find_element(By.ID, "add-status").text
+            assert driver.find_element(By.ID, "add-note").text == "uploads are labelled by classifier/best.keras"
 
             for _ in range(2):  # the whole page: resizing reflows it, so measure again
                 height = driver.execute_script("return document.documentElement.scrollHeight")
@@ -121,6 +128,22 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
             driver.execute_script("window.scrollTo(0, 0)")
             shot.parent.mkdir(parents=True, exist_ok=True)
             assert driver.save_screenshot(str(shot))
+        plain = tmp_path / "no-model"
+        plain.mkdir()
+        with LiveServer(app_on_copy(made, plain, Engines())[0]) as server:  # --db alone
+            driver.get(f"{server.url}/")
+            wait.until(lambda d: d.find_element(By.ID, "add-note").text == f"uploads are labelled by {DETECTOR}")
+            driver.find_element(By.ID, "file").send_keys(str(made.gap))
+            driver.find_element(By.ID, "upload").click()
+            wait.until(lambda d: d.find_element(By.ID, "add-btn").is_displayed())
+            assert f"; labelled by {DETECTOR}" in driver.find_element(By.ID, "add-status").text
+            driver.find_element(By.ID, "add-btn").click()
+            wait.until(lambda d: d.find_element(By.ID, "add-status").text ==
+                       f"gap.wav: added to the catalogue, labelled by {DETECTOR}")
+            chosen = driver.find_element(By.CSS_SELECTOR, "#recording option:checked").text
+            assert chosen.startswith("gap.wav (0:09.0") and chosen.endswith(f", {DETECTOR})")  # two models: named
+            wait.until(lambda d: (rows := d.find_elements(By.CSS_SELECTOR, "#segments tbody tr")) and all(
+                r.find_elements(By.TAG_NAME, "td")[0].get_attribute("title") == f"labelled by {DETECTOR}" for r in rows))
     finally:
         driver.quit()
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
