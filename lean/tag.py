@@ -98,17 +98,17 @@ def format_rows(rows: list[dict]) -> str:
 
 
 def summarize(rows: list[dict], most: int = 3) -> dict:
-    """The file's verdicts: its windows, the `most` labels most often a window's top-1 (their windows and share
-    of the file) and the windows that abstained as `other` or were `silent`."""
-    counts = Counter(row["label"] for row in rows)
-    abstained = {name: counts.pop(name, 0) for name in (OTHER, SILENT)}
+    """The file at a glance: its windows, the `most` labels most often a window's top-1 (their windows and share
+    of the file; a silent window has none) and how many windows abstained as `other` or were `silent`."""
+    counts = Counter(row["labels"][0]["label"] for row in rows if row["label"] != SILENT)
+    verdicts = Counter(row["label"] for row in rows)
     total = max(len(rows), 1)
     top = [{"label": label, "windows": n, "share": round(n / total, 4)} for label, n in counts.most_common(most)]
-    return {"windows": len(rows), "top": top, **abstained}
+    return {"windows": len(rows), "top": top, OTHER: verdicts[OTHER], SILENT: verdicts[SILENT]}
 
 
 def format_summary(summary: dict) -> str:
     total = max(summary["windows"], 1)
     top = ", ".join(f"{t['label']} {t['share']:.0%} ({t['windows']})" for t in summary["top"]) or "none"
     abstained = ", ".join(f"{name} {summary[name]} ({summary[name] / total:.0%})" for name in (OTHER, SILENT))
-    return f"summary ({summary['windows']} windows): top-1 {top}; abstained: {abstained}"
+    return f"summary ({summary['windows']} windows): top-1 {top}; windows {abstained}"

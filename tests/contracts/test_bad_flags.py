@@ -59,6 +59,7 @@ CASES = [
     (lean, ["train"], "--pretrain-epochs", "0", AT_LEAST_1),
     (lean, ["train"], "--max-patches-per-clip", "0", AT_LEAST_1),
     (lean, ["export", "--model", "{file}"], "--calibration", "0", AT_LEAST_1),
+    (lean, ["export", "--model", "{file}"], "--eval-clips", "0", AT_LEAST_1),
     (lean, ["tag", "{file}", "--model", "{file}"], "--top", "0", AT_LEAST_1),
     (lean, ["tag", "{file}", "--model", "{file}"], "--threads", "0", AT_LEAST_1),
 ]

@@ -48,8 +48,10 @@ def test_tag_cli_runs_the_export(exported, lean_float_export, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert [w["start"] for w in out["windows"]] == [0.0, 0.5, 1.0, 1.5]
     assert all(len(w["labels"]) == 2 and w["labels"][0]["label"] in lean_float_export.data.vocabulary for w in out["windows"])
+    assert out["summary"]["windows"] == 4 and sum(t["windows"] for t in out["summary"]["top"]) <= 4
     assert main(["tag", str(wav), "--model", str(lean_float_export.keras_file), "--top", "1"]) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) == 4
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 5 and lines[-1].startswith("summary (4 windows): top-1 ")  # four windows, then the file
     with pytest.raises(SystemExit) as exit_info:  # argparse: one usage line + one error line naming the file
         main(["tag", str(tmp_path / "missing.wav"), "--model", str(folder / "lean.tflite")])
     assert exit_info.value.code == 2 and "missing.wav" in capsys.readouterr().err
