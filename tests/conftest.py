@@ -1,4 +1,4 @@
-"""Shared fixtures: small generated corpora, made once per test session."""
+"""Shared fixtures: small generated corpora, made once per pytest run whatever the xdist worker count."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
     for threads in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(threads, "1")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 from mediapipe_fixtures import lean_float_export  # noqa: E402, F401  (one LEAN export for two test files)
+from shared_build import shared_build  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,16 +28,13 @@ def _data_root_in_tmp(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_layout(tmp_path_factory):
-    """`small_layout(name) -> Path`: a `--size small` corpus folder for one layout, cached per session."""
+    """`small_layout(name) -> Path`: a `--size small` corpus folder for one layout, written once per pytest run
+    (shared by the xdist workers)."""
     from asmr_corpus import write_layout
 
-    made: dict[str, object] = {}
-
-    def get(name: str):
-        if name not in made:
-            root = tmp_path_factory.mktemp(f"corpus_{name}")
-            made[name] = write_layout(name, root, seed=0, size="small")
-        return made[name]
+    def get(name: str) -> Path:
+        return Path(shared_build(tmp_path_factory, f"corpus_{name}",
+                                 lambda root: str(write_layout(name, root, seed=0, size="small"))))
 
     return get
 
@@ -42,11 +42,15 @@ def small_layout(tmp_path_factory):
 @pytest.fixture(scope="session")
 def untrained_yamnet(tmp_path_factory) -> str:
     """A seeded random native YAMNet as `--yamnet` weights, for tests that skip the stand-in pretraining."""
-    import keras
 
-    from lean.params import LeanParams
-    from lean.yamnet import yamnet
-    from lean.yamnet_weights import save_yamnet_h5
+    def save(folder: Path) -> str:
+        import keras
 
-    keras.utils.set_random_seed(0)
-    return str(save_yamnet_h5(yamnet(LeanParams()), tmp_path_factory.mktemp("yamnet") / "yamnet.h5"))
+        from lean.params import LeanParams
+        from lean.yamnet import yamnet
+        from lean.yamnet_weights import save_yamnet_h5
+
+        keras.utils.set_random_seed(0)
+        return str(save_yamnet_h5(yamnet(LeanParams()), folder / "yamnet.h5"))
+
+    return shared_build(tmp_path_factory, "untrained_yamnet", save)

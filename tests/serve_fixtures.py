@@ -7,8 +7,8 @@ calibrated one: a one-epoch model over nine classes is sure of little, so under 
 every window `other`; at this threshold the catalogue holds both trigger labels and `other`, and the gap's
 windows are `silent`.
 
-The runs are made once per test session even when both test modules use them (`_MADE`): training
-three models is most of the tests' time.
+The runs are made once per pytest run, whatever the number of xdist workers (`shared_build`): training
+three models is most of the tests' time. Each worker loads them once (`_ENGINES`).
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ import shutil
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from shared_build import shared_build
 from streaming_fixtures import recording
 
 from asmr_audioset.abstain import KEY as ABSTAIN_KEY
 from asmr_training.run_dir import PARAMS
 from audioprep.io import write_audio
 
-_MADE: dict = {}
+_ENGINES: dict = {}
 # between the one-epoch model's least sure windows (1/9 is the floor for nine classes) and its surest (~0.3)
 ABSTAIN_THRESHOLD = 0.2
 
@@ -45,16 +46,19 @@ class Built:
 
 
 def built(small_layout, tmp_path_factory) -> Built:
-    if "built" in _MADE:
-        return _MADE["built"]
+    """The runs, recordings and catalogue, made by the first worker that asks and read by the others."""
+    corpus = small_layout("deepasmr")
+    made = shared_build(tmp_path_factory, "serve", lambda root: _build(corpus, root))
+    return Built(**{name: Path(path) for name, path in made.items()})
+
+
+def _build(corpus: Path, root: Path) -> dict:
     from asmr_classify import catalog
     from asmr_classify.train import train_classifier
     from asmr_generate.mel.params import CGANParams, VAEParams
     from asmr_generate.mel.train import load_slice_sets, train
     from asmr_training.run_spec import RunSpec
 
-    corpus = small_layout("deepasmr")
-    root = tmp_path_factory.mktemp("serve")
     classifier = train_classifier("deepasmr", RunSpec(root / "classifier", corpus, epochs=1, max_per_file=2),
                                   verbose=0, filters=8, dense_units=16, batch_size=16).path
     params = classifier / PARAMS
@@ -71,17 +75,17 @@ def built(small_layout, tmp_path_factory) -> Built:
     for folder in (corpus, extra):
         counts = catalog.build_catalog(folder, classifier, db, progress=False)
         assert counts["bad"] == 0 and counts["added"] > 0, counts
-    _MADE["built"] = Built(corpus, stereo, gap, classifier, root / "vae", root / "cgan", db)
-    return _MADE["built"]
+    made = Built(corpus, stereo, gap, classifier, root / "vae", root / "cgan", db)
+    return {name: str(path) for name, path in asdict(made).items()}
 
 
 def engines(b: Built):
-    """The three runs loaded once per session (Engines is shared; its lock serialises model calls)."""
-    if "engines" not in _MADE:
+    """The three runs loaded once per worker (Engines is shared; its lock serialises model calls)."""
+    if "engines" not in _ENGINES:
         from asmr_platform.engines import load_engines
 
-        _MADE["engines"] = load_engines(b.classifier, b.vae, b.cgan)
-    return _MADE["engines"]
+        _ENGINES["engines"] = load_engines(b.classifier, b.vae, b.cgan)
+    return _ENGINES["engines"]
 
 
 def app_on_copy(b: Built, folder: Path, engines_, **params):

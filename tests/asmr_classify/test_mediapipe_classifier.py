@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import soxr
 from mediapipe_fixtures import clip_results, op_input_types, stream_results
+from shared_build import shared_build
 
 from asmr_classify.__main__ import main
 from asmr_classify.predict import classify_file, load_classifier
@@ -22,15 +24,20 @@ SMALL = dict(filters=8, dense_units=16, batch_size=16)
 
 @pytest.fixture(scope="module")
 def exports(small_layout, tmp_path_factory):
+    """(run, corpus, {quantize: .tflite}): a cnn1d trained and exported float and int8, once per pytest run."""
     root = small_layout("deepasmr")
-    folder = tmp_path_factory.mktemp("classify_export")
-    run = train_classifier("cnn1d", RunSpec(folder / "run", root, epochs=2, max_per_file=3), verbose=0, **SMALL).path
-    paths = {}
-    for quantize in ("none", "int8"):
-        paths[quantize] = folder / f"cnn1d_{quantize}.tflite"
-        assert main(["export", "--model", str(run), "--quantize", quantize, "--out", str(paths[quantize]),
-                     "--data", str(root), "--json"]) == 0
-    return run, root, paths
+
+    def train_and_export(folder: Path) -> dict:
+        run = train_classifier("cnn1d", RunSpec(folder / "run", root, epochs=2, max_per_file=3), verbose=0, **SMALL).path
+        paths = {}
+        for quantize in ("none", "int8"):
+            paths[quantize] = str(folder / f"cnn1d_{quantize}.tflite")
+            assert main(["export", "--model", str(run), "--quantize", quantize, "--out", paths[quantize],
+                         "--data", str(root), "--json"]) == 0
+        return {"run": str(run), "paths": paths}
+
+    made = shared_build(tmp_path_factory, "classify_export", train_and_export)
+    return Path(made["run"]), root, {quantize: Path(path) for quantize, path in made["paths"].items()}
 
 
 @pytest.fixture(scope="module")
