@@ -9,7 +9,8 @@ interpreter is not thread-safe, so each thread gets its own (`yamnet()`).
 A `TagTrack` keeps each YAMNet window's `keep` best classes over a recording (4 bytes a class), so
 the tags of any span, a window of another model or a merged segment, are the overlap-weighted mean of
 its windows' kept scores: what `predict`, `lean tag` and the catalogue show beside their labels.
-`track_of` streams a file of any length block by block, resampled to 16 kHz.
+`track_of` streams a file of any length block by block, resampled to 16 kHz; `track_of_blocks` takes the
+16 kHz blocks from a decode another model's pipeline shares.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def class_index(name: str) -> int:
     return class_names().index(name)
 
 
-@dataclass(frozen=True, order=True)
-class Tag:
+@dataclass(frozen=True, order=True, slots=True)
+class Tag:  # slots: a long recording's windows hold a few each
     label: str
     score: float
 
@@ -146,18 +147,25 @@ class TagTrack:
         return [Tag(names[i], round(float(mean[i]), 4)) for i in best if mean[i] > 0]
 
 
-def track_of(path, overlap: float = TAGS.overlap, keep: int = TAGS.keep) -> TagTrack:
-    """A file's tag track, decoded block by block at 16 kHz while the interpreter scores the previous batch;
-    memory is a batch of windows and `keep` classes a window. AudioError naming the file if it cannot be decoded."""
+def track_of_blocks(blocks: Iterable[np.ndarray], overlap: float = TAGS.overlap, keep: int = TAGS.keep) -> TagTrack:
+    """The tag track of a recording given as mono 16 kHz blocks, a batch of windows at a time in this thread's
+    interpreter: what `track_of` runs on a file, and what a model's pipeline feeds from a decode it shares."""
     hop = window_hop(WINDOW, overlap)
-    net = yamnet()
-    blocks = iter(AudioStream(path, sr=SAMPLE_RATE))
+    blocks = iter(blocks)
     first = next(blocks, None)
     if first is None:  # a few samples at the file's rate can be none at 16 kHz: nothing to tag
         return TagTrack.of([], hop, keep)
+    net = yamnet()
     cut = batched_windows(itertools.chain([first], blocks), WINDOW, hop, BATCH)
-    with closing(prefetch(cut)) as batches:  # the thread stops on an error
-        return TagTrack.of((top_classes(net(windows, embeddings=False)[0], keep) for _, windows in batches), hop, keep)
+    return TagTrack.of((top_classes(net(windows, embeddings=False)[0], keep) for _, windows in cut), hop, keep)
+
+
+def track_of(path, overlap: float = TAGS.overlap, keep: int = TAGS.keep) -> TagTrack:
+    """A file's tag track, decoded block by block at 16 kHz in a thread while the interpreter scores the previous
+    batch; memory is a batch of windows and `keep` classes a window. AudioError naming the file if it cannot be
+    decoded."""
+    with closing(prefetch(AudioStream(path, sr=SAMPLE_RATE))) as blocks:  # the thread stops on an error
+        return track_of_blocks(blocks, overlap, keep)
 
 
 def format_tags(tags: list[Tag]) -> str:

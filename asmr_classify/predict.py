@@ -27,12 +27,13 @@ from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from asmr_audioset.abstain import KEY as ABSTAIN_KEY
 from asmr_audioset.abstain import OTHER
-from asmr_audioset.lite_yamnet import Tag, TagTrack, format_tags, track_of
+from asmr_audioset.lite_yamnet import Tag, TagTrack, format_tags
 from asmr_audioset.params import ABSTAIN, TAGS
 from asmr_classify.params import PREDICT
 from asmr_training.model_files import load_model, resolve_model
@@ -47,7 +48,11 @@ from audioprep.quality import SILENCE_PEAK, SILENT, Quality, check_quality
 from audioprep.segment import batched_windows, window_bounds, window_hop
 from audioprep.stream import AudioStream, DecodeStatus, prefetch
 
+if TYPE_CHECKING:
+    from asmr_classify.shared_decode import SharedDecode
+
 BATCH = 32  # windows per model call: 33 s of audio for a DeepASMR slice; 45 MB of pipeline at most
+SEGMENT_CHUNK = 1024  # segments whose mean embeddings are summed at a time
 
 
 @dataclass
@@ -72,6 +77,7 @@ class Classifier:
     generated: bool = False  # trained on the generated stand-in corpus (params.json): a code-path model
     abstain: float = 0.0  # a window whose top probability is under this is `abstain_label` (0: never)
     abstain_label: str = OTHER
+    gives_tags: ClassVar[bool] = False  # its Scores hold YAMNet's tags (it is YAMNet): no tag pass beside it
 
     def score(self, x: np.ndarray) -> Scores:
         """The model on one batch of its inputs, one call of its compiled predict function."""
@@ -299,7 +305,7 @@ def _scored(clf: Classifier, batch: tuple[np.ndarray, np.ndarray]) -> tuple[Scor
     return clf.score(inputs), silent
 
 
-def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = PREDICT.overlap,
+def classify_stream(clf: Classifier, stream: AudioStream | SharedDecode, overlap: float = PREDICT.overlap,
                     clock: StageClock | None = None) -> Timeline:
     """The stream's windows classified in batches: decoding, featurising and the model each in a
     thread of their own, a batch or two apart. A model that is YAMNet gives the tag track too."""
@@ -320,12 +326,20 @@ def classify_stream(clf: Classifier, stream: AudioStream, overlap: float = PREDI
 def timeline_of(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: StageClock | None = None,
                 tags: bool = True) -> Timeline:
     """A file's window probabilities, streamed, and (`tags`) YAMNet's tag track: the model's own when it is
-    YAMNet, else a second streamed pass at 16 kHz. AudioError naming the file if it cannot be decoded."""
+    YAMNet, else YAMNet's in a thread of its own, fed from the one decode the model reads (`shared_decode`).
+    AudioError naming the file if it cannot be decoded."""
     clock = clock or StageClock()
-    timeline = classify_stream(clf, AudioStream(path, sr=clf.sample_rate), overlap, clock)
-    if tags and timeline.tags is None:
-        with clock.stage("tags"):
-            timeline.tags = track_of(path)
+    if not tags or clf.gives_tags:
+        return classify_stream(clf, AudioStream(path, sr=clf.sample_rate), overlap, clock)
+    from asmr_classify.shared_decode import SharedDecode, TagFeed
+
+    feed = TagFeed()
+    try:
+        timeline = classify_stream(clf, SharedDecode(path, clf.sample_rate, feed), overlap, clock)
+        timeline.tags = feed.result()
+    finally:
+        feed.stop()
+        clock.add("tags", feed.seconds)
     return timeline
 
 
@@ -391,12 +405,18 @@ def segment_embeddings(timeline: Timeline, threshold: float = 0.0) -> tuple[list
     kept = np.flatnonzero(confidence >= threshold)  # the windows `windows(threshold)` keeps
     starts, _ = window_bounds(len(confidence), timeline.window_samples, timeline.hop_samples, timeline.sample_rate,
                               total=timeline.samples)
-    # a kept window lies in the segment whose [start, end) holds its start
+    # a kept window lies in the segment whose [start, end) holds its start; kept windows are in time order, so
+    # each run of segments owns one run of them
     owner = np.searchsorted([s.start for s in segments], starts[kept], side="right") - 1
-    sums = np.zeros((len(segments), timeline.embeddings.shape[1]), np.float64)
-    np.add.at(sums, owner, timeline.embeddings[kept].astype(np.float64))
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return segments, (sums / np.where(norms > 0, norms, 1.0)).astype(np.float16)
+    vectors = np.empty((len(segments), timeline.embeddings.shape[1]), np.float16)
+    edges = np.searchsorted(owner, np.arange(0, len(segments) + SEGMENT_CHUNK, SEGMENT_CHUNK))
+    for first, lo, hi in zip(range(0, len(segments), SEGMENT_CHUNK), edges[:-1], edges[1:], strict=True):
+        # float64 sums a chunk of segments at a time: memory is the float16 vectors, not a float64 copy of them all
+        sums = np.zeros((min(SEGMENT_CHUNK, len(segments) - first), vectors.shape[1]), np.float64)
+        np.add.at(sums, owner[lo:hi] - first, timeline.embeddings[kept[lo:hi]].astype(np.float64))
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        vectors[first : first + len(sums)] = sums / np.where(norms > 0, norms, 1.0)
+    return segments, vectors
 
 
 def format_result(result: FileResult) -> str:

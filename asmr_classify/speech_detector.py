@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import scipy.fft
@@ -60,6 +61,7 @@ class SpeechDetector(Classifier):
     """YAMNet plus the rule as a classifier of raw 16 kHz windows: probabilities (asmr, speech) = (1 - p, p)."""
 
     params: DetectorParams = DETECTOR
+    gives_tags: ClassVar[bool] = True
 
     def score(self, x: np.ndarray) -> Scores:
         scores, embeddings = yamnet()(x)

@@ -18,7 +18,7 @@ from asmr_audioset import abstain
 from asmr_audioset import lite_yamnet as audioset
 from asmr_audioset.lite_yamnet import Tag, TagTrack, class_names, track_of
 from asmr_audioset.params import ABSTAIN
-from asmr_classify import catalog, predict
+from asmr_classify import catalog, predict, shared_decode
 from asmr_classify.__main__ import main as cli
 from asmr_classify.speech_detector import model_id
 from asmr_corpus.asmr85 import TRIGGERS
@@ -124,10 +124,10 @@ def test_without_tags_no_yamnet_pass_runs_beside_a_model(tmp_path, monkeypatch):
     path = write_audio(tmp_path / "tone.wav", tone(250), SR)
     clf = predict.Classifier(UniformModel(2), ["a", "b"], "audio", 16000, SR)
 
-    def no_pass(path):
+    def no_pass(*args, **kwargs):
         raise AssertionError("--no-tags runs no YAMNet")
 
-    monkeypatch.setattr(predict, "track_of", no_pass)
+    monkeypatch.setattr(shared_decode, "TagFeed", no_pass)
     result = predict.classify_file(clf, path, tags=0)
     assert result.tags == [] and all(w.tags == [] for w in result.windows)
 
