@@ -1,4 +1,4 @@
-"""The app's test fixtures: the tiny runs and catalogue of `serve_fixtures` (made once per session), an app
+"""The app's test fixtures: the tiny runs and catalogue of `serve_fixtures` (made once per pytest run), an app
 over a copy that no test changes, and an app over a copy of a test's own."""
 
 from __future__ import annotations
