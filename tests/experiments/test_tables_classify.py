@@ -30,6 +30,14 @@ def test_table1_quick(small_layout, tmp_path, capsys):
                  "figure7_accuracy"):
         assert (out / f"{name}.png").stat().st_size > 1000
     assert "not the paper's" in (out / "table.md").read_text()
+    # beyond the paper: the YAMNet transfer row on the same folder, its weights named
+    transfer = results["yamnet_transfer"]
+    assert transfer["weights"]["weights"] == "bundled asmr_audioset/assets/yamnet.tflite"
+    assert transfer["head"]["solver"] == "lbfgs" and transfer["head"]["converged"]
+    assert 0.0 <= transfer["test"]["accuracy"] <= 1.0 and transfer["test"]["clip"]["accuracy"] >= 0.5
+    assert "| beyond the papers: YAMNet transfer (Google's YAMNet, AudioSet weights, frozen; " in printed
+    assert "## Beyond the paper: YAMNet transfer" in (out / "table.md").read_text()
+    assert (tmp_path / "runs" / "yamnet" / "best.keras").exists()
 
 
 @pytest.mark.slow
