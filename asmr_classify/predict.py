@@ -79,6 +79,10 @@ class Classifier:
     abstain_label: str = OTHER
     gives_tags: ClassVar[bool] = False  # its Scores hold YAMNet's tags (it is YAMNet): no tag pass beside it
 
+    def inputs(self, windows: np.ndarray):
+        """Raw audio windows -> what `score` takes; run in the featurising thread, beside the model's."""
+        return features(self, windows)
+
     def score(self, x: np.ndarray) -> Scores:
         """The model on one batch of its inputs, one call of its compiled predict function."""
         if self.embedder is None:
@@ -297,7 +301,7 @@ def features(clf: Classifier, windows: np.ndarray) -> np.ndarray:
 
 def _featurised(clf: Classifier, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The model's inputs for raw windows, and which windows are digital silence."""
-    return features(clf, windows), np.abs(windows).max(axis=1) <= SILENCE_PEAK
+    return clf.inputs(windows), np.abs(windows).max(axis=1) <= SILENCE_PEAK
 
 
 def _scored(clf: Classifier, batch: tuple[np.ndarray, np.ndarray]) -> tuple[Scores, np.ndarray]:

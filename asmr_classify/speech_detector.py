@@ -63,10 +63,18 @@ class SpeechDetector(Classifier):
     params: DetectorParams = DETECTOR
     gives_tags: ClassVar[bool] = True
 
-    def score(self, x: np.ndarray) -> Scores:
-        scores, embeddings = yamnet()(x)
-        p = speech_probability(scores[:, class_index("Speech")], scores[:, class_index("Whispering")],
-                               voiced_share(x, self.params), self.params)
+    def inputs(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The windows and their voiced share: the cepstral check runs in the featurising thread while the
+        model's thread runs YAMNet on the batch before, so the two share the cores."""
+        windows = np.asarray(windows, np.float32)
+        return windows, voiced_share(windows, self.params)
+
+    def score(self, x: np.ndarray | tuple[np.ndarray, np.ndarray]) -> Scores:
+        """Raw 16 kHz windows, or `inputs`' (windows, voiced share)."""
+        windows, voiced = x if isinstance(x, tuple) else self.inputs(x)
+        scores, embeddings = yamnet()(windows)
+        p = speech_probability(scores[:, class_index("Speech")], scores[:, class_index("Whispering")], voiced,
+                               self.params)
         return Scores(np.stack([1.0 - p, p], axis=1), embeddings.astype(np.float16), top_classes(scores, TAGS.keep))
 
 

@@ -112,3 +112,27 @@ def test_predict_without_a_model_labels_a_recording_window_by_window(tmp_path, c
     assert cli(["predict", str(path), "--overlap", "0"]) == 0
     text = capsys.readouterr().out
     assert text.startswith(f"{path}: ") and "AudioSet: " in text and "silent" in text
+
+
+def test_the_voicing_check_runs_in_the_featurising_thread_with_the_same_scores(detector, tmp_path, monkeypatch):
+    """In the pipeline the cepstral check runs beside YAMNet, not after it; the probabilities are those of
+    scoring the raw windows at once."""
+    import threading
+
+    from asmr_classify import speech_detector
+
+    audio, _ = load_audio(SPEECH, sr=SR)
+    path = write_audio(tmp_path / "speech_twice.wav", np.concatenate([audio, audio[::-1]]), SR)
+    threads, real = set(), speech_detector.voiced_share
+
+    def noting(windows, params=DETECTOR, sr=SR):
+        threads.add(threading.get_ident())
+        return real(windows, params, sr)
+
+    monkeypatch.setattr(speech_detector, "voiced_share", noting)
+    timeline = predict.timeline_of(detector, path, overlap=0.5)
+    assert threads and threading.get_ident() not in threads  # not the model's (this) thread
+    decoded, _ = load_audio(path, sr=SR)
+    direct = detector.score(sliding_windows(decoded, detector.window_samples, 0.5))
+    np.testing.assert_array_equal(timeline.probs, direct.probs)
+    np.testing.assert_array_equal(timeline.tags.index, direct.tags[0])
