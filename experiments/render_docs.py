@@ -7,6 +7,10 @@ A block is the text between `<!-- results:NAME -->` and `<!-- /results:NAME -->`
 rewritten, the prose around it stays hand-written. `results:glance` is the one-row-per-table summary
 (every figure read from results/tableN/results.json); `results:tableN` is results/tableN/table.md
 itself, its headings nested under the page's and its relative links pointing from the page.
+`results:benchmarks` is the one-row-per-benchmark summary of every results/benchmarks/NAME.json that a
+script in `BENCHMARKS` writes (its ratio, run date and load, and each goal met or missed with its distance);
+`results:bench-NAME` is one benchmark's runs, from the same file (long_audio: each run's speed, memory
+and stages).
 
 Only full runs are rendered: a results.json whose "quick" is not false (a --quick run written there with
 an explicit --out, or one that does not say) is refused, naming the file. Quick runs write to the
@@ -144,6 +148,59 @@ TABLES = (
 )
 
 
+@dataclass(frozen=True)
+class Benchmark:
+    """A benchmark that writes results/benchmarks/NAME.json: benchmarks/NAME.py and what it times."""
+
+    name: str
+    what: str
+
+
+BENCHMARKS = (
+    Benchmark("cold_start", "one 60 s file labelled, process start to exit: Keras `predict` / `lean tag` vs the "
+                            "YAMNet detector, an exported classifier and an exported LEAN on LiteRT"),
+    Benchmark("long_audio", "catalogue of a 1 h mp3 with the YAMNet detector and a paper classifier (untrained (f)), "
+                            "`predict` and `catalog` on a 10 h wav, streaming vs whole-file `predict`"),
+)
+
+
+def _one_minute_loads(loads: dict) -> list[float]:
+    """The 1-minute load averages a benchmark recorded: the first of each (1, 5, 15 min) triple at its start
+    and end, and every figure of a list taken per round."""
+    out = []
+    for key, value in loads.items():
+        out += [value[0]] if key in ("start", "end") else list(value)
+    return out
+
+
+def _bench_run(d: dict) -> str:
+    loads = _one_minute_loads(d["load_average"])
+    return f"{d['date'][:10]}, load {min(loads):.1f}-{max(loads):.1f}"
+
+
+def _bench_goals(d: dict) -> str:
+    return "; ".join(f"{name}, {g['goal']}: {'met' if g['met'] else '**missed**'} ({g['value']:,}; {g['distance']})"
+                     for name, g in d["goals"].items())
+
+
+def _long_audio_runs(d: dict) -> str:
+    rows = ["| run | x real time end to end | after start-up | wall (s) | CPU (s) | peak RSS (MB) | stages (s) |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in d["runs"].values():
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
+        rows.append(f"| {r['name']} | {r['x_real_time']:g} | {r['x_real_time_after_start']:g} | {r['wall']:.1f} | "
+                    f"{r['cpu']:.1f} | {r['rss_mb']:,.0f} | {stages} |")
+    loads = d["load_average"]
+    head = (f"Written by a full run of `python benchmarks/long_audio.py` on {d['date'][:10]} "
+            f"({d['machine']['cores']} cores, {d['machine']['cpu']}; load average "
+            f"{', '.join(map(str, loads['start']))} at the start, {', '.join(map(str, loads['end']))} at the end) "
+            f"into `results/benchmarks/long_audio.json`. Data: {d['data']}. Weights: {d['weights']}.")
+    return head + "\n\n" + "\n".join(rows) + "\n\nGoals: " + _bench_goals(d) + f". `ratio: {d['ratio']}`"
+
+
+BENCH_DETAILS = {"long_audio": _long_audio_runs}  # results:bench-NAME blocks
+
+
 def _link(target: Path, doc: Path) -> str:
     return Path(os.path.relpath(target, doc.parent)).as_posix()
 
@@ -154,6 +211,7 @@ class Renderer:
     def __init__(self, root: Path):
         self.root = root
         self._json: dict[int, dict] = {}
+        self._bench: dict[str, dict] = {}
 
     def shown(self, path: Path) -> str:
         """`path` as the user knows it: relative to the root when it is inside it."""
@@ -180,6 +238,37 @@ class Renderer:
                                 f"(`python experiments/table{number}.py` without --quick writes them)")
             self._json[number] = data
         return self._json[number]
+
+    def bench_results(self, name: str) -> dict:
+        if name not in self._bench:
+            path = self.root / "results" / "benchmarks" / f"{name}.json"
+            if not path.is_file():
+                raise DocsError(f"{self.shown(path)}: missing; run `python benchmarks/{name}.py` to write it")
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as e:
+                raise DocsError(f"{self.shown(path)}: not valid JSON ({e})") from None
+            if not isinstance(data, dict) or data.get("quick") is not False:
+                raise DocsError(f"{self.shown(path)}: not a full run's results (\"quick\": false); "
+                                f"`python benchmarks/{name}.py` without --quick writes them")
+            self._bench[name] = data
+        return self._bench[name]
+
+    def _bench_field(self, name: str, render: Callable[[dict], str]) -> str:
+        try:
+            return render(self.bench_results(name))
+        except (KeyError, IndexError, TypeError, ValueError) as e:
+            raise DocsError(f"results/benchmarks/{name}.json: cannot be rendered ({type(e).__name__} {e})") from None
+
+    def benchmarks(self, doc: Path) -> str:
+        rows = ["| script | what | run | ratio | goals |", "| --- | --- | --- | --- | --- |"]
+        for b in BENCHMARKS:
+            script = self.root / "benchmarks" / f"{b.name}.py"
+            run = self._bench_field(b.name, _bench_run)
+            ratio = self._bench_field(b.name, lambda d: f"{d['ratio']:g}")
+            goals = self._bench_field(b.name, _bench_goals)
+            rows.append(f"| [`benchmarks/{b.name}.py`]({_link(script, doc)}) | {b.what} | {run} | {ratio} | {goals} |")
+        return "\n".join(rows)
 
     def glance(self, doc: Path) -> str:
         rows = ["| script | reproduces | run | ours (generated corpus) | paper | details |",
@@ -220,9 +309,14 @@ class Renderer:
     def block(self, name: str, doc: Path) -> str:
         if name == "glance":
             return self.glance(doc)
+        if name == "benchmarks":
+            return self.benchmarks(doc)
+        if (m := re.fullmatch(r"bench-(\w+)", name)) and m.group(1) in BENCH_DETAILS:
+            return self._bench_field(m.group(1), BENCH_DETAILS[m.group(1)])
         if (m := re.fullmatch(r"table(\d+)", name)) and int(m.group(1)) in {t.number for t in TABLES}:
             return self.table(int(m.group(1)), doc)
-        known = ", ".join(["glance", *(f"table{t.number}" for t in TABLES)])
+        known = ", ".join(["glance", *(f"table{t.number}" for t in TABLES), "benchmarks",
+                           *(f"bench-{name}" for name in BENCH_DETAILS)])
         raise DocsError(f"{self.shown(doc)}: unknown block results:{name} (known: {known})")
 
 
