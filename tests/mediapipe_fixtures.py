@@ -4,9 +4,12 @@ LEAN exports that two test files share (conftest.py makes `lean_float_export` a 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_build import shared_build
 
 CALIBRATION_WINDOWS = 64  # the int8 export's calibration set: enough for the 0.9 range quantile, quick to run
 
@@ -34,48 +37,63 @@ def fit_head(model, clips, labels, params, patches_per_clip: int = 2) -> None:
 @dataclass
 class LeanExports:
     """A LEAN on Google's YAMNet (the bundled weights) with a fitted head (`fit_head`) on the small generated
-    FSD50K corpus, saved as .keras; its float export alone in its folder; `int8()` writes the int8 export once."""
+    FSD50K corpus, saved as .keras and its float export alone in its folder, both written once per pytest run
+    (`shared_build`); `model` is this worker's load of the .keras file; `int8()` writes the int8 export once."""
 
     model: object
-    keras_file: object
+    keras_file: Path
     float_report: dict
-    exporter: object
     data: object
-    folder: object
-    _int8: dict | None = field(default=None, repr=False)
+    tmp_path_factory: object = field(repr=False)
+
+    @cached_property
+    def exporter(self):
+        from lean.export import Exporter
+        from lean.params import LeanParams
+
+        return Exporter(self.model, self.data.vocabulary, LeanParams())
 
     def int8(self) -> dict:
-        """The int8 export's report, written on the first call (calibrated on training windows)."""
+        """The int8 export's report, written on the first call of the run (calibrated on training windows)."""
         from lean.export import calibration_windows
 
-        if self._int8 is None:
+        def write(folder: Path) -> dict:
             windows = calibration_windows(self.data.splits["train"].clips, self.exporter.params, CALIBRATION_WINDOWS)
-            self._int8 = self.exporter.write(self.folder / "int8" / "lean_int8.tflite", "int8", windows)
-        return self._int8
+            return self.exporter.write(folder / "lean_int8.tflite", "int8", windows)
+
+        return shared_build(self.tmp_path_factory, "lean_int8", write)
 
 
-@pytest.fixture(scope="session")
-def lean_float_export(tmp_path_factory, small_layout) -> LeanExports:
+def _fit_and_export(folder: Path, data) -> dict:
+    """LEAN with a fitted head saved as `folder/keras/lean.keras`; its float export's report."""
     import keras
 
-    from lean.data import load_data
     from lean.export import Exporter
     from lean.model import build_model
     from lean.params import LeanParams
     from lean.yamnet import yamnet_embedder
 
     params = LeanParams()
-    data = load_data(small_layout("fsd50k"), params, splits=("train", "eval"), progress=False)
     keras.utils.set_random_seed(0)
     model = build_model("lean", len(data.vocabulary), params, embedder=yamnet_embedder(None, params))
     train = data.splits["train"]
     fit_head(model, train.clips, train.labels, params)
-    folder = tmp_path_factory.mktemp("lean_exports")
     (folder / "keras").mkdir()
     model.save(folder / "keras" / "lean.keras")
-    exporter = Exporter(model, data.vocabulary, params)
-    report = exporter.write(folder / "export" / "lean.tflite", "none")
-    return LeanExports(model, folder / "keras" / "lean.keras", report, exporter, data, folder)
+    return Exporter(model, data.vocabulary, params).write(folder / "export" / "lean.tflite", "none")
+
+
+@pytest.fixture(scope="session")
+def lean_float_export(tmp_path_factory, small_layout) -> LeanExports:
+    import lean.model  # noqa: F401 - registers LEAN's layers, which a worker that did not build has not imported
+    from asmr_training.model_files import load_model
+    from lean.data import load_data
+    from lean.params import LeanParams
+
+    data = load_data(small_layout("fsd50k"), LeanParams(), splits=("train", "eval"), progress=False)
+    report = shared_build(tmp_path_factory, "lean_exports", lambda folder: _fit_and_export(folder, data))
+    keras_file = Path(report["path"]).parent.parent / "keras" / "lean.keras"
+    return LeanExports(load_model(keras_file), keras_file, report, data, tmp_path_factory)
 
 
 def _options(model_path, mode, **extra):
