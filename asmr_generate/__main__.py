@@ -1,42 +1,42 @@
-"""`python -m asmr_generate`: one parser whose sub-commands and model kinds route to the mel or wave CLI.
+"""`python -m asmr_generate`: generate ASMR trigger sounds: DeepASMR's AE / VAE / cGAN on log-mel slices,
+Adell's WaveNet / WaveRNN on waveforms.
 
 `train` takes a model kind ({ae,vae,cgan} -> asmr_generate.mel, {wavenet,wavernn} -> asmr_generate.wave);
-`vary`, `blend` and `sample` use a trained mel model, `synth` a trained waveform model. Every leaf
-parser sets `run`, its handler; the handlers import TensorFlow only when they run, so `-h` is fast.
+`vary`, `blend` and `sample` use a trained mel model, `synth` a trained waveform model. Only the chosen
+command's module is imported, and TensorFlow only when a command runs, so `-h` is fast.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from asmr_generate.mel import cli as mel_cli
-from asmr_generate.wave import cli as wave_cli
-from audioprep.cli import run_cli
+from audioprep.commands import Command, Group, command_line
+
+MEL, WAVE = "asmr_generate.mel.cli", "asmr_generate.wave.cli"
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="asmr_generate", description="Generate ASMR trigger sounds: DeepASMR's "
-                                  "AE / VAE / cGAN on log-mel slices, Adell's WaveNet / WaveRNN on waveforms.")
-    commands = top.add_subparsers(dest="command", required=True, metavar="{train,vary,blend,sample,synth}")
-    train = commands.add_parser("train", help="train a generator (see `train MODEL -h`)",
-                                description="Train a generator; each model kind has its own options.")
-    kinds = train.add_subparsers(dest="model", required=True, metavar="{ae,vae,cgan,wavenet,wavernn}")
-    mel_cli.add_train_parsers(kinds)
-    wave_cli.add_train_parsers(kinds)
-    mel_cli.add_commands(commands)
-    wave_cli.add_commands(commands)
-    return top
+def _mel_kind(what: str) -> Command:
+    return Command(f"{what} on ~1 s log-mel slices (DeepASMR)", f"{MEL}:train_arguments", f"{MEL}:run_train")
 
 
-def _main(argv: list[str] | None) -> int:
-    args = parser().parse_args(argv)
-    return args.run(args)
+def _wave_kind(name: str) -> Command:
+    return Command(f"a {name} on adell triggers (one trigger, or all with --conditioned)",
+                   f"{WAVE}:train_arguments", f"{WAVE}:run_train")
 
 
-def main(argv: list[str] | None = None) -> int:
-    return run_cli(_main, argv)
+COMMANDS = Group(__doc__, {
+    "train": Group("train a generator (see `train MODEL -h`)", {
+        "ae": _mel_kind("an autoencoder"), "vae": _mel_kind("a VAE"), "cgan": _mel_kind("a conditional GAN"),
+        "wavenet": _wave_kind("WaveNet"), "wavernn": _wave_kind("WaveRNN"),
+    }, dest="model"),
+    "vary": Command("variations of one recording (AE / VAE)", f"{MEL}:vary_arguments", f"{MEL}:run_generate"),
+    "blend": Command("latent interpolation between two recordings (AE / VAE)", f"{MEL}:blend_arguments",
+                     f"{MEL}:run_generate"),
+    "sample": Command("label-conditioned samples (cGAN)", f"{MEL}:sample_arguments", f"{MEL}:run_generate"),
+    "synth": Command("sample audio from a trained WaveNet / WaveRNN", f"{WAVE}:synth_arguments", f"{WAVE}:run_synth"),
+}, dest="command")
 
+main = command_line("asmr_generate", __doc__.split("\n\n")[0], COMMANDS)
 
 if __name__ == "__main__":
     sys.exit(main())

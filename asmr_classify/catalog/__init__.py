@@ -28,7 +28,6 @@ re-merge), `pool` (classifying in workers), `build` (cataloguing a folder), `que
 """
 
 from asmr_classify.catalog.build import audio_files, build_catalog
-from asmr_classify.catalog.cli import main
 from asmr_classify.catalog.db import connect, write
 from asmr_classify.catalog.queries import Hit, export_csv, labels, query, segment_tags
 from asmr_classify.catalog.records import remerge, store
@@ -36,4 +35,4 @@ from asmr_classify.catalog.schema import SCHEMA, SCHEMA_VERSION
 from audioprep.io import file_sha256 as sha256  # the content hash a recording is stored under
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "Hit", "audio_files", "build_catalog", "connect", "export_csv", "labels",
-           "main", "query", "remerge", "segment_tags", "sha256", "store", "write"]
+           "query", "remerge", "segment_tags", "sha256", "store", "write"]

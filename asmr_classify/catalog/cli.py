@@ -1,4 +1,5 @@
-"""`python -m asmr_classify catalog ...`: catalogue a folder, query, export or re-merge a catalogue."""
+"""`python -m asmr_classify catalog ...`: the flags and handlers of catalogue, query, export and re-merge
+(declared as commands in asmr_classify/__main__.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,9 @@ from audioprep.cli import fraction, int_at_least, unit_interval
 from audioprep.errors import UsageError
 
 
-def _query(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="asmr_classify catalog query",
-                                     epilog="columns: path, start, end, label, confidence, flags (short, silent, "
-                                            "truncated; - for none), AudioSet tags (- for none)")
+def query_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("columns: path, start, end, label, confidence, flags (short, silent, truncated; - for none), "
+                     "AudioSet tags (- for none)")
     parser.add_argument("--db", required=True, type=Path)
     parser.add_argument("--label", help="a model class, or other / unsure / silent")
     parser.add_argument("--tag", help="segments one of whose AudioSet tags contains this text, any case "
@@ -26,7 +26,9 @@ def _query(argv: list[str]) -> int:
     parser.add_argument("--min-confidence", type=unit_interval, default=0.0,
                         help="segments at least this confident; above 0 it leaves out every segment of a recording "
                              "too short or silent to classify (default 0: all, those last)")
-    args = parser.parse_args(argv)
+
+
+def run_query(args) -> int:
     held = labels(args.db)
     if args.label is not None and args.label not in held:
         raise UsageError(f"--label {args.label}: not a label of this catalogue; it holds: {', '.join(held) or 'none'}")
@@ -38,30 +40,29 @@ def _query(argv: list[str]) -> int:
     return 0
 
 
-def _export(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="asmr_classify catalog export")
+def export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, type=Path)
     parser.add_argument("--csv", required=True, type=Path)
-    args = parser.parse_args(argv)
+
+
+def run_export(args) -> int:
     print(f"{export_csv(args.db, args.csv)} segments written to {args.csv}")
     return 0
 
 
-def _remerge(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="asmr_classify catalog remerge",
-                                     description="redo every recording's segments from its stored probabilities")
+def remerge_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, type=Path)
     parser.add_argument("--threshold", required=True, type=unit_interval,
                         help="leave out windows whose top probability is under this")
-    args = parser.parse_args(argv)
+
+
+def run_remerge(args) -> int:
     print(f"{remerge(args.db, args.threshold)} recordings re-merged at threshold {args.threshold:g}")
     return 0
 
 
-def _build(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="asmr_classify catalog",
-                                     epilog="also: catalog query --db F ...; catalog export --db F --csv OUT; "
-                                            "catalog remerge --db F --threshold T")
+def build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = "also: catalog query --db F ...; catalog export --db F --csv OUT; catalog remerge --db F --threshold T"
     parser.add_argument("folder", type=Path, metavar="DIR")
     parser.add_argument("--model", help="run folder, .keras or .tflite file (default: the ASMR / speech detector "
                                         "on YAMNet's AudioSet head)")
@@ -73,7 +74,10 @@ def _build(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int_at_least(1), default=CATALOG.workers,
                         help=f"files classified at once, in processes (default {CATALOG.workers})")
     parser.add_argument("--timing", action="store_true", help="print the seconds spent per stage on stderr")
-    args = parser.parse_args(argv)
+
+
+def run_build(args) -> int:
+    """Exit 1 when a file could not be catalogued (each is named on stderr); the others are catalogued."""
     clock = StageClock()
     counts = build_catalog(args.folder, args.model, args.db, args.overlap, threshold=args.threshold,
                            workers=args.workers, clock=clock)
@@ -81,14 +85,3 @@ def _build(argv: list[str]) -> int:
     if args.timing:
         print(clock.report(), file=sys.stderr)
     return 1 if counts["bad"] else 0
-
-
-COMMANDS = {"query": _query, "export": _export, "remerge": _remerge}
-
-
-def main(argv: list[str]) -> int:
-    """`catalog DIR --model M --db F`, `catalog query --db F [--label L] [--min-confidence X]`,
-    `catalog export --db F --csv OUT`, `catalog remerge --db F --threshold T`; exit 1 when a file
-    could not be catalogued (each is named on stderr)."""
-    command = COMMANDS.get(argv[0]) if argv else None
-    return command(argv[1:]) if command else _build(argv)

@@ -13,7 +13,7 @@ from audioprep.cli import existing_path, int_at_least, non_negative_float, posit
 QUICK_SLICES_PER_FILE = 8
 
 
-def _add_train_arguments(train: argparse.ArgumentParser) -> None:
+def train_arguments(train: argparse.ArgumentParser) -> None:
     add_run_arguments(train, out_required=True, data_help="deepasmr-layout folder (default: the generated corpus)")
     train.add_argument("--quick", dest="max_per_file", action="store_const", const=QUICK_SLICES_PER_FILE,
                        help=f"{QUICK_SLICES_PER_FILE} slices per recording")
@@ -22,43 +22,45 @@ def _add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--decoder-depth", type=int_at_least(2), help="AE/VAE decoder conv layers (paper: 5)")
     train.add_argument("--no-collapse-remedy", action="store_true",
                        help="VAE: plain ELBO (no KL warm-up, no free bits) for the collapse comparison")
-    train.set_defaults(run=_train)
 
 
-def add_train_parsers(kinds) -> None:
-    """`train ae | vae | cgan` under the `train` command's model-kind sub-parsers."""
-    for kind, what in (("ae", "an autoencoder"), ("vae", "a VAE"), ("cgan", "a conditional GAN")):
-        _add_train_arguments(kinds.add_parser(kind, help=f"{what} on ~1 s log-mel slices (DeepASMR)",
-                                              description=f"Train {what} on ~1 s DeepASMR log-mel slices."))
+def _model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=existing_path, required=True, help="run folder or .keras file")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=0)
 
 
-def add_commands(commands) -> None:
-    """`vary`, `blend` and `sample`: use a trained AE / VAE / cGAN."""
-    vary = commands.add_parser("vary", help="variations of one recording (AE / VAE)")
+def _span_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seconds", type=positive_float, default=4.0, help="how much of each recording to use")
+    p.add_argument("--start", type=non_negative_float, default=0.0,
+                   help="where to start in the recording (seconds; blend: in A)")
+
+
+def vary_arguments(vary: argparse.ArgumentParser) -> None:
     vary.add_argument("file", type=existing_path)
     vary.add_argument("--n", type=int_at_least(1), default=5)
-    blend = commands.add_parser("blend", help="latent interpolation between two recordings (AE / VAE)")
+    _model_arguments(vary)
+    _span_arguments(vary)
+
+
+def blend_arguments(blend: argparse.ArgumentParser) -> None:
     blend.add_argument("a", type=existing_path)
     blend.add_argument("b", type=existing_path)
     blend.add_argument("--alpha", type=unit_interval, default=0.5, help="0 = A, 1 = B")
     blend.add_argument("--steps", type=int_at_least(2), help="write the whole path A -> B in this many steps")
-    sample = commands.add_parser("sample", help="label-conditioned samples (cGAN)")
-    sample.add_argument("--label", required=True)
-    sample.add_argument("--blend-with", help="second label: condition on the mean of the two embeddings")
-    sample.add_argument("--n", type=int_at_least(1), default=10)
-    for p in (vary, blend, sample):
-        p.add_argument("--model", type=existing_path, required=True, help="run folder or .keras file")
-        p.add_argument("--out", type=Path, required=True)
-        p.add_argument("--seed", type=int, default=0)
-        p.set_defaults(run=_generate)
-    for p in (vary, blend):
-        p.add_argument("--seconds", type=positive_float, default=4.0, help="how much of each recording to use")
-        p.add_argument("--start", type=non_negative_float, default=0.0,
-                       help="where to start in the recording (seconds; blend: in A)")
+    _model_arguments(blend)
+    _span_arguments(blend)
     blend.add_argument("--start-b", type=non_negative_float, help="where to start in B (default: --start)")
 
 
-def _train(args) -> int:
+def sample_arguments(sample: argparse.ArgumentParser) -> None:
+    sample.add_argument("--label", required=True)
+    sample.add_argument("--blend-with", help="second label: condition on the mean of the two embeddings")
+    sample.add_argument("--n", type=int_at_least(1), default=10)
+    _model_arguments(sample)
+
+
+def run_train(args) -> int:
     from asmr_generate.mel.params import MODEL_PARAMS
     from asmr_generate.mel.train import train, with_overrides
     from asmr_training.run_record import recorded_params
@@ -77,7 +79,7 @@ def _train(args) -> int:
     return 0
 
 
-def _generate(args) -> int:
+def run_generate(args) -> int:
     from asmr_generate.mel import generate
     from asmr_training.model_files import load_model
 

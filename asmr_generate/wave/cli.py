@@ -10,7 +10,7 @@ from audioprep.cli import existing_path, int_at_least, positive_float
 from audioprep.errors import UsageError
 
 
-def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+def train_arguments(p: argparse.ArgumentParser) -> None:
     add_run_arguments(p, out_required=True, out_help="run folder (best.keras, last.keras, history.csv, params.json)",
                       data_help="adell-layout folder (default: the generated corpus)")
     group = p.add_mutually_exclusive_group()
@@ -28,27 +28,15 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample-every", type=int_at_least(0), default=250, metavar="N",
                    help="write audio samples into OUT/samples every N training steps (0: never)")
     p.add_argument("--sample-seconds", type=positive_float, default=0.5, help="length of those samples")
-    p.set_defaults(run=_train)
 
 
-def add_train_parsers(kinds) -> None:
-    """`train wavenet | wavernn` under the `train` command's model-kind sub-parsers."""
-    for kind, name in (("wavenet", "WaveNet"), ("wavernn", "WaveRNN")):
-        what = f"a {name} on adell triggers (one trigger, or all with --conditioned)"
-        _add_train_arguments(kinds.add_parser(kind, help=what, description=f"Train {what}."))
-
-
-def add_commands(commands) -> None:
-    """`synth`: sample audio from a trained WaveNet / WaveRNN."""
-    p = commands.add_parser("synth", help="sample audio from a trained WaveNet / WaveRNN",
-                            description="Sample audio from a trained WaveNet / WaveRNN.")
+def synth_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=existing_path, required=True, help="run folder or model file beside its params.json")
     p.add_argument("--trigger", help="trigger to generate (required for a conditioned model)")
     p.add_argument("--seconds", type=positive_float, default=2.0)
     p.add_argument("--temperature", type=positive_float, default=1.0, help="softmax temperature (< 1: more conservative)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="audio file to write (.wav, .flac, .ogg)")
-    p.set_defaults(run=_synth)
 
 
 def _overrides(kind: str, pairs: list[str]) -> dict:
@@ -69,7 +57,7 @@ def _overrides(kind: str, pairs: list[str]) -> dict:
     return out
 
 
-def _train(args) -> int:
+def run_train(args) -> int:
     from asmr_generate.wave.train import train
     from asmr_training.run_dir import read_history
     from asmr_training.run_record import read_classes
@@ -109,7 +97,7 @@ def synthesize(model_path, seconds: float, trigger: str | None = None, temperatu
     return audio, params.sample_rate
 
 
-def _synth(args) -> int:
+def run_synth(args) -> int:
     from audioprep.io import write_audio
 
     audio, sr = synthesize(args.model, args.seconds, args.trigger, args.temperature, args.seed)
