@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 from refusal_hints import follow
+from shared_build import shared_build
 
 from asmr_classify import catalog, predict
 from asmr_classify.__main__ import main as cli
@@ -40,17 +42,20 @@ class _StopAfter(keras.callbacks.Callback):
 
 @pytest.fixture(scope="module")
 def run(small_layout, tmp_path_factory):
-    """A deepasmr run interrupted after its 2nd epoch, then resumed to 3 epochs."""
+    """A deepasmr run interrupted after its 2nd epoch, then resumed to 3 epochs (once per pytest run)."""
     root = small_layout("deepasmr")
-    out = tmp_path_factory.mktemp("runs") / "deepasmr"
-    with pytest.raises(KeyboardInterrupt):
-        train_classifier("deepasmr", RunSpec(out, root, epochs=3, max_per_file=3), callbacks=[_StopAfter(1)],
-                         verbose=0, **SMALL)
-    history = list(csv.DictReader((out / "history.csv").open()))
-    assert [int(float(r["epoch"])) for r in history] == [0, 1]
-    result = train_classifier("deepasmr", RunSpec(out, root, resume=True, epochs=3, max_per_file=3), verbose=0,
-                              **SMALL)
-    return result.path, root
+
+    def interrupt_and_resume(folder: Path) -> str:
+        out = folder / "deepasmr"
+        with pytest.raises(KeyboardInterrupt):
+            train_classifier("deepasmr", RunSpec(out, root, epochs=3, max_per_file=3), callbacks=[_StopAfter(1)],
+                             verbose=0, **SMALL)
+        history = list(csv.DictReader((out / "history.csv").open()))
+        assert [int(float(r["epoch"])) for r in history] == [0, 1]
+        return str(train_classifier("deepasmr", RunSpec(out, root, resume=True, epochs=3, max_per_file=3), verbose=0,
+                                    **SMALL).path)
+
+    return Path(shared_build(tmp_path_factory, "resumed_deepasmr", interrupt_and_resume)), root
 
 
 def test_resume_continues_without_losing_or_repeating_epochs(run):

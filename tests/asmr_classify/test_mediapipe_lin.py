@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mediapipe_fixtures import clip_results, op_input_types, stream_results
+from shared_build import shared_build
 
 from asmr_classify.__main__ import main
 from asmr_classify.predict import classify_file, load_classifier
@@ -33,15 +34,19 @@ def _export(run, quantize: str, out) -> dict:
 
 @pytest.fixture(scope="module")
 def lin(small_layout, tmp_path_factory):
-    """A one-epoch Lin model on the small asmr85 + commonvoice corpora, its float and int8 exports and reports."""
-    folder = tmp_path_factory.mktemp("lin_export")
-    parent = folder / "corpus"
-    parent.mkdir()
-    for layout in ("asmr85", "commonvoice"):
-        (parent / layout).symlink_to(small_layout(layout), target_is_directory=True)
-    run = train_classifier("lin_conv1d", RunSpec(folder / "run", parent, epochs=1), verbose=0, batch_size=16).path
-    exports = {q: _export(run, q, folder / q / "lin.tflite") for q in ("none", "int8")}
-    audio = load_audio(sorted((parent / "asmr85").glob("*.wav"))[0], RATE)[0][: 2 * WINDOW]
+    """A one-epoch Lin model on the small asmr85 + commonvoice corpora, its float and int8 exports and reports
+    (trained and exported once per pytest run)."""
+
+    def train_and_export(folder: Path) -> dict:
+        parent = folder / "corpus"
+        parent.mkdir()
+        for layout in ("asmr85", "commonvoice"):
+            (parent / layout).symlink_to(small_layout(layout), target_is_directory=True)
+        run = train_classifier("lin_conv1d", RunSpec(folder / "run", parent, epochs=1), verbose=0, batch_size=16).path
+        return {q: _export(run, q, folder / q / "lin.tflite") for q in ("none", "int8")}
+
+    exports = shared_build(tmp_path_factory, "lin_export", train_and_export)
+    audio = load_audio(sorted(small_layout("asmr85").glob("*.wav"))[0], RATE)[0][: 2 * WINDOW]
     assert len(audio) == 2 * WINDOW
     return exports, audio.astype(np.float32)
 
