@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_build import shared_build
 
 from asmr_classify.__main__ import main as classify
 from asmr_training import run_dir as runs
@@ -33,11 +34,14 @@ def errors(capsys) -> list[str]:
 
 @pytest.fixture(scope="module")
 def finished(small_layout, tmp_path_factory):
-    """A finished one-epoch seed-7 run and the data it read."""
+    """A finished one-epoch seed-7 run (trained once per pytest run; tests change copies) and the data it read."""
     data = small_layout("deepasmr")
-    out = tmp_path_factory.mktemp("contract") / "run"
-    assert classify(["train", *TINY, "--data", str(data), "--out", str(out)]) == 0
-    return out, data
+
+    def train(folder: Path) -> str:
+        assert classify(["train", *TINY, "--data", str(data), "--out", str(folder / "run")]) == 0
+        return str(folder / "run")
+
+    return Path(shared_build(tmp_path_factory, "contract_run", train)), data
 
 
 @pytest.fixture
