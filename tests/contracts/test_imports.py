@@ -49,10 +49,13 @@ def test_audioprep_inspect_does_not_import_tensorflow(small_layout):
 
 def test_a_subcommand_parser_still_has_its_arguments():
     """Arguments are added only for the command asked for; asking for it must still give them."""
-    from lean.__main__ import build_parser
+    from audioprep.commands import build_parser
+    from lean.__main__ import COMMANDS
 
-    assert "--variant" not in build_parser().format_help()
-    args = build_parser("export").parse_args(["export", "--model", ".", "--quantize", "int8"])
+    assert "--variant" not in build_parser("lean", "", COMMANDS, ["export"])[0].format_help()
+    parser, argv = build_parser("lean", "", COMMANDS, ["export", "--model", ".", "--quantize", "int8"])
+    args = parser.parse_args(argv)
     assert (args.quantize, args.out.name, args.calibration) == ("int8", "lean.tflite", 200)
     with pytest.raises(SystemExit):
-        build_parser("train").parse_args(["train", "--variant", "nope"])
+        parser, argv = build_parser("lean", "", COMMANDS, ["train", "--variant", "nope"])
+        parser.parse_args(argv)

@@ -16,8 +16,9 @@ import pytest
 
 from asmr_training.model_files import load_model
 from asmr_training.run_record import generated_corpus_warning
-from lean.__main__ import _run_data, main
+from lean.__main__ import main
 from lean.budget import QUICK
+from lean.cli import _run_data
 from lean.data import load_data
 from lean.evaluate import evaluate
 from lean.params import LeanParams
@@ -129,6 +130,6 @@ def test_the_summary_counts_top_labels_and_abstained_windows():
 
 
 def test_lean_starts_without_the_corpus_generator():
-    code = "import sys, lean.__main__; print(sorted(m for m in ('asmr_corpus', 'tensorflow') if m in sys.modules))"
+    code = "import sys, lean.__main__, lean.cli; print(sorted(m for m in ('asmr_corpus', 'tensorflow') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "[]", done.stderr
