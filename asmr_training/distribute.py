@@ -154,8 +154,14 @@ class Distribution:
         return model
 
     def fit(self, run, model, train, epochs: int, validation_data=None, callbacks=(), verbose="auto"):
-        """`run.fit`: Keras `fit`, or under `multiworker` the loop below; returns the trained model."""
+        """`run.fit`: Keras `fit`, or under `multiworker` the loop below; returns the trained model. `verbose="auto"`
+        draws progress bars on a terminal only (a line per epoch in a file or pipe, nothing with --quiet)."""
         import tensorflow as tf
+
+        from audioprep.console import progress_verbose
+
+        if verbose == "auto":
+            verbose = progress_verbose()
 
         if self.params.strategy != "multiworker":
             with self.scope():

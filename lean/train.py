@@ -124,7 +124,7 @@ def format_held_out(metrics: dict) -> str:
 
 
 def train_variant(spec: RunSpec, params: LeanParams, variant: str, data: LeanData, yamnet, *,
-                  shards: Path | None = None, verbose: int = 1, described: dict | None = None,
+                  shards: Path | None = None, verbose: int | str = "auto", described: dict | None = None,
                   held_out: bool = False) -> RunResult:
     """Train `variant` on data's train split, validate on its val split, as `spec` says; the result's model is
     the best checkpoint.

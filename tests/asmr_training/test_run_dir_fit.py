@@ -101,3 +101,16 @@ def test_run_fit_builds_before_tracing(tmp_path):
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     RunDir(tmp_path / "run").fit(model, ShuffledBatches(20, 8, lambda i: (x[i], y[i])), epochs=2, verbose=0)
     assert model.traces == 1
+
+
+def test_a_piped_fit_prints_a_line_per_epoch_not_bars(tmp_path, capsys):
+    from asmr_training.distribute import Distribution
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 4)).astype("float32"), rng.integers(0, 2, 32)
+    run = RunDir(tmp_path / "run", monitor="val_loss")
+    # pytest captures stdout and stderr, as a pipe or a file would: no terminal, so no progress bars
+    Distribution().fit(run, tiny_model(), ShuffledBatches(32, 8, lambda i: (x[i], y[i])), 2, validation_data=(x, y))
+    out = capsys.readouterr().out
+    epoch_lines = [line for line in out.splitlines() if "val_loss" in line]
+    assert len(epoch_lines) == 2 and "\r" not in out and "\x1b[" not in out and "━" not in out
