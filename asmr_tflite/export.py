@@ -70,11 +70,11 @@ class Conversion:
         return self._float
 
     def convert(self, quantize: str = "none", representative: np.ndarray | None = None,
-                float_scope: str | None = None, int8: Int8Options = Int8Options()) -> bytes:
+                float_scope: str | tuple[str, ...] | None = None, int8: Int8Options = Int8Options()) -> bytes:
         """A builtin-only flatbuffer, compacted.
 
         `int8` needs representative windows for calibration (ranges and weight scales as `int8` says);
-        operators under name scope `float_scope` (the front end) stay float.
+        operators under name scope `float_scope` (the front end; or under any of several scopes) stay float.
         """
         from tensorflow.lite.python.convert import mlir_quantize
 
@@ -94,7 +94,8 @@ class Conversion:
         converter = _converter(self.concrete, "int8", windows)
         converter._experimental_calibrate_only = True  # a float model carrying each activation's min and max
         calibrated = converter.convert()
-        keep_float = op_output_names(self.float_flatbuffer(), float_scope) if float_scope else []
+        scopes = (float_scope,) if isinstance(float_scope, str) else tuple(float_scope or ())
+        keep_float = [name for scope in scopes for name in op_output_names(self.float_flatbuffer(), scope)]
         if int8.range_quantile < 1:
             calibrated = quantile_ranges(calibrated, representative, int8.range_quantile, keep=keep_float)
         quantized = mlir_quantize(calibrated, disable_per_channel=not int8.per_channel, denylisted_nodes=keep_float)
@@ -102,7 +103,7 @@ class Conversion:
 
 
 def convert(forward: Callable, samples: int, quantize: str = "none", representative: np.ndarray | None = None,
-            float_scope: str | None = None, int8: Int8Options = Int8Options()) -> bytes:
+            float_scope: str | tuple[str, ...] | None = None, int8: Int8Options = Int8Options()) -> bytes:
     """One conversion of `forward` (see `Conversion`)."""
     return Conversion(forward, samples).convert(quantize, representative, float_scope, int8)
 

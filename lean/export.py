@@ -4,12 +4,16 @@ The trained model is rebuilt with unrolled LSTMs (the form the converter lowers 
 and full-int8 calibration accepts), its weights copied over, and converted by the shared
 `asmr_tflite.export` (the log-mel front end stays float inside an int8 file), with the
 labels and sample rate written into the file as TFLite Model Metadata, which MediaPipe's
-AudioClassifier needs (its description also says when the run trained on the generated corpus). A float export's scores are compared with the Keras model's (`parity_ok`:
+AudioClassifier needs (its description also says when the run trained on the generated corpus). How an int8
+file is made (calibration, weight scales, the layers kept float) is the variant's `Int8Plan` (`int8_plan`),
+which the report records. A float export's scores are compared with the Keras model's (`parity_ok`:
 within 1e-5; XNNPACK and oneDNN round differently, so a trained model with large activations can
 drift a little past it).
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
@@ -24,12 +28,34 @@ from lean.run_data import GENERATED_NOTE
 from lean.scoring import TfliteScorer
 from lean.yamnet import FRONT_END
 
+
+@dataclass(frozen=True)
+class Int8Plan:
+    """How one variant's full-int8 file is made: calibration and weight scales, and the name scopes whose
+    operators stay float (the front end always: see asmr_tflite.export)."""
+
+    options: Int8Options
+    float_scopes: tuple[str, ...]
+
+
 # Measured on two LEANs on Google's YAMNet (generated corpus; docs/lean.md): ranges at the 0.9 quantile of
 # windows took the mAP drop from 0.134 and 0.055 to 0.004 and -0.003; weight scales per tensor instead of per
 # channel save 0.35 MB (YAMNet's 10,944 channels, LSTM and dense units) for at most 0.007 of drop (Google's own
 # YAMNet file is per-tensor int8); the sparse mel filterbank saves 63 KB, which brings the file (24 classes)
 # under 4.5 MiB, for about 1.8 ms more per window on a loaded 2-core CPU.
-INT8 = Int8Options(range_quantile=0.9, per_channel=False, sparse_constants=True)
+INT8 = Int8Plan(Int8Options(range_quantile=0.9, per_channel=False, sparse_constants=True), (FRONT_END,))
+# yamnet_frozen's head is a logistic regression solved to convergence on standardised embeddings (lean.logistic);
+# folding the scaling back gives embedding dimensions of tiny spread weights in the hundreds (the quick FSD50K
+# probe: |kernel| max 641, median 0.088), so an 8-bit grid over a column rounds most of its weights to zero
+# (per tensor 93 %; per channel still most): held-out mAP 0.5149 -> 0.2032, and calibrating on the max instead
+# of the 0.9 quantile does not help (0.1861). Kept float (+93 KB for 24 classes), the rest as LEAN's, the drop
+# is 0.0197 (mean |int8 - Keras| clip score 0.012; docs/lean.md).
+PROBE_INT8 = Int8Plan(INT8.options, (FRONT_END, HEAD))
+
+
+def int8_plan(variant: str) -> Int8Plan:
+    """The int8 plan of a model built as `variant` (its Keras name)."""
+    return PROBE_INT8 if variant == "yamnet_frozen" else INT8
 
 
 def export_model(model: keras.Model, params: LeanParams = LeanParams()) -> keras.Model:
@@ -70,7 +96,8 @@ class Exporter:
     def write(self, out, quantize: str = "none", representative: np.ndarray | None = None) -> dict:
         """Write `out` (.tflite, labels and rate in its metadata); check builtin-only ops and, for float, parity with Keras."""
         params, multi = self.params, is_multi_label(self.twin)
-        flatbuffer = self.conversion.convert(quantize, representative, float_scope=FRONT_END, int8=INT8)
+        plan = int8_plan(self.name)
+        flatbuffer = self.conversion.convert(quantize, representative, float_scope=plan.float_scopes, int8=plan.options)
         info = AudioModelInfo(
             name=f"LEAN {self.name}", labels=self.labels, sample_rate=params.sample_rate,
             description=f"LEAN audio tagger (YAMNet front end, Bi-LSTM and attention head): {params.patch_seconds:g} s "
@@ -79,6 +106,8 @@ class Exporter:
                         + (f"; {GENERATED_NOTE}" if self.generated else ""),
         )
         report = {**write_export(flatbuffer, out, info), "quantize": quantize}
+        if quantize == "int8":
+            report["int8"] = {**asdict(plan.options), "float_scopes": list(plan.float_scopes)}
         if representative is not None and len(representative):
             probe = np.asarray(representative[:4], np.float32)  # in the calibrated range
         else:
