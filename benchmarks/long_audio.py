@@ -212,7 +212,7 @@ def decode_seconds(path: Path, rates: dict[str, int | None]) -> dict[str, float]
 
 # what each `--timing` stage is, in the profile of a catalogue run
 STAGE_WORDS = {"load": "model load", "hash": "SHA-256", "decode": "decode + resample", "features": "features",
-               "tags": "YAMNet tag pass (its own decode, resample to 16 kHz and YAMNet)", "database": "SQLite"}
+               "tags": "YAMNet tag pass (its thread scoring the shared decode's 16 kHz blocks)", "database": "SQLite"}
 
 
 def profile(run: Run, model_words: str, decoding: dict[str, float]) -> str:
