@@ -22,8 +22,7 @@ DEBUG = "--debug"
 
 # Scripts that import TensorFlow at the top (the table scripts) do so before run_cli parses anything, so the
 # quiet import is armed as soon as a command's plumbing is imported, unless the command line asks for --verbose.
-if console.VERBOSE not in sys.argv:
-    console.quiet_tensorflow_import()
+console.arm_quiet_import()
 
 
 def _not_retracing(record: logging.LogRecord) -> bool:

@@ -110,6 +110,12 @@ def configure(argv: list[str]) -> list[str]:
     return [a for a in argv if a not in (VERBOSE, QUIET)]
 
 
+def arm_quiet_import(argv: list[str] | None = None) -> None:
+    """Quiet TensorFlow's later import unless the command line (`sys.argv` by default) asks for --verbose."""
+    if VERBOSE not in (sys.argv if argv is None else argv):
+        quiet_tensorflow_import()
+
+
 def quiet_tensorflow_import() -> None:
     """Silence TensorFlow's start-up lines when it is imported later in this process (no-op once it is)."""
     if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorflowImport) for f in sys.meta_path):

@@ -31,6 +31,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 from long_audio import load_average, spawn, write_recording, write_results
 
 from asmr_corpus import write_layout

@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import numpy as np
 import soundfile as sf
 from long_audio import load_average, spawn, write_results

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import keras
 import librosa
 import numpy as np

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import librosa
 import numpy as np
 

@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import numpy as np
 
 from asmr_tflite.sizes import size_breakdown

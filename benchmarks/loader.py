@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

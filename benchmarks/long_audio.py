@@ -41,6 +41,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import numpy as np
 import soundfile as sf
 

@@ -16,6 +16,8 @@ import platform
 import sys
 import time
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -28,6 +28,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import numpy as np
 
 from asmr_classify import models

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import numpy as np
 
 from asmr_corpus.location import layout_dir

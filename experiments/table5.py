@@ -26,6 +26,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 import keras
 import numpy as np
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import sys
 import time
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 from audioprep.cli import run_cli
 from audioprep.report import markdown_table
 from experiments import harness, lean_setup

@@ -18,6 +18,8 @@ from __future__ import annotations
 import sys
 import time
 
+import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
+
 from asmr_tflite.export import QUANTIZE
 from audioprep.cli import int_at_least, run_cli
 from audioprep.report import markdown_table
