@@ -177,10 +177,14 @@ def embedding_corpus(data, embed, seed: int = 0, max_windows_per_file: int | Non
         root = trigger_root(data)
         examples, classes = labelled(root, options, positive)
         need_val = not (detect_layout(root) == "esc50" and val_fold is None)
+    def known(ex):  # a file embedded before is not decoded again
+        cached = embed.cached(ex.path)
+        return None if cached is None else evenly(cached, max_windows_per_file)
+
     splits = build_sets(
         examples, classes, embed.sample_rate, lambda ex, audio: evenly(embed.embeddings(ex.path, audio), max_windows_per_file),
         shape=(embed.size,), name="yamnet", settings={}, seed=seed, cache=False, min_samples=lambda _: embed.window,
-        test_fold=test_fold, val_fold=val_fold,
+        test_fold=test_fold, val_fold=val_fold, known=known,
     )
     return Corpus(splits, classes, "audio", embed.window, embed.sample_rate, root, generated_data(root), need_val)
 

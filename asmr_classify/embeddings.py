@@ -54,16 +54,21 @@ class EmbeddingCache:
     def path(self, file) -> Path:
         return self.folder / f"{file_sha256(file)}-{self.key}.npz"
 
-    def embeddings(self, file, audio: np.ndarray) -> np.ndarray:
-        """(windows, 1024) float32 embeddings of `audio`, the decoded `file` (read from the cache when there)."""
-        cached = self.path(file)
+    def cached(self, file) -> np.ndarray | None:
+        """`file`'s cached (windows, 1024) embeddings, or None when not there yet (or damaged): no decoding."""
         try:
-            with np.load(cached, allow_pickle=False) as stored:
+            with np.load(self.path(file), allow_pickle=False) as stored:
                 return stored["embeddings"]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            pass  # not there yet, or damaged: computed again
+            return None
+
+    def embeddings(self, file, audio: np.ndarray) -> np.ndarray:
+        """(windows, 1024) float32 embeddings of `audio`, the decoded `file` (read from the cache when there)."""
+        out = self.cached(file)
+        if out is not None:
+            return out
         windows = fixed_clips(np.asarray(audio, np.float32), self.window, self.hop)
         out = predict_batched(self.embedder, windows, BATCH).astype(np.float32)
-        write_npz(cached, {"embeddings": out})
+        write_npz(self.path(file), {"embeddings": out})
         self.computed += 1
         return out

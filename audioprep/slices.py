@@ -102,12 +102,32 @@ def _report_padded(padded: list[Path], seconds: float) -> None:
           file=sys.stderr)
 
 
+def _example_inputs(ex: Example, sr: int, inputs, min_samples, known, bad: list, padded: list) -> list[np.ndarray]:
+    """One example's inputs: `known`'s if at hand, else from the file decoded (bad files and paddings noted)."""
+    x = known(ex)
+    if x is not None:
+        return [x]
+    loaded = load_examples([ex], sr=sr, mono=True, progress=False)
+    bad += loaded.bad
+    out = []
+    for _, audio in loaded.loaded:
+        if 0 < len(audio) < min_samples(ex):
+            audio = repeat_pad(audio, min_samples(ex))
+            padded.append(ex.path)
+        out.append(inputs(ex, audio))
+    return out
+
+
 def build_sets(
     examples: Sequence[Example], classes: list[str], sr: int, inputs: Callable[[Example, np.ndarray], np.ndarray], *,
     shape: tuple[int, ...], name: str, settings: dict, fractions=FRACTIONS, seed: int = 0, cache: bool = True,
     min_samples: Callable[[Example], int] = lambda _: 0, test_fold: int | None = None, val_fold: int | None = None,
+    known: Callable[[Example], np.ndarray | None] = lambda _: None,
 ) -> dict[str, SliceSet]:
     """{"train","val","test"} -> SliceSet: each example loaded mono at `sr`, `inputs(example, audio)` -> (k, *shape).
+
+    `known(example)` gives an example's inputs without decoding it when they are already at hand (a cache keyed
+    by the file's bytes), else None: such a file is not decoded at all.
 
     The split is `make_split`'s (published folds, else grouped by source with `fractions` and `seed`).
     A recording shorter than `min_samples(example)` (one input) is repeat-padded to it and named on
@@ -125,14 +145,8 @@ def build_sets(
     for part, members in make_split(examples, fractions, seed, test_fold, val_fold).items():
         xs, ys, sources, files = [], [], [], []
         for ex in console.bar(members, desc=f"{name} ({part})", unit="file", leave=False):
-            loaded = load_examples([ex], sr=sr, mono=True, progress=False)
-            bad += loaded.bad
-            for _, audio in loaded.loaded:
+            for x in _example_inputs(ex, sr, inputs, min_samples, known, bad, padded):
                 read += 1
-                if 0 < len(audio) < min_samples(ex):
-                    audio = repeat_pad(audio, min_samples(ex))
-                    padded.append(ex.path)
-                x = inputs(ex, audio)
                 xs.append(x)
                 ys += [classes.index(ex.label)] * len(x)
                 sources += [ex.source] * len(x)

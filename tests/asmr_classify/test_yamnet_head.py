@@ -103,6 +103,25 @@ def test_best_keras_is_yamnet_then_the_head_on_raw_windows(run):
     assert probs.shape == (3, 9) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_a_second_pass_reads_the_cache_without_decoding_a_file(run, monkeypatch):
+    import audioprep.slices
+    from asmr_classify.data import embedding_corpus
+
+    _, root, _ = run
+    first = embedding_corpus(root, EmbeddingCache())  # the run embedded every file: all cached
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a cached file was decoded")
+
+    monkeypatch.setattr(audioprep.slices, "load_examples", no_decoding)
+    embed = EmbeddingCache()
+    second = embedding_corpus(root, embed)
+    assert embed.computed == 0
+    for part in ("train", "val", "test"):
+        np.testing.assert_array_equal(first.splits[part].x, second.splits[part].x)
+        assert first.splits[part].files == second.splits[part].files and len(second.splits[part].x) > 0
+
+
 def _separable(n: int, classes: int, seed: int) -> SliceSet:
     """`n` embeddings per class around a class centre of their own (YAMNet-like: non-negative, 1024-d)."""
     rng = np.random.default_rng(seed)
