@@ -140,7 +140,10 @@ def test_the_page_filters_plays_and_blends_in_chromium(small_layout, tmp_path_fa
             driver.find_element(By.ID, "add-btn").click()
             wait.until(lambda d: d.find_element(By.ID, "add-status").text ==
                        f"gap.wav: added to the catalogue, labelled by {DETECTOR}")
-            chosen = driver.find_element(By.CSS_SELECTOR, "#recording option:checked").text
+            # the list is redrawn after an add: read the chosen option in one step, once it names the new recording
+            chosen = wait.until(lambda d: (t := d.execute_script(
+                "const o = document.querySelector('#recording option:checked'); return o ? o.textContent : null;"))
+                and t.startswith("gap.wav") and t)
             assert chosen.startswith("gap.wav (0:09.0") and chosen.endswith(f", {DETECTOR})")  # two models: named
             wait.until(lambda d: (rows := d.find_elements(By.CSS_SELECTOR, "#segments tbody tr")) and all(
                 r.find_elements(By.TAG_NAME, "td")[0].get_attribute("title") == f"labelled by {DETECTOR}" for r in rows))
