@@ -19,22 +19,27 @@ import numpy as np
 
 from asmr_tflite.calibration import Int8Options, quantile_ranges
 from asmr_tflite.metadata import AudioModelInfo, populate
+from audioprep import console
 from audioprep.errors import UsageError
 
 QUANTIZE = ("none", "dynamic", "int8")
 PARITY_TOLERANCE = 1e-5  # float export vs Keras; XNNPACK and oneDNN round differently
 
 
-def _converter(concrete, quantize: str, windows=None):
+def _converted(concrete, quantize: str, windows=None, calibrate_only: bool = False) -> bytes:
+    """One builtin-ops conversion. The converter's own stderr lines (absl's note on concrete functions, the
+    delegate it calibrates with) are shown only with --verbose or when it fails (console.native_lines_caught)."""
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if quantize != "none":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if windows is not None:
-        converter.representative_dataset = windows
-    return converter
+    with console.native_lines_caught():
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantize != "none":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if windows is not None:
+            converter.representative_dataset = windows
+        converter._experimental_calibrate_only = calibrate_only  # True: a float model carrying each activation's range
+        return converter.convert()
 
 
 def op_output_names(flatbuffer: bytes, scope: str) -> list[str]:
@@ -66,7 +71,7 @@ class Conversion:
     def float_flatbuffer(self) -> bytes:
         """The float conversion with its tensor names (the int8 path matches scopes on them)."""
         if self._float is None:
-            self._float = _converter(self.concrete, "none").convert()
+            self._float = _converted(self.concrete, "none")
         return self._float
 
     def convert(self, quantize: str = "none", representative: np.ndarray | None = None,
@@ -83,7 +88,7 @@ class Conversion:
         if quantize == "none":
             return compact(self.float_flatbuffer())
         if quantize == "dynamic":
-            return compact(_converter(self.concrete, quantize).convert())
+            return compact(_converted(self.concrete, quantize))
         if representative is None or len(representative) == 0:
             raise UsageError("--quantize int8 needs representative windows (the training data) for calibration")
 
@@ -91,14 +96,13 @@ class Conversion:
             for window in representative:
                 yield [np.asarray(window, np.float32)[None]]
 
-        converter = _converter(self.concrete, "int8", windows)
-        converter._experimental_calibrate_only = True  # a float model carrying each activation's min and max
-        calibrated = converter.convert()
+        calibrated = _converted(self.concrete, "int8", windows, calibrate_only=True)
         scopes = (float_scope,) if isinstance(float_scope, str) else tuple(float_scope or ())
         keep_float = [name for scope in scopes for name in op_output_names(self.float_flatbuffer(), scope)]
         if int8.range_quantile < 1:
             calibrated = quantile_ranges(calibrated, representative, int8.range_quantile, keep=keep_float)
-        quantized = mlir_quantize(calibrated, disable_per_channel=not int8.per_channel, denylisted_nodes=keep_float)
+        with console.native_lines_caught():
+            quantized = mlir_quantize(calibrated, disable_per_channel=not int8.per_channel, denylisted_nodes=keep_float)
         return compact(quantized, sparse=int8.sparse_constants)
 
 

@@ -75,6 +75,17 @@ def _descriptor_2_caught():
             os.close(saved)
 
 
+@contextlib.contextmanager
+def native_lines_caught():
+    """Lines a native library writes to stderr inside the block (converters, delegates) are dropped, unless the
+    block fails (they are replayed before the error) or the command runs with --verbose."""
+    if _mode.verbose:
+        yield
+        return
+    with _descriptor_2_caught():
+        yield
+
+
 class _QuietTensorflowImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds `tensorflow` as usual, then runs its import (and first device listing) with descriptor 2 caught."""
 

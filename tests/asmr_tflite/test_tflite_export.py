@@ -24,8 +24,8 @@ def _forward(wave):
 
 def test_one_trace_gives_every_export_and_converts_to_float_once(tmp_path, monkeypatch):
     made = []
-    real = tflite_export._converter
-    monkeypatch.setattr(tflite_export, "_converter", lambda concrete, q, *rest: made.append(q) or real(concrete, q, *rest))
+    real = tflite_export._converted
+    monkeypatch.setattr(tflite_export, "_converted", lambda concrete, q, *rest, **kw: made.append(q) or real(concrete, q, *rest, **kw))
     windows = np.random.default_rng(1).uniform(-0.5, 0.5, (8, SAMPLES)).astype(np.float32)
     conversion = tflite_export.Conversion(_forward, SAMPLES)
     files = {}
@@ -40,3 +40,21 @@ def test_one_trace_gives_every_export_and_converts_to_float_once(tmp_path, monke
     np.testing.assert_allclose(files["none"](windows), reference, atol=1e-5)
     for quantize in ("dynamic", "int8"):
         assert np.max(np.abs(files[quantize](windows) - reference)) < 0.05, quantize
+
+
+def test_a_conversion_prints_nothing_unless_verbose():
+    """The converter's own lines (absl's note on concrete functions, the calibration delegate's INFO line, the
+    quantizer's statistics warning) are caught; --verbose lets them through."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from audioprep import console; console.configure(sys.argv[1:]); "
+            "import tensorflow as tf; from asmr_tflite.export import convert; "
+            "f = lambda w: tf.nn.softmax(tf.matmul(tf.math.log(tf.abs(w) + 1e-3), tf.ones((64, 3)) / 64)); "
+            "w = np.random.default_rng(0).uniform(-0.5, 0.5, (4, 64)).astype(np.float32); "
+            "print(len(convert(f, 64, 'int8', w)) > 0)")
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert quiet.stdout.strip() == "True"
+    assert not [line for line in quiet.stderr.splitlines() if "trackable_obj" in line or "XNNPACK" in line], quiet.stderr
+    verbose = subprocess.run([sys.executable, "-c", code, "--verbose"], capture_output=True, text=True, timeout=300)
+    assert "trackable_obj" in verbose.stderr
