@@ -128,7 +128,8 @@ def main(argv=None) -> None:
         "load_average": {"start": load_start, "end": load_end},
         "baseline": {"what": "first pass: every clip's embeddings computed from its audio, then the head", **baseline},
         "ours": {"what": "second pass: every clip's embeddings read from the content-keyed cache, then the head", **ours},
-        "goal": {"goal": f"second pass <= {GOAL_SECONDS:g} s", "value": ours["wall_s"], "met": met, "distance": distance},
+        "goals": {"second pass": {"goal": f"<= {GOAL_SECONDS:g} s", "value": ours["wall_s"], "met": met,
+                                  "distance": distance}},
         "ratio": round(ratio, 2)}, quick=args.clips != CLIPS)
     print(f"ratio: {ratio:.2f}")
 
