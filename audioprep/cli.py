@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from audioprep import console
+from audioprep import allocator, console
 from audioprep.errors import BadFileError, UsageError
 
 DEBUG = "--debug"
@@ -23,6 +23,7 @@ DEBUG = "--debug"
 # Scripts that import TensorFlow at the top (the table scripts) do so before run_cli parses anything, so the
 # quiet import is armed as soon as a command's plumbing is imported, unless the command line asks for --verbose.
 console.arm_quiet_import()
+allocator.tune()  # before TensorFlow's own mallopt: big arrays reused, not faulted in afresh (audioprep.allocator)
 
 
 def _not_retracing(record: logging.LogRecord) -> bool:

@@ -13,6 +13,10 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
 
 from pathlib import Path  # noqa: E402
 
+from audioprep import allocator  # noqa: E402
+
+allocator.tune()  # as every command does: the suite's training steps reuse their batches' memory
+
 import pytest  # noqa: E402
 from mediapipe_fixtures import lean_float_export  # noqa: E402, F401  (one LEAN export for two test files)
 from shared_build import shared_build  # noqa: E402
