@@ -10,7 +10,8 @@ itself, its headings nested under the page's and its relative links pointing fro
 `results:benchmarks` is the one-row-per-benchmark summary of every results/benchmarks/NAME.json that a
 script in `BENCHMARKS` writes (its ratio, run date and load, and each goal met or missed with its distance);
 `results:bench-NAME` is one benchmark's runs, from the same file (long_audio: each run's speed, memory
-and stages).
+and stages). `results:table6-seeds` is LEAN's Table III over seeds: the committed run (results/table6) and
+each `table6.py --seed N --out results/table6_seeds/seedN` run beside it, per model present in all of them.
 
 Only full runs are rendered: a results.json whose "quick" is not false (a --quick run written there with
 an explicit --out, or one that does not say) is refused, naming the file. Quick runs write to the
@@ -227,19 +228,47 @@ class Renderer:
 
     def results(self, number: int) -> dict:
         if number not in self._json:
-            path = self._file(number, "results.json")
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as e:
-                raise DocsError(f"{self.shown(path)}: not valid JSON ({e})") from None
-            if not isinstance(data, dict):
-                raise DocsError(f"{self.shown(path)}: not a JSON object")
-            if data.get("quick") is not False:
-                what = "a --quick run's" if data.get("quick") else "does not say whether it is a --quick run's"
-                raise DocsError(f"{self.shown(path)}: {what} results; only full runs are rendered "
-                                f"(`python experiments/table{number}.py` without --quick writes them)")
-            self._json[number] = data
+            self._json[number] = self._full_run(self._file(number, "results.json"), number)
         return self._json[number]
+
+    def _full_run(self, path: Path, number: int) -> dict:
+        """A table script's results.json, refused unless it is a full run's."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise DocsError(f"{self.shown(path)}: not valid JSON ({e})") from None
+        if not isinstance(data, dict):
+            raise DocsError(f"{self.shown(path)}: not a JSON object")
+        if data.get("quick") is not False:
+            what = "a --quick run's" if data.get("quick") else "does not say whether it is a --quick run's"
+            raise DocsError(f"{self.shown(path)}: {what} results; only full runs are rendered "
+                            f"(`python experiments/table{number}.py` without --quick writes them)")
+        return data
+
+    def table6_seeds(self) -> str:
+        """mAP per model and seed, mean and spread, and LEAN's margin over the frozen probe per seed."""
+        runs = [self.results(6)] + [self._full_run(path, 6) for path in
+                                    sorted((self.root / "results" / "table6_seeds").glob("seed*/results.json"))]
+        try:
+            seeds = [d["params"]["seed"] for d in runs]
+            models = [m for m in runs[0]["results"] if all(m in d["results"] for d in runs)]
+            maps = {m: [d["results"][m]["mAP"] for d in runs] for m in models}
+            labels = {m: runs[0]["paper"]["table3"][m]["label"] for m in models}
+        except (KeyError, TypeError) as e:
+            raise DocsError(f"results/table6_seeds: cannot be rendered ({type(e).__name__} {e})") from None
+        rows = ["| model | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | min-max |",
+                "| --- |" + " --- |" * (len(seeds) + 2)]
+        for m in models:
+            rows.append(f"| {labels[m]} | " + " | ".join(f"{x:.4f}" for x in maps[m]) +
+                        f" | {sum(maps[m]) / len(seeds):.4f} | {min(maps[m]):.4f}-{max(maps[m]):.4f} |")
+        if {"lean", "yamnet_frozen"} <= set(models):
+            margins = [a - b for a, b in zip(maps["lean"], maps["yamnet_frozen"], strict=True)]
+            rows.append("| LEAN - frozen YAMNet | " + " | ".join(f"{x:+.4f}" for x in margins) +
+                        f" | {sum(margins) / len(seeds):+.4f} | {sum(x > 0 for x in margins)} of {len(seeds)} seeds above 0 |")
+        weights = {d.get("yamnet") for d in runs}
+        runs_word = "full run" if len(seeds) == 1 else "full runs"
+        return (f"{len(seeds)} {runs_word} of `python experiments/table6.py` (seeds {', '.join(map(str, seeds))}; "
+                f"{'; '.join(sorted(map(str, weights)))}), eval-split mAP:\n\n" + "\n".join(rows))
 
     def bench_results(self, name: str) -> dict:
         if name not in self._bench:
@@ -313,11 +342,13 @@ class Renderer:
             return self.glance(doc)
         if name == "benchmarks":
             return self.benchmarks(doc)
+        if name == "table6-seeds":
+            return self.table6_seeds()
         if (m := re.fullmatch(r"bench-(\w+)", name)) and m.group(1) in BENCH_DETAILS:
             return self._bench_field(m.group(1), BENCH_DETAILS[m.group(1)])
         if (m := re.fullmatch(r"table(\d+)", name)) and int(m.group(1)) in {t.number for t in TABLES}:
             return self.table(int(m.group(1)), doc)
-        known = ", ".join(["glance", *(f"table{t.number}" for t in TABLES), "benchmarks",
+        known = ", ".join(["glance", *(f"table{t.number}" for t in TABLES), "table6-seeds", "benchmarks",
                            *(f"bench-{name}" for name in BENCH_DETAILS)])
         raise DocsError(f"{self.shown(doc)}: unknown block results:{name} (known: {known})")
 
