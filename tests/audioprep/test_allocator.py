@@ -28,6 +28,7 @@ def _faults(mode: str) -> int:
 
 def test_big_arrays_are_reused_not_faulted_in_afresh():
     plain, tuned = _faults("plain"), _faults("tuned")
-    # each plain 8 MB array is a fresh mapping whose pages fault in again every round (93,200 faults measured)
-    assert plain > 50 * 1000
+    # each plain 8 MB array is a fresh mapping whose pages fault in again every round (42,100-93,200 faults
+    # measured, fewer where numpy's huge-page advice takes); tuned, the heap's pages are reused (407-918)
+    assert plain > 10 * 1000
     assert tuned < plain / 20
