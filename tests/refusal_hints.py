@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 AFRESH = " and train afresh into another --out"
@@ -42,3 +43,20 @@ def follow(argv: list[str], message: str, aside: Path) -> list[str]:
             argv[i] = f"{argv[i]}-afresh"
         return argv
     raise AssertionError(f"no runnable hint in: {message!r}")
+
+
+def run_until_done(cli: Callable[[list[str]], int], argv: list[str], capsys, aside: Path,
+                   limit: int = 8) -> tuple[list[str], list[str]]:
+    """`cli(argv)` run and, while it is refused (exit 2, one line), the command its hint gives, as printed;
+    (the refusals, the argv that finally ran)."""
+    refusals = []
+    for _ in range(limit):
+        capsys.readouterr()
+        code = cli(argv)
+        if code == 0:
+            return refusals, argv
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
+        refusals.append(err)
+        argv = follow(argv, err, aside)
+    raise AssertionError(f"still refused after {limit} hints: {refusals}")

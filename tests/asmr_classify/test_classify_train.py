@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from refusal_hints import follow
+from refusal_hints import follow, run_until_done
 from shared_build import shared_build
 
 from asmr_classify import catalog, predict
@@ -203,19 +203,9 @@ def test_catalog_is_idempotent_detects_changes_and_survives_interruption(run, fi
     assert len(exported) == len(catalog.query(db)) and set(exported[0]) == {"path", "start", "end", "label", "confidence", "flags", "tags"}
 
 
-def _until_done(argv: list[str], capsys, aside, limit: int = 6) -> list[str]:
-    """`argv` run and, while it is refused (exit 2, one line), the command its hint gives, as printed; the refusals."""
-    refusals = []
-    for _ in range(limit):
-        capsys.readouterr()
-        code = cli(argv)
-        if code == 0:
-            return refusals
-        err = capsys.readouterr().err.strip()
-        assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
-        refusals.append(err)
-        argv = follow(argv, err, aside)
-    raise AssertionError(f"still refused after {limit} hints: {refusals}")
+def _until_done(argv: list[str], capsys, aside) -> list[str]:
+    """The refusals met on the way to running `argv` (refusal_hints.run_until_done)."""
+    return run_until_done(cli, argv, capsys, aside, limit=6)[0]
 
 
 @pytest.fixture(scope="module")

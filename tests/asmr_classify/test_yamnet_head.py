@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 from mediapipe_fixtures import clip_results, op_input_types
-from refusal_hints import follow
+from refusal_hints import run_until_done
 
 from asmr_classify import catalog, yamnet_head
 from asmr_classify.__main__ import main as cli
@@ -35,21 +35,6 @@ def _record(run) -> dict:
 
 def _metrics(run) -> dict:
     return json.loads((run / "metrics.json").read_text())
-
-
-def run_until_done(argv: list[str], capsys, aside, limit: int = 8) -> tuple[list[str], list[str]]:
-    """`argv` run and, while it is refused (exit 2, one line), the command its hint gives; (refusals, last argv)."""
-    refusals = []
-    for _ in range(limit):
-        capsys.readouterr()
-        code = cli(argv)
-        if code == 0:
-            return refusals, argv
-        err = capsys.readouterr().err.strip()
-        assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
-        refusals.append(err)
-        argv = follow(argv, err, aside)
-    raise AssertionError(f"still refused after {limit} hints: {refusals}")
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +145,7 @@ def test_refusals_hints_lead_to_a_second_run_that_embeds_nothing_and_ends_the_sa
     out, root, _ = run
     argv = ["train", "--model", "yamnet", "--data", str(root), "--out", str(tmp_path / "again"), "--quiet",
             "--filters", "8", "--resume", "--strategy", "mirrored", "--mixed-precision"]
-    refusals, done = run_until_done(argv, capsys, tmp_path)
+    refusals, done = run_until_done(cli, argv, capsys, tmp_path)
     assert [r.split(":")[1].strip() for r in refusals] == ["--filters", "--resume", "--strategy mirrored",
                                                            "--mixed-precision"]
     again = tmp_path / "again-afresh"
@@ -191,7 +176,7 @@ def test_esc50_through_its_adapter_and_its_refusals(small_layout, cache_root, ca
     (data / "sources.csv").write_text("file,source\naudio/" + sorted((esc / "audio").iterdir())[0].name + ",x\n")
     argv = ["train", "--model", "yamnet", "--data", str(data), "--out", str(tmp_path / "run"), "--quiet",
             "--group-by", r"^\d+-(\d+)-"]
-    refusals, _ = run_until_done(argv, capsys, tmp_path)
+    refusals, _ = run_until_done(cli, argv, capsys, tmp_path)
     assert "published folds" in refusals[0] and refusals[1].startswith(f"error: {data / 'sources.csv'}")
     assert len(refusals) == 2 and not (data / "sources.csv").exists()
     record = _record(tmp_path / "run")
