@@ -1,11 +1,12 @@
 """Hours-long recordings: peak memory and throughput of `asmr_classify predict` and `catalog`, streaming,
 against the whole-file path they replaced, and a 1-hour mp3 catalogued end to end with the default YAMNet
-detector and with a paper classifier.
+detector and with a paper classifier, as a Keras run and exported to .tflite.
 
 Generates in a temporary folder, deterministically, and deletes afterwards: a 10-hour 44.1 kHz stereo
 wav (`--hours`), a 1-hour 44.1 kHz stereo mp3 (`--mp3-hours`) and a 20-minute 44.1 kHz stereo wav
 (`--whole-minutes`), and DeepASMR's (f) trigger classifier (`deepasmr`, 9 classes) built untrained with
-seed 0: throughput and memory do not depend on its weights. The detector is the product's default
+seed 0, and its float .tflite export (`asmr_classify export`'s converter: front end in the graph, run by
+LiteRT without TensorFlow): throughput and memory do not depend on its weights. The detector is the product's default
 (`catalog` with no --model: Google's bundled lite YAMNet on LiteRT and the speech rule). Every
 measurement is a child process (`python -m asmr_classify ... --timing`); its peak resident memory
 comes from `os.wait4`, its stage times from the `time per stage` line it prints. `predict` and
@@ -19,7 +20,8 @@ peak RSS and each stage's share of the time (stages overlap in threads, so share
 The old path is kept here as `--whole-file`: decode the whole file (`load_audio`), cut every window,
 featurise them all, one `predict` call. Goals on 2 cores: peak RSS <= 1 GB for the 10-hour file, and
 the mp3 catalogued end to end (process start to exit) at >= 300x real time with the paper classifier
-and >= 150x with the YAMNet detector; a missed speed goal prints its distance and a profile (the
+(its exported file: the route for speed; the Keras run is printed beside it) and >= 150x with the YAMNet
+detector; a missed speed goal prints its distance and a profile (the
 catalogue's stages, and the mp3 decoded alone at its own rate and resampled to each model's rate).
 Writes results/benchmarks/long_audio.json (`--quick`: short files, written under the git-ignored
 results/quick/). Last line: `ratio: <streaming predict / whole-file predict throughput after start-up>`
@@ -113,6 +115,16 @@ def build_model(path: Path) -> Path:
     model.optimizer.build(model.trainable_variables)  # saved with its optimizer state: loads without a warning
     model.save(path)
     return path
+
+
+def export_model(model: Path, out: Path) -> Path:
+    """`model` as the float .tflite `asmr_classify export` writes (front end in the graph)."""
+    from asmr_classify.export import export_classifier
+    from asmr_classify.predict import load_classifier
+
+    with console.native_lines_caught():
+        export_classifier(load_classifier(str(model)), out)
+    return out
 
 
 @dataclass
@@ -273,13 +285,15 @@ def main(argv=None) -> None:
         tmp = Path(tmp)
         start = time.perf_counter()
         model = build_model(tmp / "deepasmr.keras")
+        exported = export_model(model, tmp / "deepasmr.tflite")
         wav = write_recording(tmp / "wav" / "long.wav", long_s)
         mp3 = write_recording(tmp / "mp3" / "long.mp3", mp3_s, seed=1)
         short = write_recording(tmp / "short" / "short.wav", short_s, seed=2)
         print(f"generated in {time.perf_counter() - start:.0f} s: {wav.name} {long_s / 3600:g} h "
               f"({wav.stat().st_size / 1e9:.2f} GB), {mp3.name} {mp3_s / 3600:g} h ({mp3.stat().st_size / 1e6:.0f} MB), "
               f"{short.name} {short_s / 60:g} min; all 44.1 kHz stereo", flush=True)
-        print("models: deepasmr (f), untrained, seed 0 (9 classes; 1.03 s log-mel windows at 22.05 kHz); "
+        print("models: deepasmr (f), untrained, seed 0 (9 classes; 1.03 s log-mel windows at 22.05 kHz), and its "
+              "float .tflite export; "
               "the YAMNet detector: Google's bundled lite YAMNet (AudioSet weights) and the speech rule "
               "(0.975 s windows at 16 kHz)", flush=True)
         predict = ["-m", "asmr_classify", "predict", "--model", str(model), "--timing"]
@@ -302,6 +316,8 @@ def main(argv=None) -> None:
             ("predict mp3", f"predict {mp3.name} ({mp3_hours}, overlap 0.5, tags)", [*predict, str(mp3)], mp3_s),
             ("catalog mp3", f"catalog {mp3.name} ({mp3_hours}, paper classifier)", catalog(mp3, classifier, "mp3"),
              mp3_s),
+            ("catalog mp3 exported", f"catalog {mp3.name} ({mp3_hours}, paper classifier exported)",
+             catalog(mp3, ["--model", str(exported)], "mp3_exported"), mp3_s),
             ("catalog mp3 detector", f"catalog {mp3.name} ({mp3_hours}, YAMNet detector)",
              catalog(mp3, detector, "mp3_detector"), mp3_s),
             ("predict short", f"predict {short.name} ({short_s / 60:g} min, streaming, no tags)",
@@ -318,7 +334,7 @@ def main(argv=None) -> None:
                                                                  f"{'under' if rss <= GOAL_RSS_MB else 'over'}"}}
         print(goal(f"goal: peak RSS <= 1 GB on the {hours} wav ({rss:.0f} MB, {goals['rss']['distance']})",
                    goals["rss"]["met"]))
-        speeds = [("paper classifier", runs["catalog mp3"], "model (the paper classifier)"),
+        speeds = [("paper classifier", runs["catalog mp3 exported"], "model (the exported paper classifier)"),
                   ("YAMNet detector", runs["catalog mp3 detector"], "model (YAMNet and the speech rule)")]
         missed = any(run.audio_seconds / run.wall < GOAL_REAL_TIME[which] for which, run, _ in speeds)
         decoding = decode_seconds(mp3, {"own rate": None, "to 16 kHz": 16000, "to 22.05 kHz": 22050}) if missed else None
@@ -333,7 +349,8 @@ def main(argv=None) -> None:
     print(f"load average at the end: {', '.join(map(str, load_end))}")
     write_results("long_audio", {
         "data": f"generated tones under noise, 44.1 kHz stereo: {hours} wav, {mp3_hours} mp3, {short_s / 60:g} min wav",
-        "weights": "deepasmr (f) untrained, seed 0; YAMNet detector: Google's bundled lite YAMNet (AudioSet)",
+        "weights": "deepasmr (f) untrained, seed 0, and its float .tflite export; YAMNet detector: Google's bundled "
+                   "lite YAMNet (AudioSet)",
         "load_average": {"start": load_start, "end": load_end},
         "start_up": dict(zip(("wall", "rss_mb", "cpu"), (round(x, 2) for x in start_up), strict=True)),
         "runs": {key: run.record() for key, run in runs.items()},
