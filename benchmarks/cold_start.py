@@ -33,7 +33,8 @@ from pathlib import Path
 
 import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
-from long_audio import load_average, spawn, write_recording, write_results
+from long_audio import spawn, write_recording
+from record import announced_load, load_average, write_results
 
 from asmr_corpus import write_layout
 from audioprep import console
@@ -148,8 +149,7 @@ def main(argv=None) -> None:
     if args.seconds <= 0 or args.repeats < 1:
         parser.error(f"--seconds {args.seconds:g} must be > 0 and --repeats {args.repeats} >= 1")
     console.quiet_tensorflow_import()
-    load_start = load_average()
-    print(f"load average at start: {', '.join(map(str, load_start))} (1, 5, 15 min; other jobs included)", flush=True)
+    load_start = announced_load("start")
     with tempfile.TemporaryDirectory(prefix="cold_start_") as tmp:
         work = (args.workdir or Path(tmp)).resolve()  # the children run in the repository root
         work.mkdir(parents=True, exist_ok=True)
@@ -187,8 +187,7 @@ def main(argv=None) -> None:
              "LEAN: Keras run / exported": by_name["lean tag, Keras LEAN"] / by_name["lean tag, exported LEAN"]}
     print("; ".join(f"{k} {v:.1f}x" for k, v in pairs.items()))
     print(f"old total {old_total:.2f} s (2 commands), new total {new_total:.2f} s (3 commands)")
-    load_end = load_average()
-    print(f"load average at the end: {', '.join(map(str, load_end))}")
+    load_end = announced_load("the end")
     write_results("cold_start", {
         "data": f"a generated {args.seconds:g} s recording, 44.1 kHz stereo tones under noise",
         "weights": "1 epoch on the small generated corpora: DeepASMR (f) classifier and its float export; LEAN "

@@ -30,7 +30,8 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
 import numpy as np
 import soundfile as sf
-from long_audio import load_average, spawn, write_results
+from long_audio import spawn
+from record import announced_load, write_results
 
 from audioprep.paths import DATA_ENV
 
@@ -90,8 +91,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.clips < 2 * len(LABELS) * 3:
         parser.error(f"--clips {args.clips}: at least {2 * len(LABELS) * 3}, so every label has train, val and test clips")
-    load_start = load_average()
-    print(f"load average at start: {', '.join(map(str, load_start))} (1, 5, 15 min; other jobs included)", flush=True)
+    load_start = announced_load("start")
     with tempfile.TemporaryDirectory(prefix="embedding_cache_") as tmp:
         work = Path(tmp)
         seconds = write_clips(work / "clips", args.clips)
@@ -118,8 +118,7 @@ def main(argv=None) -> None:
           f"per window {100 * ours['test_accuracy']:.1f} % (both passes)")
     print(f"goal: the second pass <= {GOAL_SECONDS:g} s on 2 cores ({ours['wall_s']:.2f} s, {distance}): "
           f"{'met' if met else 'missed'}")
-    load_end = load_average()
-    print(f"load average at the end: {', '.join(map(str, load_end))}")
+    load_end = announced_load("the end")
     ratio = baseline["wall_s"] / ours["wall_s"]
     write_results("embedding_cache", {
         "data": data, "windows": windows, "weights": f"Google's YAMNet, {record['yamnet']['weights']} "

@@ -9,7 +9,7 @@
 Prints seconds of audio processed per second of wall time, both ways, each feature's speed-up and
 the goals (batched >= 3x the loop, log-mel >= 1,000x real time), then `ratio: <total loop time /
 total batched time>`. Each figure is the best of 10 runs, so other processes on shared cores slow
-it less.
+it less. Writes results/benchmarks/features.json (under the git-ignored results/quick/ with other clip counts).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 import keras
 import librosa
 import numpy as np
+from record import announced_load, at_least, not_the_default, write_results
 
 from audioprep.features import mfcc_mean
 from audioprep.params import MfccParams
@@ -74,6 +75,7 @@ def main(argv=None) -> None:
     parser.add_argument("--log-mel-clips", type=int, default=512, help="number of 1 s windows")
     parser.add_argument("--mfcc-clips", type=int, default=32, help="number of 10 s clips")
     args = parser.parse_args(argv)
+    load_start = announced_load("start")
     rng = np.random.default_rng(0)
     lp, mp = LeanParams(), MfccParams()
     ones = (0.1 * rng.standard_normal((args.log_mel_clips, lp.patch_samples))).astype(np.float32)
@@ -90,18 +92,29 @@ def main(argv=None) -> None:
     print(f"{'feature':16} {'path':28} {'audio s':>8} {'wall s':>8} {'x real time':>12}")
     for feature, path, audio_s, wall in rows:
         print(f"{feature:16} {path:28} {audio_s:8.0f} {wall:8.3f} {audio_s / wall:12.0f}")
+    goals = {}
     for feature, (batched, loop) in (("log-mel", rows[:2]), ("MFCC", rows[2:])):
         speedup = loop[3] / batched[3]
+        goals[f"{feature} batched / loop"] = at_least(GOAL_SPEEDUP, speedup)
         print(f"{feature}: batched / loop speed {speedup:.1f}x (goal >= {GOAL_SPEEDUP:g}x: "
               f"{'met' if speedup >= GOAL_SPEEDUP else 'missed'})")
     real_time = log_mel_audio / rows[0][3]
+    goals["log-mel real time"] = at_least(GOAL_REAL_TIME, real_time, f"x real time on {cores()} cores")
     print(f"log-mel: {real_time:.0f}x real time on {cores()} cores (goal >= {GOAL_REAL_TIME:,.0f}x: "
           f"{'met' if real_time >= GOAL_REAL_TIME else 'missed'})")
     total_ratio = (rows[1][3] + rows[3][3]) / (rows[0][3] + rows[2][3])
+    goals["both features batched / loop"] = at_least(GOAL_SPEEDUP, total_ratio)
     print(f"both features: batched / loop time {total_ratio:.2f}x (goal >= {GOAL_SPEEDUP:g}x: "
           f"{'met' if total_ratio >= GOAL_SPEEDUP else 'missed'})")
+    load_end = announced_load("the end")
+    write_results("features", {
+        "data": f"generated noise: {args.log_mel_clips} 1 s windows at {lp.sample_rate} Hz (log-mel), "
+                f"{args.mfcc_clips} {mp.clip_seconds:g} s clips at {mp.sample_rate} Hz (MFCC)",
+        "weights": "none (feature front ends only)", "load_average": {"start": load_start, "end": load_end},
+        "paths": [{"feature": feature, "path": path, "audio_s": audio_s, "best_wall_s": round(wall, 4),
+                   "x_real_time": round(audio_s / wall, 1)} for feature, path, audio_s, wall in rows],
+        "goals": goals, "ratio": round(total_ratio, 2)}, not_the_default(parser, args))
     print(f"ratio: {total_ratio:.2f}")
-
 
 if __name__ == "__main__":
     main()

@@ -3,7 +3,9 @@
 Both paths invert the same DeepASMR log-mel slices (22.05 kHz, n_fft 1024, hop 344, 64 mels, no
 centring) with the same number of Griffin-Lim iterations. Prints seconds of audio inverted per
 second of wall time for each, how close each result's re-analysed log-mel is to the input (so speed
-is not bought with a worse inversion), and last `ratio: <batched / librosa throughput>`.
+is not bought with a worse inversion), the goal (batched >= 3x librosa's throughput) and last
+`ratio: <batched / librosa throughput>`. Writes results/benchmarks/inversion.json (under the git-ignored
+results/quick/ with other flags).
 
     python benchmarks/inversion.py [--clips 32] [--iters 32] [--repeats 2]
 """
@@ -17,10 +19,13 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
 import librosa
 import numpy as np
+from record import announced_load, at_least, not_the_default, write_results
 
 from asmr_generate.mel.invert import mel_to_audio
 from audioprep.features import log_mel
 from audioprep.params import MelSliceParams
+
+GOAL_SPEEDUP = 3.0
 
 
 def test_slices(k: int, p: MelSliceParams, seed: int = 0) -> np.ndarray:
@@ -78,18 +83,31 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
+    load_start = announced_load("start")
     p = MelSliceParams()
     mels = test_slices(args.clips, p)
     seconds = args.clips * p.slice_samples / p.sample_rate
     t_lib, out_lib = timed(librosa_loop, mels, p, args.iters, repeats=args.repeats)
     t_ours, out_ours = timed(batched, mels, p, args.iters, repeats=args.repeats)
+    err_lib, err_ours = mel_error(out_lib, mels, p), mel_error(out_ours, mels, p)
     print(f"{args.clips} slices ({seconds:.1f} s of audio), {args.iters} Griffin-Lim iterations, best of {args.repeats}")
     print(f"librosa.feature.inverse.mel_to_audio, one clip at a time: {t_lib:.2f} s -> {seconds / t_lib:.1f} "
-          f"audio-s/s, log-mel error {mel_error(out_lib, mels, p):.3f}")
+          f"audio-s/s, log-mel error {err_lib:.3f}")
     print(f"asmr_generate.mel.invert.mel_to_audio, batched:                  {t_ours:.2f} s -> {seconds / t_ours:.1f} "
-          f"audio-s/s, log-mel error {mel_error(out_ours, mels, p):.3f}")
-    print(f"ratio: {t_lib / t_ours:.2f}")
-
+          f"audio-s/s, log-mel error {err_ours:.3f}")
+    ratio = t_lib / t_ours
+    goal = at_least(GOAL_SPEEDUP, ratio)
+    print(f"goal: batched >= {GOAL_SPEEDUP:g}x librosa's throughput ({ratio:.2f}x): {'met' if goal['met'] else 'missed'}")
+    load_end = announced_load("the end")
+    write_results("inversion", {
+        "data": f"{args.clips} generated log-mel slices ({seconds:.1f} s of audio; decaying noise bursts with a tonal "
+                f"part), {p.sample_rate} Hz, {p.n_mels} mels",
+        "weights": "none", "iterations": args.iters, "repeats": args.repeats,
+        "load_average": {"start": load_start, "end": load_end},
+        "librosa": {"best_wall_s": round(t_lib, 3), "log_mel_error": round(err_lib, 4)},
+        "batched": {"best_wall_s": round(t_ours, 3), "log_mel_error": round(err_ours, 4)},
+        "goals": {"batched / librosa throughput": goal}, "ratio": round(ratio, 2)}, not_the_default(parser, args))
+    print(f"ratio: {ratio:.2f}")
 
 if __name__ == "__main__":
     main()

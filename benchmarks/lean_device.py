@@ -11,7 +11,8 @@ for 4.58 M int8 weights reads as MiB); the file's parts (asmr_tflite.sizes) show
 
 Baseline: Keras `predict` on the same 1 s window in the same run, TensorFlow limited to one thread too; beside them,
 MediaPipe Tasks' AudioClassifier (the Android engine) on the same int8 file and window, its threads pinned to one core
-(its Python API has no thread setting), pre-processing included. The last line is
+(its Python API has no thread setting), pre-processing included. Writes results/benchmarks/lean_device.json
+(`--quick`: under the git-ignored results/quick/). The last line is
 `ratio: <Keras predict latency / TFLite int8 latency>`.
 """
 
@@ -25,6 +26,7 @@ from pathlib import Path
 import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
 import numpy as np
+from record import announced_load, write_results
 
 from asmr_tflite.sizes import size_breakdown
 from asmr_training.model_files import load_model
@@ -61,12 +63,18 @@ def _met(ok: bool, by: str) -> str:
     return "met" if ok else f"missed by {by}"
 
 
+def _side(gap: str, met: bool) -> str:
+    """A goal's distance: how far under its limit, or over it."""
+    return f"{gap} {'under' if met else 'over'}"
+
+
 def main_(argv=None) -> int:
     parser = harness.data_parser(__doc__, lean_setup.DATA_HELP, lean_setup.RUNS)
     parser.add_argument("--model", type=existing_path, help="trained LEAN run folder or .keras (default: table6's)")
     lean_setup.add_arguments(parser)
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args(argv)
+    load_start = announced_load("start")
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)  # Keras on one core too, like the TFLite figure
@@ -103,6 +111,30 @@ def main_(argv=None) -> int:
     print(f"latency per 1 s window, one core: TFLite int8 {tflite_ms:.2f} ms (goal < {GOAL_MS} ms: "
           f"{'met' if tflite_ms < GOAL_MS else 'missed'}); MediaPipe AudioClassifier {mediapipe_ms:.2f} ms; "
           f"Keras predict {keras_ms:.2f} ms")
+    goals = {
+        "int8 file": {"goal": f"<= 4.5 MB ({GOAL_BYTES:,} bytes)", "value": size, "met": size <= GOAL_BYTES,
+                      "distance": _side(f"{abs(size - GOAL_BYTES) / 1e6:.3f} MB", size <= GOAL_BYTES)},
+        "int8 file in MiB": {"goal": f"<= 4.5 MiB ({MIB_BYTES:,} bytes)", "value": size, "met": size <= MIB_BYTES,
+                             "distance": _side(f"{abs(size - MIB_BYTES) / 2**20:.3f} MiB", size <= MIB_BYTES)},
+        "mAP drop": {"goal": f"<= {GOAL_DROP}", "value": round(drop, 4), "met": drop <= GOAL_DROP,
+                     "distance": _side(f"{abs(drop - GOAL_DROP):.4f}", drop <= GOAL_DROP)},
+        "TFLite int8 latency": {"goal": f"< {GOAL_MS:g} ms per 1 s window, one core", "value": round(tflite_ms, 2),
+                                "met": tflite_ms < GOAL_MS,
+                                "distance": _side(f"{abs(GOAL_MS - tflite_ms):.2f} ms", tflite_ms < GOAL_MS)},
+    }
+    load_end = announced_load("the end")
+    write_results("lean_device", {
+        "data": f"{harness.portable(str(s.data.root))}, {len(eval_set)} eval clips, {len(s.data.vocabulary)} classes"
+                + "".join(f"; {note}" for note in s.notes if note != s.backbone),
+        "weights": (f"LEAN from {harness.portable(str(args.model))}" if args.model else
+                    f"LEAN as experiments/table6.py trains it ({s.budget.name} budget, seed {params.seed})")
+                   + f"; {s.backbone}",
+        "load_average": {"start": load_start, "end": load_end},
+        "int8_bytes": size, "int8_parts_bytes": parts,
+        "map": {"keras_float": round(float_map, 4), "tflite_int8": round(int8_map, 4)},
+        "latency_ms": {"tflite int8": round(tflite_ms, 2), "mediapipe": round(mediapipe_ms, 2),
+                       "keras predict": round(keras_ms, 2)},
+        "goals": goals, "ratio": round(keras_ms / tflite_ms, 2)}, args.quick)
     print(f"ratio: {keras_ms / tflite_ms:.2f}")
     return 0
 

@@ -12,14 +12,14 @@ written straight into a `audioprep.pcm_store` folder under a temporary directory
 Then what an accelerator would need, from the model's measured FLOPs per patch and an assumed
 sustained GPU throughput (printed with its source), how many cores the TFRecord pipeline would need to
 feed it, the goals (loader >= 10x the CPU step and >= 5,000 patches/s) and
-`ratio: <TFRecord / patch-index patches per second>`.
+`ratio: <TFRecord / patch-index patches per second>`. Writes results/benchmarks/loader.json (under the
+git-ignored results/quick/ with other flags).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +29,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 import keras
 import numpy as np
 import tensorflow as tf
+from record import announced_load, at_least, load_average, not_the_default, write_results
 
 from audioprep.pcm_store import INDEX, SAMPLES, PcmClips
 from audioprep.tiles import cores
@@ -116,12 +117,15 @@ def main(argv=None) -> None:
     parser.add_argument("--shard-mb", type=float, default=64.0)
     args = parser.parse_args(argv)
     params = LeanParams()
-    print(f"machine: {cores()} cores, load average {os.getloadavg()[0]:.1f} at start (other jobs included)")
+    load_start = load_average()
+    print(f"machine: {cores()} cores, load average {', '.join(map(str, load_start))} at start (1, 5, 15 min; "
+          "other jobs included)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         store, labels = generate_store(Path(tmp) / "store", args.hours, params)
         audio_h = store.lengths.sum() / params.sample_rate / 3600
-        print(f"store: {len(store)} clips, {audio_h:.1f} h, {store.offsets[-1] * 2 / 2**30:.2f} GiB, "
+        clip_count = len(store)
+        print(f"store: {clip_count} clips, {audio_h:.1f} h, {store.offsets[-1] * 2 / 2**30:.2f} GiB, "
               f"generated in {time.perf_counter() - start:.0f} s")
         clips = ClipSet(store, labels, [Path(f"clip{i}.wav") for i in range(len(store))])
         start = time.perf_counter()
@@ -146,12 +150,24 @@ def main(argv=None) -> None:
     print(f"cores to feed that accelerator with TFRecord shards: about {int(np.ceil(gpu / per_core))} "
           f"({per_core:,.0f} patches/s per core here)")
     best = max(index, shards)
+    goals = {"loader / CPU step": at_least(GOAL_OVER_STEP, best / step, "x the CPU step"),
+             "loader": at_least(GOAL_PATCHES, best, " patches/s")}
     print(f"goal: loader >= {GOAL_OVER_STEP:g}x the CPU step: {best / step:,.0f}x "
-          f"({'met' if best >= GOAL_OVER_STEP * step else 'missed'})")
+          f"({'met' if goals['loader / CPU step']['met'] else 'missed'})")
     print(f"goal: loader >= {GOAL_PATCHES:,.0f} patches/s: TFRecord {shards:,.0f}, index {index:,.0f} "
-          f"({'met' if best >= GOAL_PATCHES else 'missed'})")
+          f"({'met' if goals['loader']['met'] else 'missed'})")
+    load_end = announced_load("the end")
+    write_results("loader", {
+        "data": f"a generated store of 16 kHz noise: {clip_count} clips of 0.3-30 s, {audio_h:.1f} h, "
+                f"{CLASSES} classes of random multi-hot labels",
+        "weights": "LEAN untrained (seed 0) on the native YAMNet network with no weights loaded: only the "
+                   "training step's speed is timed",
+        "load_average": {"start": load_start, "end": load_end},
+        "patches_per_s": {"patch index": round(index, 1), "TFRecord shards": round(shards, 1),
+                          "CPU training step": round(step, 1)},
+        "forward_mflop_per_patch": round(flops / 1e6, 1), "goals": goals, "ratio": round(shards / index, 2)},
+        not_the_default(parser, args))
     print(f"ratio: {shards / index:.2f}")
-
 
 if __name__ == "__main__":
     main()

@@ -31,27 +31,23 @@ on the 20-minute file.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import os
-import platform
 import re
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
 import numpy as np
 import soundfile as sf
+from record import ROOT, announced_load, load_average, write_results
 
 from audioprep import console
-from audioprep.files import write_json
 
-ROOT = Path(__file__).resolve().parents[1]
 SR = 44100
 GOAL_RSS_MB = 1024.0
 GOAL_REAL_TIME = {"paper classifier": 300.0, "YAMNet detector": 150.0}  # the 1 h mp3 catalogued end to end
@@ -59,33 +55,6 @@ FULL = {"hours": 10.0, "mp3_hours": 1.0, "whole_minutes": 20.0}
 QUICK = {"hours": 0.1, "mp3_hours": 0.1, "whole_minutes": 2.0}
 STAGE_LINE = re.compile(r"time per stage \((?P<wall>[\d.]+) s wall\): (?P<stages>.*)")
 STAGE = re.compile(r"(?P<name>\w+) (?P<seconds>[\d.]+) s")
-VERSIONS = ("tensorflow", "keras", "ai-edge-litert", "numpy", "soundfile", "soxr")
-
-
-def load_average() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def machine() -> dict:
-    """What ran the benchmark, with no path of this machine: CPU, cores, memory, load, versions."""
-    cpuinfo, meminfo = Path("/proc/cpuinfo"), Path("/proc/meminfo")
-    names = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
-             if line.startswith("model name")]
-    memory = [int(line.split()[1]) for line in (meminfo.read_text().splitlines() if meminfo.exists() else [])
-              if line.startswith("MemTotal:")]
-    return {"cpu": names[0] if names else platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "memory_gib": round(memory[0] / 2**20, 1) if memory else None, "system": platform.platform(),
-            "python": platform.python_version(), **{name: importlib.metadata.version(name) for name in VERSIONS}}
-
-
-def write_results(name: str, payload: dict, quick: bool) -> Path:
-    """results/benchmarks/NAME.json, or under the git-ignored results/quick/ for a --quick run."""
-    folder = ROOT / "results" / ("quick/benchmarks" if quick else "benchmarks")
-    path = write_json(folder / f"{name}.json", {
-        "benchmark": name, "quick": quick, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(), **payload})
-    print(f"results: {path.relative_to(ROOT)}")
-    return path
 
 
 def write_recording(path: Path, seconds: float, seed: int = 0) -> Path:
@@ -345,8 +314,7 @@ def main(argv=None) -> None:
     print(f"whole-file vs streaming predict on {short_s / 60:g} min: peak RSS {whole.rss_mb:.0f} -> "
           f"{streamed.rss_mb:.0f} MB; {whole.after_start:.1f} -> {streamed.after_start:.1f} s after start-up")
     ratio = whole.after_start / streamed.after_start
-    load_end = load_average()
-    print(f"load average at the end: {', '.join(map(str, load_end))}")
+    load_end = announced_load("the end")
     write_results("long_audio", {
         "data": f"generated tones under noise, 44.1 kHz stereo: {hours} wav, {mp3_hours} mp3, {short_s / 60:g} min wav",
         "weights": "deepasmr (f) untrained, seed 0, and its float .tflite export; YAMNet detector: Google's bundled "

@@ -4,7 +4,9 @@ Baseline (naive): every new sample runs the whole WaveNet over its last receptiv
 keeps per-layer queues so a sample costs one step per layer. Both run inside the same XLA-compiled
 loop with the same sampling; compile time is excluded (one warm-up chunk each). Speed does not depend
 on the weights, so freshly initialised models are timed. The naive path is timed on `--naive-samples`
-samples and scaled to 1 s (its cost per sample is constant: a fixed window), unless `--full`.
+samples and scaled to 1 s (its cost per sample is constant: a fixed window), unless `--full`. Goal: queued
+>= 20x the naive path. Writes results/benchmarks/wavegen.json (under the git-ignored results/quick/ with other
+flags); last line `ratio: <naive / queued time>`.
 
     python benchmarks/wavegen.py [--config paper] [--full]
 """
@@ -21,12 +23,15 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 import keras
 import numpy as np
 import tensorflow as tf
+from record import announced_load, at_least, not_the_default, write_results
 
 from asmr_generate.wave.codecs import mulaw_decode
 from asmr_generate.wave.params import wavenet_params, wavernn_params
 from asmr_generate.wave.sampling import CHUNK, WaveNetSampler, WaveRNNSampler, chunks, gumbel_sample
 from asmr_generate.wave.wavenet import build_wavenet
 from asmr_generate.wave.wavernn import build_wavernn
+
+GOAL_SPEEDUP = 20.0
 
 
 def timed(fn) -> float:
@@ -72,6 +77,7 @@ def main(argv=None) -> int:
     parser.add_argument("--naive-samples", type=int, default=512, help="samples the naive path is timed on")
     parser.add_argument("--full", action="store_true", help="time the naive path on the whole second")
     args = parser.parse_args(argv)
+    load_start = announced_load("start")
     keras.utils.set_random_seed(0)
     net_params, rnn_params = wavenet_params(args.config), wavernn_params(args.config)
     wavenet = build_wavenet(net_params)
@@ -99,7 +105,19 @@ def main(argv=None) -> int:
     how = "timed on the whole second" if naive_n == n_net else f"timed on {naive_n} samples, scaled to {n_net}"
     print(f"wavenet naive (whole receptive field per sample): {t_naive:.2f} s for 1 s of audio ({how}), "
           f"real-time factor {t_naive:.3f}")
-    print(f"ratio: {t_naive / t_queued:.1f}")
+    ratio = t_naive / t_queued
+    goal = at_least(GOAL_SPEEDUP, ratio)
+    print(f"goal: queued >= {GOAL_SPEEDUP:g}x the naive path ({ratio:.1f}x): {'met' if goal['met'] else 'missed'}")
+    load_end = announced_load("the end")
+    write_results("wavegen", {
+        "data": f"none: 1 s of audio sampled unconditioned ({n_net} WaveNet samples, {n_rnn} WaveRNN samples)",
+        "weights": f"freshly initialised WaveNet and WaveRNN, seed 0, config {args.config}",
+        "load_average": {"start": load_start, "end": load_end},
+        "seconds_per_second_of_audio": {"wavenet queued": round(t_queued, 3), "wavernn": round(t_rnn, 3),
+                                        "wavenet naive": round(t_naive, 3)},
+        "naive_timed_on_samples": naive_n,
+        "goals": {"queued / naive speed": goal}, "ratio": round(ratio, 2)}, not_the_default(parser, args))
+    print(f"ratio: {ratio:.1f}")
     return 0
 
 

@@ -164,6 +164,15 @@ BENCHMARKS = (
                             "`predict` and `catalog` on a 10 h wav, streaming vs whole-file `predict`"),
     Benchmark("embedding_cache", "`asmr_classify train --model yamnet` on 2,000 generated clips: first pass "
                                  "(YAMNet embeddings from audio) vs a second process on the content-keyed cache"),
+    Benchmark("features", "the log-mel as LEAN computes it (in-graph front end, batched) and the clip-mean MFCC as "
+                          "Lin's corpus does, vs the per-clip librosa loop"),
+    Benchmark("inversion", "batched Griffin-Lim (`asmr_generate.mel.invert`) vs librosa `mel_to_audio` per clip"),
+    Benchmark("wavegen", "naive vs queued WaveNet sampling, 1 s of audio (naive path compiled once, outside the "
+                         "timing)"),
+    Benchmark("lean_device", "Keras `predict` vs TFLite int8 per 1 s window; int8 size and mAP drop (table6's "
+                             "full-budget LEAN on Google's YAMNet)"),
+    Benchmark("loader", "LEAN's 1 s patches per second from TFRecord shards vs the memory-mapped store's patch "
+                        "index, beside what the CPU training step consumes (10 h of generated noise)"),
 )
 
 

@@ -38,6 +38,17 @@ def embedding_cache() -> dict:
             "ratio": 7.5}
 
 
+def one_goal(name: str, ratio: float) -> dict:
+    """A results file of a benchmark that records one `>= 3x` goal (features, inversion, wavegen, ...)."""
+    return {"benchmark": name, "quick": False, "date": "2026-12-07T18:00:00+00:00",
+            "load_average": {"start": [4.5, 4.0, 3.5], "end": [5.5, 4.5, 4.0]},
+            "goals": {"speed": {"goal": ">= 3x", "value": ratio, "met": True, "distance": f"{ratio / 3:.2f}x the goal"}},
+            "ratio": ratio}
+
+
+LATER = ("features", "inversion", "wavegen", "lean_device", "loader")  # the rows after the first three, in order
+
+
 @pytest.fixture
 def repo(tmp_path):
     folder = tmp_path / "results" / "benchmarks"
@@ -45,6 +56,8 @@ def repo(tmp_path):
     (folder / "long_audio.json").write_text(json.dumps(long_audio()))
     (folder / "cold_start.json").write_text(json.dumps(cold_start()))
     (folder / "embedding_cache.json").write_text(json.dumps(embedding_cache()))
+    for i, name in enumerate(LATER):
+        (folder / f"{name}.json").write_text(json.dumps(one_goal(name, 4.0 + i)))
     (tmp_path / "README.md").write_text("intro\n<!-- results:benchmarks -->\nstale row\n<!-- /results:benchmarks -->\nend\n")
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "benchmarks.md").write_text("<!-- results:bench-long_audio -->\n<!-- /results:bench-long_audio -->\n")
@@ -62,6 +75,11 @@ def test_benchmark_rows_and_runs_are_rendered_from_their_json(repo, capsys):
         "YAMNet detector, >= 150x real time end to end: **missed** (120.5; 1.24x too slow: 29.9 s against the "
         "24.0 s allowed) |")
     assert rows[2].endswith("| 2026-12-07, load 2.3-3.6 | 7.5 | second pass, <= 10 s: met (9.5; 0.50 s under) |")
+    assert len(rows) == 3 + len(LATER)
+    for i, (row, name) in enumerate(zip(rows[3:], LATER, strict=True)):
+        assert row.startswith(f"| [`benchmarks/{name}.py`](benchmarks/{name}.py) |")
+        assert row.endswith(f"| 2026-12-07, load 4.5-5.5 | {4.0 + i:g} | speed, >= 3x: met ({4.0 + i}; "
+                            f"{(4.0 + i) / 3:.2f}x the goal) |")
     assert readme.startswith("intro\n") and readme.endswith("end\n") and "stale row" not in readme
     page = (repo / "docs" / "benchmarks.md").read_text()
     assert ("| catalog long.mp3 (1 h, YAMNet detector) | 120.5 | 126.3 | 29.9 | 25.0 | 180 | decode 12.2, model 20.5 |"
