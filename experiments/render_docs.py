@@ -160,7 +160,8 @@ class Benchmark:
 BENCHMARKS = (
     Benchmark("cold_start", "one 60 s file labelled, process start to exit: Keras `predict` / `lean tag` vs the "
                             "YAMNet detector, an exported classifier and an exported LEAN on LiteRT"),
-    Benchmark("long_audio", "catalogue of a 1 h mp3 with the YAMNet detector and a paper classifier (untrained (f)), "
+    Benchmark("long_audio", "catalogue of a 1 h mp3 with the YAMNet detector and a paper classifier (untrained (f); "
+                            "Keras, and its .tflite export, on which the goal is judged), "
                             "`predict` and `catalog` on a 10 h wav, streaming vs whole-file `predict`"),
     Benchmark("embedding_cache", "`asmr_classify train --model yamnet` on 2,000 generated clips: first pass "
                                  "(YAMNet embeddings from audio) vs a second process on the content-keyed cache"),
