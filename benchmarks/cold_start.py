@@ -34,7 +34,7 @@ from pathlib import Path
 import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
 from long_audio import spawn, write_recording
-from record import announced_load, load_average, write_results
+from record import announced_load, load_average, verdict, write_results
 
 from asmr_corpus import write_layout
 from audioprep import console
@@ -176,7 +176,7 @@ def main(argv=None) -> None:
             goals[timing.path.name] = {"goal": f"<= {GOAL_SECONDS:g} s", "value": round(wall, 3), "met": met,
                                        "distance": distance}
             print(f"goal: {timing.path.name} <= {GOAL_SECONDS:g} s on 2 cores ({wall:.2f} s, {distance}): "
-                  f"{'met' if met else 'missed'}")
+                  f"{verdict(met)}")
     old_total = sum(t.best[0] for t in timings if t.path.old)
     new_total = sum(t.best[0] for t in timings if not t.path.old)
     by_name = {t.path.name: t.best[0] for t in timings}

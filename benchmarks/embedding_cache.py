@@ -31,7 +31,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 import numpy as np
 import soundfile as sf
 from long_audio import spawn
-from record import announced_load, write_results
+from record import announced_load, verdict, write_results
 
 from audioprep.paths import DATA_ENV
 
@@ -117,7 +117,7 @@ def main(argv=None) -> None:
     print(f"{windows} windows; head: {record['head']['solver']}, {record['head']['steps']} iterations; test accuracy "
           f"per window {100 * ours['test_accuracy']:.1f} % (both passes)")
     print(f"goal: the second pass <= {GOAL_SECONDS:g} s on 2 cores ({ours['wall_s']:.2f} s, {distance}): "
-          f"{'met' if met else 'missed'}")
+          f"{verdict(met)}")
     load_end = announced_load("the end")
     ratio = baseline["wall_s"] / ours["wall_s"]
     write_results("embedding_cache", {

@@ -22,7 +22,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 import keras
 import librosa
 import numpy as np
-from record import announced_load, at_least, not_the_default, write_results
+from record import announced_load, at_least, not_the_default, verdict, write_results
 
 from audioprep.features import mfcc_mean
 from audioprep.params import MfccParams
@@ -97,15 +97,15 @@ def main(argv=None) -> None:
         speedup = loop[3] / batched[3]
         goals[f"{feature} batched / loop"] = at_least(GOAL_SPEEDUP, speedup)
         print(f"{feature}: batched / loop speed {speedup:.1f}x (goal >= {GOAL_SPEEDUP:g}x: "
-              f"{'met' if speedup >= GOAL_SPEEDUP else 'missed'})")
+              f"{verdict(goals[f'{feature} batched / loop']['met'])})")
     real_time = log_mel_audio / rows[0][3]
     goals["log-mel real time"] = at_least(GOAL_REAL_TIME, real_time, f"x real time on {cores()} cores")
     print(f"log-mel: {real_time:.0f}x real time on {cores()} cores (goal >= {GOAL_REAL_TIME:,.0f}x: "
-          f"{'met' if real_time >= GOAL_REAL_TIME else 'missed'})")
+          f"{verdict(goals['log-mel real time']['met'])})")
     total_ratio = (rows[1][3] + rows[3][3]) / (rows[0][3] + rows[2][3])
     goals["both features batched / loop"] = at_least(GOAL_SPEEDUP, total_ratio)
     print(f"both features: batched / loop time {total_ratio:.2f}x (goal >= {GOAL_SPEEDUP:g}x: "
-          f"{'met' if total_ratio >= GOAL_SPEEDUP else 'missed'})")
+          f"{verdict(goals['both features batched / loop']['met'])})")
     load_end = announced_load("the end")
     write_results("features", {
         "data": f"generated noise: {args.log_mel_clips} 1 s windows at {lp.sample_rate} Hz (log-mel), "

@@ -19,7 +19,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
 import librosa
 import numpy as np
-from record import announced_load, at_least, not_the_default, write_results
+from record import announced_load, at_least, not_the_default, verdict, write_results
 
 from asmr_generate.mel.invert import mel_to_audio
 from audioprep.features import log_mel
@@ -97,7 +97,7 @@ def main() -> None:
           f"audio-s/s, log-mel error {err_ours:.3f}")
     ratio = t_lib / t_ours
     goal = at_least(GOAL_SPEEDUP, ratio)
-    print(f"goal: batched >= {GOAL_SPEEDUP:g}x librosa's throughput ({ratio:.2f}x): {'met' if goal['met'] else 'missed'}")
+    print(f"goal: batched >= {GOAL_SPEEDUP:g}x librosa's throughput ({ratio:.2f}x): {verdict(goal['met'])}")
     load_end = announced_load("the end")
     write_results("inversion", {
         "data": f"{args.clips} generated log-mel slices ({seconds:.1f} s of audio; decaying noise bursts with a tonal "

@@ -29,7 +29,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 import keras
 import numpy as np
 import tensorflow as tf
-from record import announced_load, at_least, load_average, not_the_default, write_results
+from record import announced_load, at_least, load_average, not_the_default, verdict, write_results
 
 from audioprep.pcm_store import INDEX, SAMPLES, PcmClips
 from audioprep.tiles import cores
@@ -153,9 +153,9 @@ def main(argv=None) -> None:
     goals = {"loader / CPU step": at_least(GOAL_OVER_STEP, best / step, "x the CPU step"),
              "loader": at_least(GOAL_PATCHES, best, " patches/s")}
     print(f"goal: loader >= {GOAL_OVER_STEP:g}x the CPU step: {best / step:,.0f}x "
-          f"({'met' if goals['loader / CPU step']['met'] else 'missed'})")
+          f"({verdict(goals['loader / CPU step']['met'])})")
     print(f"goal: loader >= {GOAL_PATCHES:,.0f} patches/s: TFRecord {shards:,.0f}, index {index:,.0f} "
-          f"({'met' if goals['loader']['met'] else 'missed'})")
+          f"({verdict(goals['loader']['met'])})")
     load_end = announced_load("the end")
     write_results("loader", {
         "data": f"a generated store of 16 kHz noise: {clip_count} clips of 0.3-30 s, {audio_h:.1f} h, "

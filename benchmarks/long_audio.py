@@ -44,7 +44,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
 import numpy as np
 import soundfile as sf
-from record import ROOT, announced_load, load_average, write_results
+from record import ROOT, announced_load, load_average, verdict, write_results
 
 from audioprep import console
 
@@ -176,7 +176,7 @@ def whole_file(model_path: str, path: str) -> None:
 
 
 def goal(text: str, met: bool) -> str:
-    return f"{text}: {'met' if met else 'missed'}"
+    return f"{text}: {verdict(met)}"
 
 
 def decode_seconds(path: Path, rates: dict[str, int | None]) -> dict[str, float]:

@@ -62,6 +62,11 @@ def not_the_default(parser: ArgumentParser, args: Namespace) -> bool:
     return vars(args) != vars(parser.parse_args([]))
 
 
+def verdict(met: bool) -> str:
+    """The word every goal line ends with."""
+    return "met" if met else "missed"
+
+
 def at_least(target: float, value: float, unit: str = "x") -> dict:
     """The record of a `>= target` goal: met or not, and the distance as a factor of the target."""
     met = value >= target

@@ -23,7 +23,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 import keras
 import numpy as np
 import tensorflow as tf
-from record import announced_load, at_least, not_the_default, write_results
+from record import announced_load, at_least, not_the_default, verdict, write_results
 
 from asmr_generate.wave.codecs import mulaw_decode
 from asmr_generate.wave.params import wavenet_params, wavernn_params
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
           f"real-time factor {t_naive:.3f}")
     ratio = t_naive / t_queued
     goal = at_least(GOAL_SPEEDUP, ratio)
-    print(f"goal: queued >= {GOAL_SPEEDUP:g}x the naive path ({ratio:.1f}x): {'met' if goal['met'] else 'missed'}")
+    print(f"goal: queued >= {GOAL_SPEEDUP:g}x the naive path ({ratio:.1f}x): {verdict(goal['met'])}")
     load_end = announced_load("the end")
     write_results("wavegen", {
         "data": f"none: 1 s of audio sampled unconditioned ({n_net} WaveNet samples, {n_rnn} WaveRNN samples)",
