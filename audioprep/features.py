@@ -1,19 +1,20 @@
 """Feature front ends in numpy, batched over a leading clip axis (no TensorFlow: every CLI imports this).
 
 Lin's clip-mean MFCC vector runs as a numpy/scipy kernel over cache-sized tiles of clips on every
-core (`audioprep.tiles`), and DeepASMR's log-mel slices use librosa over whole arrays. LEAN's
-YAMNet log-mel is not here: it runs inside the model's graph (`lean.front_end`).
+core (`audioprep.tiles`), and DeepASMR's log-mel slices as one STFT over whole arrays. Both use librosa's
+constants (`audioprep.filterbank`) without importing librosa. LEAN's YAMNet log-mel is not here: it runs
+inside the model's graph (`lean.front_end`).
 """
 
 from __future__ import annotations
 
 import functools
 
-import librosa
 import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import sliding_window_view
 
+from audioprep.filterbank import hann, slaney_mel
 from audioprep.params import MelSliceParams, MfccParams
 from audioprep.segment import fixed_clips
 from audioprep.tiles import map_tiles
@@ -27,10 +28,9 @@ def _as_batch(clips) -> np.ndarray:
 @functools.lru_cache(maxsize=8)
 def mfcc_constants(params: MfccParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """librosa's Hann window, mel filterbank (frequencies x mels) and orthonormal DCT-II (mels x MFCCs)."""
-    window = librosa.filters.get_window("hann", params.n_fft, fftbins=True).astype(np.float32)
-    mel = librosa.filters.mel(sr=params.sample_rate, n_fft=params.n_fft, n_mels=params.n_mels).T
+    mel = slaney_mel(params.sample_rate, params.n_fft, params.n_mels).T
     dct = scipy.fft.dct(np.eye(params.n_mels), type=2, norm="ortho", axis=0)[: params.n_mfcc].T
-    return window, mel.astype(np.float32), dct.astype(np.float32)
+    return hann(params.n_fft), mel, dct.astype(np.float32)
 
 
 MEL_GROUP = 8  # mel bands per block of the banded product: narrow enough to skip most zero weights
@@ -98,16 +98,17 @@ def mfcc_mean(clips, params: MfccParams = MfccParams()) -> np.ndarray:
 
 def mel_basis(params: MelSliceParams = MelSliceParams()) -> np.ndarray:
     """The (n_mels, n_fft // 2 + 1) filterbank shared by `log_mel` and its inversion."""
-    return librosa.filters.mel(
-        sr=params.sample_rate, n_fft=params.n_fft, n_mels=params.n_mels, fmin=params.fmin, fmax=params.fmax
-    )
+    return slaney_mel(params.sample_rate, params.n_fft, params.n_mels, params.fmin, params.fmax)
 
 
 def log_mel(clips, params: MelSliceParams = MelSliceParams()) -> np.ndarray:
     """(k, n) clips -> (k, frames, n_mels) log mel power (DeepASMR slices; no centre padding)."""
     clips = _as_batch(clips)
-    spec = np.abs(librosa.stft(clips, n_fft=params.n_fft, hop_length=params.hop_length, center=False)) ** 2
-    mel = np.einsum("mf,kft->ktm", mel_basis(params), spec, optimize=True)
+    frames = sliding_window_view(clips, params.n_fft, axis=-1)[:, :: params.hop_length]
+    spectra = scipy.fft.rfft(frames * hann(params.n_fft), axis=-1)
+    power = np.square(spectra.real)
+    power += np.square(spectra.imag)
+    mel = power @ mel_basis(params).T
     return np.log(mel + params.log_floor).astype(np.float32)
 
 
