@@ -6,7 +6,8 @@
 A block is the text between `<!-- results:NAME -->` and `<!-- /results:NAME -->`; only that text is
 rewritten, the prose around it stays hand-written. `results:glance` is the one-row-per-table summary
 (every figure read from results/tableN/results.json); `results:tableN` is results/tableN/table.md
-itself, its headings nested under the page's and its relative links pointing from the page.
+itself, its headings nested under the page's and its relative links pointing from the page
+(`results:esc50` likewise includes results/esc50/table.md).
 `results:benchmarks` is the one-row-per-benchmark summary of every results/benchmarks/NAME.json that a
 script in `BENCHMARKS` writes (its ratio, run date and load, and each goal met or missed with its distance);
 `results:bench-NAME` is one benchmark's runs, from the same file (long_audio: each run's speed, memory
@@ -147,6 +148,8 @@ TABLES = (
     Table(6, "lean", "LEAN Table III, ablation", _table6),
     Table(7, "lean", "LEAN Table IV, on device (TFLite)", _table7),
 )
+# results:NAME blocks that include results/NAME/table.md whole: each table, and the ESC-50 protocol
+INCLUDED = (*(f"table{t.number}" for t in TABLES), "esc50")
 
 
 @dataclass(frozen=True)
@@ -223,26 +226,27 @@ class Renderer:
 
     def __init__(self, root: Path):
         self.root = root
-        self._json: dict[int, dict] = {}
+        self._json: dict[str, dict] = {}
         self._bench: dict[str, dict] = {}
 
     def shown(self, path: Path) -> str:
         """`path` as the user knows it: relative to the root when it is inside it."""
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
 
-    def _file(self, number: int, name: str) -> Path:
-        path = self.root / "results" / f"table{number}" / name
+    def _file(self, script: str, name: str) -> Path:
+        """`name` in results/SCRIPT/, which `python experiments/SCRIPT.py` writes (SCRIPT: table6, esc50)."""
+        path = self.root / "results" / script / name
         if not path.is_file():
-            raise DocsError(f"{self.shown(path)}: missing; run `python experiments/table{number}.py` to write it")
+            raise DocsError(f"{self.shown(path)}: missing; run `python experiments/{script}.py` to write it")
         return path
 
-    def results(self, number: int) -> dict:
-        if number not in self._json:
-            self._json[number] = self._full_run(self._file(number, "results.json"), number)
-        return self._json[number]
+    def results(self, script: str) -> dict:
+        if script not in self._json:
+            self._json[script] = self._full_run(self._file(script, "results.json"), script)
+        return self._json[script]
 
-    def _full_run(self, path: Path, number: int) -> dict:
-        """A table script's results.json, refused unless it is a full run's."""
+    def _full_run(self, path: Path, script: str) -> dict:
+        """An experiment script's results.json, refused unless it is a full run's."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as e:
@@ -252,12 +256,12 @@ class Renderer:
         if data.get("quick") is not False:
             what = "a --quick run's" if data.get("quick") else "does not say whether it is a --quick run's"
             raise DocsError(f"{self.shown(path)}: {what} results; only full runs are rendered "
-                            f"(`python experiments/table{number}.py` without --quick writes them)")
+                            f"(`python experiments/{script}.py` without --quick writes them)")
         return data
 
     def table6_seeds(self) -> str:
         """mAP per model and seed, mean and spread, and LEAN's margin over the frozen probe per seed."""
-        runs = [self.results(6)] + [self._full_run(path, 6) for path in
+        runs = [self.results("table6")] + [self._full_run(path, "table6") for path in
                                     sorted((self.root / "results" / "table6_seeds").glob("seed*/results.json"))]
         try:
             seeds = [d["params"]["seed"] for d in runs]
@@ -317,24 +321,25 @@ class Renderer:
         for t in TABLES:
             script = self.root / "experiments" / f"table{t.number}.py"
             try:
-                run, ours, paper = t.summarize(self.results(t.number))
+                run, ours, paper = t.summarize(self.results(f"table{t.number}"))
             except (KeyError, IndexError, TypeError) as e:
-                raise DocsError(f"{self.shown(self._file(t.number, 'results.json'))}: the glance row of "
+                raise DocsError(f"{self.shown(self._file(f'table{t.number}', 'results.json'))}: the glance row of "
                                 f"table{t.number} cannot read it ({type(e).__name__} {e})") from None
             page = self.root / "docs" / f"{t.page}.md"
             rows.append(f"| [`table{t.number}.py`]({_link(script, doc)}) | {t.reproduces} | {run} | {ours} | "
                         f"{paper} | [{t.page}]({_link(page, doc)}) |")
         return "\n".join(rows)
 
-    def table(self, number: int, doc: Path) -> str:
-        folder = self.root / "results" / f"table{number}"
-        d = self.results(number)
+    def table(self, script: str, doc: Path) -> str:
+        """results/SCRIPT/table.md as the script printed it, its headings and links fitted to `doc`."""
+        folder = self.root / "results" / script
+        d = self.results(script)
         env = d.get("environment", {})
         versions = ", ".join(f"{name} {env[key]}" for key, name in VERSIONS.items() if key in env)
         head = ("Printed by a full run of "
-                f"`python experiments/table{number}.py`{f' ({versions})' if versions else ''} into "
-                f"[`results/table{number}/table.md`]({_link(folder / 'table.md', doc)}):")
-        body = self._file(number, "table.md").read_text(encoding="utf-8").strip("\n")
+                f"`python experiments/{script}.py`{f' ({versions})' if versions else ''} into "
+                f"[`results/{script}/table.md`]({_link(folder / 'table.md', doc)}):")
+        body = self._file(script, "table.md").read_text(encoding="utf-8").strip("\n")
         levels = [len(m.group(1)) for m in HEADING.finditer(body)]
         shift = TABLE_HEADING_LEVEL - min(levels) if levels else 0
         body = HEADING.sub(lambda m: "#" * min(6, len(m.group(1)) + shift) + " ", body)
@@ -356,9 +361,9 @@ class Renderer:
             return self.table6_seeds()
         if (m := re.fullmatch(r"bench-(\w+)", name)) and m.group(1) in BENCH_DETAILS:
             return self._bench_field(m.group(1), BENCH_DETAILS[m.group(1)])
-        if (m := re.fullmatch(r"table(\d+)", name)) and int(m.group(1)) in {t.number for t in TABLES}:
-            return self.table(int(m.group(1)), doc)
-        known = ", ".join(["glance", *(f"table{t.number}" for t in TABLES), "table6-seeds", "benchmarks",
+        if name in INCLUDED:
+            return self.table(name, doc)
+        known = ", ".join(["glance", *INCLUDED, "table6-seeds", "benchmarks",
                            *(f"bench-{name}" for name in BENCH_DETAILS)])
         raise DocsError(f"{self.shown(doc)}: unknown block results:{name} (known: {known})")
 
