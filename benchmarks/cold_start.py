@@ -187,17 +187,16 @@ def main(argv=None) -> None:
              "LEAN: Keras run / exported": by_name["lean tag, Keras LEAN"] / by_name["lean tag, exported LEAN"]}
     print("; ".join(f"{k} {v:.1f}x" for k, v in pairs.items()))
     print(f"old total {old_total:.2f} s (2 commands), new total {new_total:.2f} s (3 commands)")
-    load_end = announced_load("the end")
     write_results("cold_start", {
         "data": f"a generated {args.seconds:g} s recording, 44.1 kHz stereo tones under noise",
         "weights": "1 epoch on the small generated corpora: DeepASMR (f) classifier and its float export; LEAN "
                    "yamnet_frozen (Google's bundled YAMNet frozen) and its float export; the default detector on "
                    "Google's bundled lite YAMNet",
-        "repeats": args.repeats, "load_average": {"start": load_start, "rounds": loads, "end": load_end},
+        "repeats": args.repeats, "load_average": {"rounds": loads},
         "floor": floor.record(), "paths": {t.path.name: {"old": t.path.old, **t.record()} for t in timings}, "goals": goals,
         "pair_ratios": {k: round(v, 2) for k, v in pairs.items()},
         "old_total_s": round(old_total, 3), "new_total_s": round(new_total, 3),
-        "ratio": round(old_total / new_total, 2)}, quick=args.seconds != 60.0 or args.repeats < 3)
+        "ratio": round(old_total / new_total, 2)}, quick=args.seconds != 60.0 or args.repeats < 3, load_start=load_start)
     print(f"ratio: {old_total / new_total:.2f}")
 
 

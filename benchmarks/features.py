@@ -106,14 +106,13 @@ def main(argv=None) -> None:
     goals["both features batched / loop"] = at_least(GOAL_SPEEDUP, total_ratio)
     print(f"both features: batched / loop time {total_ratio:.2f}x (goal >= {GOAL_SPEEDUP:g}x: "
           f"{verdict(goals['both features batched / loop']['met'])})")
-    load_end = announced_load("the end")
     write_results("features", {
         "data": f"generated noise: {args.log_mel_clips} 1 s windows at {lp.sample_rate} Hz (log-mel), "
                 f"{args.mfcc_clips} {mp.clip_seconds:g} s clips at {mp.sample_rate} Hz (MFCC)",
-        "weights": "none (feature front ends only)", "load_average": {"start": load_start, "end": load_end},
+        "weights": "none (feature front ends only)",
         "paths": [{"feature": feature, "path": path, "audio_s": audio_s, "best_wall_s": round(wall, 4),
                    "x_real_time": round(audio_s / wall, 1)} for feature, path, audio_s, wall in rows],
-        "goals": goals, "ratio": round(total_ratio, 2)}, not_the_default(parser, args))
+        "goals": goals, "ratio": round(total_ratio, 2)}, not_the_default(parser, args), load_start)
     print(f"ratio: {total_ratio:.2f}")
 
 if __name__ == "__main__":

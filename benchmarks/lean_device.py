@@ -122,19 +122,17 @@ def main_(argv=None) -> int:
     print(f"latency per 1 s window, one core: TFLite int8 {tflite_ms:.2f} ms (goal < {GOAL_MS} ms: "
           f"{verdict(goals['TFLite int8 latency']['met'])}); MediaPipe AudioClassifier {mediapipe_ms:.2f} ms; "
           f"Keras predict {keras_ms:.2f} ms")
-    load_end = announced_load("the end")
     write_results("lean_device", {
         "data": f"{harness.portable(str(s.data.root))}, {len(eval_set)} eval clips, {len(s.data.vocabulary)} classes"
                 + "".join(f"; {note}" for note in s.notes if note != s.backbone),
         "weights": (f"LEAN from {harness.portable(str(args.model))}" if args.model else
                     f"LEAN as experiments/table6.py trains it ({s.budget.name} budget, seed {params.seed})")
                    + f"; {s.backbone}",
-        "load_average": {"start": load_start, "end": load_end},
         "int8_bytes": size, "int8_parts_bytes": parts,
         "map": {"keras_float": round(float_map, 4), "tflite_int8": round(int8_map, 4)},
         "latency_ms": {"tflite int8": round(tflite_ms, 2), "mediapipe": round(mediapipe_ms, 2),
                        "keras predict": round(keras_ms, 2)},
-        "goals": goals, "ratio": round(keras_ms / tflite_ms, 2)}, args.quick)
+        "goals": goals, "ratio": round(keras_ms / tflite_ms, 2)}, args.quick, load_start)
     print(f"ratio: {keras_ms / tflite_ms:.2f}")
     return 0
 

@@ -29,7 +29,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 import keras
 import numpy as np
 import tensorflow as tf
-from record import announced_load, at_least, load_average, not_the_default, verdict, write_results
+from record import at_least, load_average, not_the_default, verdict, write_results
 
 from audioprep.pcm_store import INDEX, SAMPLES, PcmClips
 from audioprep.tiles import cores
@@ -156,17 +156,15 @@ def main(argv=None) -> None:
           f"({verdict(goals['loader / CPU step']['met'])})")
     print(f"goal: loader >= {GOAL_PATCHES:,.0f} patches/s: TFRecord {shards:,.0f}, index {index:,.0f} "
           f"({verdict(goals['loader']['met'])})")
-    load_end = announced_load("the end")
     write_results("loader", {
         "data": f"a generated store of 16 kHz noise: {clip_count} clips of 0.3-30 s, {audio_h:.1f} h, "
                 f"{CLASSES} classes of random multi-hot labels",
         "weights": "LEAN untrained (seed 0) on the native YAMNet network with no weights loaded: only the "
                    "training step's speed is timed",
-        "load_average": {"start": load_start, "end": load_end},
         "patches_per_s": {"patch index": round(index, 1), "TFRecord shards": round(shards, 1),
                           "CPU training step": round(step, 1)},
         "forward_mflop_per_patch": round(flops / 1e6, 1), "goals": goals, "ratio": round(shards / index, 2)},
-        not_the_default(parser, args))
+        not_the_default(parser, args), load_start)
     print(f"ratio: {shards / index:.2f}")
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ import audioprep.quiet  # noqa: F401  (before Keras: TensorFlow starts quietly)
 
 import numpy as np
 import soundfile as sf
-from record import ROOT, announced_load, load_average, verdict, write_results
+from record import ROOT, load_average, verdict, write_results
 
 from audioprep import console
 
@@ -314,15 +314,13 @@ def main(argv=None) -> None:
     print(f"whole-file vs streaming predict on {short_s / 60:g} min: peak RSS {whole.rss_mb:.0f} -> "
           f"{streamed.rss_mb:.0f} MB; {whole.after_start:.1f} -> {streamed.after_start:.1f} s after start-up")
     ratio = whole.after_start / streamed.after_start
-    load_end = announced_load("the end")
     write_results("long_audio", {
         "data": f"generated tones under noise, 44.1 kHz stereo: {hours} wav, {mp3_hours} mp3, {short_s / 60:g} min wav",
         "weights": "deepasmr (f) untrained, seed 0, and its float .tflite export; YAMNet detector: Google's bundled "
                    "lite YAMNet (AudioSet)",
-        "load_average": {"start": load_start, "end": load_end},
         "start_up": dict(zip(("wall", "rss_mb", "cpu"), (round(x, 2) for x in start_up), strict=True)),
         "runs": {key: run.record() for key, run in runs.items()},
-        "decoding_alone_s": decoding, "goals": goals, "ratio": round(ratio, 2)}, args.quick)
+        "decoding_alone_s": decoding, "goals": goals, "ratio": round(ratio, 2)}, args.quick, load_start)
     print(f"ratio: {ratio:.2f}")
 
 

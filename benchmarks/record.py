@@ -46,12 +46,14 @@ def machine() -> dict:
             "python": platform.python_version(), **{name: importlib.metadata.version(name) for name in VERSIONS}}
 
 
-def write_results(name: str, payload: dict, quick: bool) -> Path:
-    """results/benchmarks/NAME.json, or under the git-ignored results/quick/ for a --quick run."""
+def write_results(name: str, payload: dict, quick: bool, load_start: list[float]) -> Path:
+    """results/benchmarks/NAME.json, or under the git-ignored results/quick/ for a --quick run. The load average
+    at the end is announced and recorded beside `load_start` (and any the payload's "load_average" adds)."""
     folder = ROOT / "results" / ("quick/benchmarks" if quick else "benchmarks")
+    load = {"start": load_start, **payload.get("load_average", {}), "end": announced_load("the end")}
     path = write_json(folder / f"{name}.json", {
         "benchmark": name, "quick": quick, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(), **payload})
+        "machine": machine(), **payload, "load_average": load})
     print(f"results: {path.relative_to(ROOT)}")
     return path
 

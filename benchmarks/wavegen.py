@@ -108,15 +108,13 @@ def main(argv=None) -> int:
     ratio = t_naive / t_queued
     goal = at_least(GOAL_SPEEDUP, ratio)
     print(f"goal: queued >= {GOAL_SPEEDUP:g}x the naive path ({ratio:.1f}x): {verdict(goal['met'])}")
-    load_end = announced_load("the end")
     write_results("wavegen", {
         "data": f"none: 1 s of audio sampled unconditioned ({n_net} WaveNet samples, {n_rnn} WaveRNN samples)",
         "weights": f"freshly initialised WaveNet and WaveRNN, seed 0, config {args.config}",
-        "load_average": {"start": load_start, "end": load_end},
         "seconds_per_second_of_audio": {"wavenet queued": round(t_queued, 3), "wavernn": round(t_rnn, 3),
                                         "wavenet naive": round(t_naive, 3)},
         "naive_timed_on_samples": naive_n,
-        "goals": {"queued / naive speed": goal}, "ratio": round(ratio, 2)}, not_the_default(parser, args))
+        "goals": {"queued / naive speed": goal}, "ratio": round(ratio, 2)}, not_the_default(parser, args), load_start)
     print(f"ratio: {ratio:.1f}")
     return 0
 
