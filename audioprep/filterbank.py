@@ -22,9 +22,13 @@ BREAK_MEL = BREAK_HZ / LINEAR_HZ_PER_MEL
 LOG_STEP = np.log(6.4) / 27.0  # natural-log Hz per mel above the break
 
 
+@functools.lru_cache(maxsize=16)
 def hann(n: int) -> np.ndarray:
-    """The periodic ("fftbins") Hann window of n samples, float32."""
-    return (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)).astype(np.float32)
+    """The periodic ("fftbins") Hann window of n samples, float32 (read-only: it is cached, as every batch of
+    log-mels multiplies by it)."""
+    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)).astype(np.float32)
+    window.flags.writeable = False
+    return window
 
 
 def hz_to_mel(hz) -> np.ndarray:
