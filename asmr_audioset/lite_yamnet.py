@@ -10,7 +10,8 @@ A `TagTrack` keeps each YAMNet window's `keep` best classes over a recording (4 
 the tags of any span, a window of another model or a merged segment, are the overlap-weighted mean of
 its windows' kept scores: what `predict`, `lean tag` and the catalogue show beside their labels.
 `track_of` streams a file of any length block by block, resampled to 16 kHz; `track_of_blocks` takes the
-16 kHz blocks from a decode another model's pipeline shares.
+16 kHz blocks from a decode another model's pipeline shares. Both score with the same weights batched
+(`tag_net()`: asmr_audioset.tag_net, YAMNet's float front end), not window by window as `yamnet()` does.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from asmr_audioset.params import TAGS
-from audioprep import console
+from asmr_audioset.tag_net import TagNet
+from audioprep import blas, console
 from audioprep.console import _descriptor_2_caught
 from audioprep.errors import BadFileError
 from audioprep.segment import batched_windows, window_hop
@@ -104,6 +106,13 @@ def yamnet() -> Yamnet:
     return _PER_THREAD.net
 
 
+def tag_net() -> TagNet:
+    """This thread's batched tag-pass YAMNet (`asmr_audioset.tag_net`), made on first use."""
+    if not hasattr(_PER_THREAD, "tags"):
+        _PER_THREAD.tags = TagNet()
+    return _PER_THREAD.tags
+
+
 def top_classes(scores: np.ndarray, keep: int = TAGS.keep) -> tuple[np.ndarray, np.ndarray]:
     """Each row's `keep` best classes, best first: (index uint16, score float16)."""
     index = np.argsort(-scores, axis=1, kind="stable")[:, :keep]
@@ -155,16 +164,17 @@ def track_of_blocks(blocks: Iterable[np.ndarray], overlap: float = TAGS.overlap,
     first = next(blocks, None)
     if first is None:  # a few samples at the file's rate can be none at 16 kHz: nothing to tag
         return TagTrack.of([], hop, keep)
-    net = yamnet()
+    net = tag_net()
     cut = batched_windows(itertools.chain([first], blocks), WINDOW, hop, BATCH)
-    return TagTrack.of((top_classes(net(windows, embeddings=False)[0], keep) for _, windows in cut), hop, keep)
+    return TagTrack.of((top_classes(net(windows), keep) for _, windows in cut), hop, keep)
 
 
 def track_of(path, overlap: float = TAGS.overlap, keep: int = TAGS.keep) -> TagTrack:
     """A file's tag track, decoded block by block at 16 kHz in a thread while the interpreter scores the previous
     batch; memory is a batch of windows and `keep` classes a window. AudioError naming the file if it cannot be
     decoded."""
-    with closing(prefetch(AudioStream(path, sr=SAMPLE_RATE))) as blocks:  # the thread stops on an error
+    # closing: the decode thread stops on an error; one BLAS thread: the decode's and the tag pass's share the cores
+    with closing(prefetch(AudioStream(path, sr=SAMPLE_RATE))) as blocks, blas.one_thread():
         return track_of_blocks(blocks, overlap, keep)
 
 

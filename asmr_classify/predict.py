@@ -39,6 +39,7 @@ from asmr_classify.params import PREDICT
 from asmr_training.model_files import load_model, resolve_model
 from asmr_training.run_dir import PARAMS
 from asmr_training.run_record import generated_corpus_warning
+from audioprep import blas
 from audioprep.cli import fraction, int_at_least
 from audioprep.errors import AudioError, UsageError
 from audioprep.features import log_mel, mfcc_mean
@@ -333,18 +334,19 @@ def timeline_of(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: 
     YAMNet, else YAMNet's in a thread of its own, fed from the one decode the model reads (`shared_decode`).
     AudioError naming the file if it cannot be decoded."""
     clock = clock or StageClock()
-    if not tags or clf.gives_tags:
-        return classify_stream(clf, AudioStream(path, sr=clf.sample_rate), overlap, clock)
-    from asmr_classify.shared_decode import SharedDecode, TagFeed
+    with blas.one_thread():  # the pipeline's threads share the cores, not BLAS's
+        if not tags or clf.gives_tags:
+            return classify_stream(clf, AudioStream(path, sr=clf.sample_rate), overlap, clock)
+        from asmr_classify.shared_decode import SharedDecode, TagFeed
 
-    feed = TagFeed()
-    try:
-        timeline = classify_stream(clf, SharedDecode(path, clf.sample_rate, feed), overlap, clock)
-        timeline.tags = feed.result()
-    finally:
-        feed.stop()
-        clock.add("tags", feed.seconds)
-    return timeline
+        feed = TagFeed()
+        try:
+            timeline = classify_stream(clf, SharedDecode(path, clf.sample_rate, feed), overlap, clock)
+            timeline.tags = feed.result()
+        finally:
+            feed.stop()
+            clock.add("tags", feed.seconds)
+        return timeline
 
 
 def file_result(path, timeline: Timeline, tags: int = TAGS.top) -> FileResult:

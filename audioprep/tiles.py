@@ -13,7 +13,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
+
+from audioprep import blas
 
 TILE_BYTES = 4 << 20  # frames per tile: about one 10 s clip at 22.05 kHz framed for a 2048-point FFT
 
@@ -31,11 +32,6 @@ if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's p
     os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
-@functools.cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
 def map_tiles(kernel, clips: np.ndarray, frame_bytes_per_clip: int) -> np.ndarray:
     """`kernel(clips[a:b])` over consecutive tiles of about TILE_BYTES of frames, concatenated.
 
@@ -45,5 +41,5 @@ def map_tiles(kernel, clips: np.ndarray, frame_bytes_per_clip: int) -> np.ndarra
     if len(clips) <= per_tile or cores() == 1:
         return kernel(clips)
     tiles = [clips[start : start + per_tile] for start in range(0, len(clips), per_tile)]
-    with _blas().limit(limits=1, user_api="blas"):
+    with blas.one_thread():
         return np.concatenate(list(_pool().map(kernel, tiles)))
