@@ -2,9 +2,9 @@
 
 The streaming pipelines (decode, features, model and YAMNet's tag pass, each in a thread) and the tiled
 feature kernels (audioprep.tiles) already keep every core busy; a small matrix product in one of them
-would wake OpenBLAS's pool, whose threads spin on the cores those threads need. Measured on a 10-minute
-mp3 catalogued with an exported classifier on 2 cores: 3.74-4.10 s end to end and 6.4-6.8 s of CPU with
-numpy's and scipy's pools free, 2.46-2.68 s and 3.7-3.8 s held to one thread.
+would wake OpenBLAS's pools (numpy's and scipy's), whose threads spin on the cores those threads need.
+Measured on a 10-minute mp3 catalogued with an exported classifier on 2 cores: 3.74-4.10 s end to end and
+6.4-6.8 s of user CPU with the pools free (five runs), 2.21-2.32 s and 3.4-3.6 s held (three runs).
 """
 
 from __future__ import annotations

@@ -264,7 +264,8 @@ def main(argv=None) -> None:
         print("models: deepasmr (f), untrained, seed 0 (9 classes; 1.03 s log-mel windows at 22.05 kHz), and its "
               "float .tflite export; "
               "the YAMNet detector: Google's bundled lite YAMNet (AudioSet weights) and the speech rule "
-              "(0.975 s windows at 16 kHz)", flush=True)
+              "(0.975 s windows at 16 kHz); YAMNet's tags beside the classifier: the same weights batched "
+              "(asmr_audioset.tag_net)", flush=True)
         predict = ["-m", "asmr_classify", "predict", "--model", str(model), "--timing"]
 
         def catalog(path, model_args, db):
@@ -317,7 +318,8 @@ def main(argv=None) -> None:
     write_results("long_audio", {
         "data": f"generated tones under noise, 44.1 kHz stereo: {hours} wav, {mp3_hours} mp3, {short_s / 60:g} min wav",
         "weights": "deepasmr (f) untrained, seed 0, and its float .tflite export; YAMNet detector: Google's bundled "
-                   "lite YAMNet (AudioSet)",
+                   "lite YAMNet (AudioSet); tags beside the classifier: the same weights batched "
+                   "(asmr_audioset/assets/yamnet_tags.tflite)",
         "start_up": dict(zip(("wall", "rss_mb", "cpu"), (round(x, 2) for x in start_up), strict=True)),
         "runs": {key: run.record() for key, run in runs.items()},
         "decoding_alone_s": decoding, "goals": goals, "ratio": round(ratio, 2)}, args.quick, load_start)

@@ -168,8 +168,8 @@ BENCHMARKS = (
                             "`predict` and `catalog` on a 10 h wav, streaming vs whole-file `predict`"),
     Benchmark("embedding_cache", "`asmr_classify train --model yamnet` on 2,000 generated clips: first pass "
                                  "(YAMNet embeddings from audio) vs a second process on the content-keyed cache"),
-    Benchmark("features", "the log-mel as LEAN computes it (in-graph front end, batched) and the clip-mean MFCC as "
-                          "Lin's corpus does, vs the per-clip librosa loop"),
+    Benchmark("features", "the log-mel as LEAN computes it (in-graph front end, batched) and as the tag pass does "
+                          "(numpy), and the clip-mean MFCC as Lin's corpus does, vs the per-clip librosa loop"),
     Benchmark("inversion", "batched Griffin-Lim (`asmr_generate.mel.invert`) vs librosa `mel_to_audio` per clip"),
     Benchmark("wavegen", "naive vs queued WaveNet sampling, 1 s of audio (naive path compiled once, outside the "
                          "timing)"),
