@@ -3,8 +3,8 @@
 The tag pass beside a classifier (`lite_yamnet.track_of_blocks`: `predict`, `catalog`, `lean tag`) scores
 every 0.975 s of a recording, so on long files it is most of the work. It runs the bundled model's weights
 as assets/yamnet_tags.tflite (built by `python -m lean.build_tag_net`): YAMNet's float log-mel in numpy, then the conv
-stack and head on `BATCH` patches a call. On one core here the bundled model took 2.4 ms a window, this 1.7 ms
-plus the log-mel's 0.3 ms; its scores are the native Keras YAMNet's with the same weights, within float16
+stack and head on 16 patches a call. On one core here the bundled model took 2.38 ms a window, this 1.86 ms
+(the log-mel 0.19 ms of it; medians of 15 loops); its scores are the native Keras YAMNet's with the same weights, within float16
 rounding of the weights, and the float front end is YAMNet's own (the bundled model's int8 DFT misses the
 440 Hz sine of YAMNet's installation test; this path hears it). tests/lean/test_yamnet_weights.py checks both.
 """
