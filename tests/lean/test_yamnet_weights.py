@@ -179,7 +179,7 @@ def test_the_tag_pass_passes_yamnets_installation_test(expected):
 
 def test_the_tag_pass_is_the_native_network_with_float16_weights(imported):
     """Same weights, same float front end: scores within 0.02 of the Keras YAMNet's (measured: 0.0096 on 403
-    windows of the generated corpus, the float16 rounding of the weights; 1.2e-4 with float32 weights), every
+    windows of the generated ESC-50 stand-in, the float16 rounding of the weights; 1.2e-4 with float32 weights), every
     top-1 the same; a window's scores do not depend on the batch it is padded into."""
     clips = np.concatenate([_clips(), np.stack([_installation_clip(n)[:WINDOW] for n in ("White noise", "Sine wave")])])
     scores = TagNet()(clips)
