@@ -26,16 +26,19 @@ from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from asmr_audioset.params import TAGS
-from asmr_audioset.tag_net import TagNet
 from audioprep import blas, console
 from audioprep.console import _descriptor_2_caught
 from audioprep.errors import BadFileError
 from audioprep.segment import batched_windows, window_hop
 from audioprep.stream import AudioStream, prefetch
+
+if TYPE_CHECKING:
+    from asmr_audioset.tag_net import TagNet
 
 ASSETS = Path(__file__).resolve().parent / "assets"  # assets/README.md says what the files are
 YAMNET_TFLITE = ASSETS / "yamnet.tflite"
@@ -107,8 +110,11 @@ def yamnet() -> Yamnet:
 
 
 def tag_net() -> TagNet:
-    """This thread's batched tag-pass YAMNet (`asmr_audioset.tag_net`), made on first use."""
+    """This thread's batched tag-pass YAMNet (`asmr_audioset.tag_net`), made on first use (imported then: its
+    log-mel's scipy.fft takes 0.24-0.31 s to import, which a command without tags does not pay)."""
     if not hasattr(_PER_THREAD, "tags"):
+        from asmr_audioset.tag_net import TagNet
+
         _PER_THREAD.tags = TagNet()
     return _PER_THREAD.tags
 

@@ -16,10 +16,12 @@ from threadpoolctl import ThreadpoolController
 
 @functools.cache
 def _controller() -> ThreadpoolController:
-    # made on first use, after numpy and scipy (whose libraries it finds) are imported by every caller
+    # made once (1-30 ms), on first use: it holds the BLAS libraries loaded by then. numpy's, which the
+    # pipelines' matrix products use, is loaded with numpy; scipy's only once scipy is imported.
     return ThreadpoolController()
 
 
 def one_thread():
-    """A context in which numpy's and scipy's BLAS run in the calling thread only."""
+    """A context in which numpy's BLAS (and scipy's, when scipy was imported before the first call) runs in
+    the calling thread only."""
     return _controller().limit(limits=1, user_api="blas")
