@@ -187,15 +187,16 @@ def test_the_tag_pass_is_the_native_network_with_float16_weights(imported):
     assert scores.shape == (14, 521) and scores.dtype == np.float32
     assert np.abs(scores - expected).max() < 0.02
     assert (scores.argmax(axis=1) == expected.argmax(axis=1)).all()
-    one_by_one = np.concatenate([TagNet()(clip[None]) for clip in clips])
-    np.testing.assert_allclose(one_by_one, scores, rtol=0, atol=1e-6)
+    one_by_one = np.concatenate([TagNet()(clip[None]) for clip in clips])  # the same here to the bit
+    np.testing.assert_allclose(one_by_one, scores, rtol=0, atol=1e-5)  # room for another CPU's kernels
 
 
 def test_the_tag_pass_asset_is_what_its_script_builds(tmp_path):
-    """assets/yamnet_tags.tflite is `python -m lean.build_tag_net`'s output from the bundled model."""
+    """assets/yamnet_tags.tflite is `python -m lean.build_tag_net`'s output from the bundled model: here the
+    same bytes; the tolerance leaves room for another CPU's rounding where the converter folds constants."""
     rebuilt = build_tag_net(tmp_path / "tags.tflite")
     clips = _clips()
-    np.testing.assert_array_equal(TagNet(rebuilt)(clips), TagNet()(clips))
+    np.testing.assert_allclose(TagNet(rebuilt)(clips), TagNet()(clips), rtol=0, atol=1e-4)
 
 
 def test_h5_round_trip_keeps_the_weights_and_fine_tuning_keeps_folded_batch_norms_frozen(imported, tmp_path):
