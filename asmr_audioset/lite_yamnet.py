@@ -34,6 +34,7 @@ from asmr_audioset.params import TAGS
 from audioprep import blas, console
 from audioprep.console import _descriptor_2_caught
 from audioprep.errors import BadFileError
+from audioprep.io import file_sha256
 from audioprep.segment import batched_windows, window_hop
 from audioprep.stream import AudioStream, prefetch
 
@@ -60,6 +61,13 @@ def class_index(name: str) -> int:
     return class_names().index(name)
 
 
+@functools.cache
+def network_id(path) -> str:
+    """Which network a tag track came from, as the catalogue records it: file name and content hash (a changed
+    network re-tags a catalogued folder)."""
+    return f"{Path(path).name}:{file_sha256(path)[:12]}"
+
+
 @dataclass(frozen=True, order=True, slots=True)
 class Tag:  # slots: a long recording's windows hold a few each
     label: str
@@ -82,6 +90,7 @@ class Yamnet:
             warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")
             self.interpreter = Interpreter(model_path=str(path), experimental_preserve_all_tensors=True)
             self.interpreter.allocate_tensors()  # the delegate is made here
+        self.source = network_id(path)
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.scores = self.interpreter.get_output_details()[0]["index"]
         self.embedding = next(t["index"] for t in self.interpreter.get_tensor_details() if t["name"] == EMBEDDING)
@@ -133,13 +142,15 @@ class TagTrack:
     index: np.ndarray  # (windows, keep) uint16, best first
     score: np.ndarray  # (windows, keep) float16
     hop_samples: int
+    source: str | None = None  # the network's `network_id`; None: not known (a catalogue before format 5)
 
     @classmethod
-    def of(cls, parts: Iterable[tuple[np.ndarray, np.ndarray]], hop_samples: int, keep: int = TAGS.keep) -> TagTrack:
+    def of(cls, parts: Iterable[tuple[np.ndarray, np.ndarray]], hop_samples: int, keep: int = TAGS.keep,
+           source: str | None = None) -> TagTrack:
         parts = list(parts)
         if not parts:
-            return cls(np.zeros((0, keep), np.uint16), np.zeros((0, keep), np.float16), hop_samples)
-        return cls(np.concatenate([i for i, _ in parts]), np.concatenate([s for _, s in parts]), hop_samples)
+            return cls(np.zeros((0, keep), np.uint16), np.zeros((0, keep), np.float16), hop_samples, source)
+        return cls(np.concatenate([i for i, _ in parts]), np.concatenate([s for _, s in parts]), hop_samples, source)
 
     def tags(self, start: float, end: float, top: int = TAGS.top) -> list[Tag]:
         """The `top` classes of the span [start, end) seconds: its windows' kept scores averaged, each window
@@ -168,11 +179,11 @@ def track_of_blocks(blocks: Iterable[np.ndarray], overlap: float = TAGS.overlap,
     hop = window_hop(WINDOW, overlap)
     blocks = iter(blocks)
     first = next(blocks, None)
-    if first is None:  # a few samples at the file's rate can be none at 16 kHz: nothing to tag
-        return TagTrack.of([], hop, keep)
     net = tag_net()
+    if first is None:  # a few samples at the file's rate can be none at 16 kHz: nothing to tag
+        return TagTrack.of([], hop, keep, net.source)
     cut = batched_windows(itertools.chain([first], blocks), WINDOW, hop, BATCH)
-    return TagTrack.of((top_classes(net(windows), keep) for _, windows in cut), hop, keep)
+    return TagTrack.of((top_classes(net(windows), keep) for _, windows in cut), hop, keep, net.source)
 
 
 def track_of(path, overlap: float = TAGS.overlap, keep: int = TAGS.keep) -> TagTrack:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asmr_audioset.lite_yamnet import network_id
 from asmr_audioset.log_mel import log_mel
 from audioprep import console
 from audioprep.console import _descriptor_2_caught
@@ -36,6 +37,7 @@ class TagNet:
         path = Path(path)
         if not path.is_file():
             raise BadFileError(path, "no such TFLite model (`python -m lean.build_tag_net` builds it)")
+        self.source = network_id(path)
         with contextlib.nullcontext() if console.mode().verbose else _descriptor_2_caught():
             self.interpreter = Interpreter(model_path=str(path))
             self.interpreter.allocate_tensors()

@@ -63,6 +63,7 @@ class Scores:
     probs: np.ndarray  # (k, classes)
     embeddings: np.ndarray | None = None  # (k, dim) float16
     tags: tuple[np.ndarray, np.ndarray] | None = None  # audioset.top_classes of the windows, when the model is YAMNet
+    tag_source: str | None = None  # the network that gave `tags` (lite_yamnet.network_id)
 
 
 @dataclass
@@ -322,7 +323,7 @@ def classify_stream(clf: Classifier, stream: AudioStream | SharedDecode, overlap
         # closing: the threads stop on an error
         scored, silent = zip(*clock.map("model", partial(_scored, clf), inputs), strict=True)
     embeddings = None if scored[0].embeddings is None else np.concatenate([s.embeddings for s in scored])
-    tags = None if scored[0].tags is None else TagTrack.of([s.tags for s in scored], hop)
+    tags = None if scored[0].tags is None else TagTrack.of([s.tags for s in scored], hop, source=scored[0].tag_source)
     return Timeline(np.concatenate([s.probs for s in scored]), clf.classes, clf.sample_rate, clf.window_samples, hop,
                     stream.samples, stream.status, embeddings, np.concatenate(silent), clf.abstain, clf.abstain_label,
                     tags)
@@ -347,6 +348,15 @@ def timeline_of(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: 
             feed.stop()
             clock.add("tags", feed.seconds)
         return timeline
+
+
+def tag_source(gives_tags: bool) -> str:
+    """The network whose tags `timeline_of` gives a classifier (`lite_yamnet.network_id`): the model's own YAMNet
+    call when it gives tags (the detector's: the bundled lite model), else the tag pass's batched network."""
+    from asmr_audioset.lite_yamnet import YAMNET_TFLITE, network_id
+    from asmr_audioset.tag_net import TAG_NET_TFLITE
+
+    return network_id(YAMNET_TFLITE if gives_tags else TAG_NET_TFLITE)
 
 
 def file_result(path, timeline: Timeline, tags: int = TAGS.top) -> FileResult:

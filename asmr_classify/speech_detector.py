@@ -72,10 +72,12 @@ class SpeechDetector(Classifier):
     def score(self, x: np.ndarray | tuple[np.ndarray, np.ndarray]) -> Scores:
         """Raw 16 kHz windows, or `inputs`' (windows, voiced share)."""
         windows, voiced = x if isinstance(x, tuple) else self.inputs(x)
-        scores, embeddings = yamnet()(windows)
+        net = yamnet()
+        scores, embeddings = net(windows)
         p = speech_probability(scores[:, class_index("Speech")], scores[:, class_index("Whispering")], voiced,
                                self.params)
-        return Scores(np.stack([1.0 - p, p], axis=1), embeddings.astype(np.float16), top_classes(scores, TAGS.keep))
+        return Scores(np.stack([1.0 - p, p], axis=1), embeddings.astype(np.float16), top_classes(scores, TAGS.keep),
+                      net.source)
 
 
 def model_id(params: DetectorParams = DETECTOR) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from asmr_classify.catalog.db import connect
 from asmr_classify.catalog.pool import classified
-from asmr_classify.catalog.records import check_threshold, forget, remerge_recording, store
+from asmr_classify.catalog.records import STORED_KEY, check_threshold, forget, remerge_recording, store
 from asmr_classify.params import CATALOG
-from asmr_classify.predict import StageClock, check_overlap
+from asmr_classify.predict import StageClock, check_overlap, tag_source
 from asmr_classify.speech_detector import model_id as detector_id
 from asmr_training.model_files import resolve_model
 from audioprep import console
@@ -46,6 +46,8 @@ def build_catalog(folder, model_path, db, overlap: float = CATALOG.overlap, prog
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be >= 1")
     model_id = detector_id() if model_path is None else str(resolve_model(model_path).resolve())
+    # the detector (no --model) gives its own tags; a file whose stored tags another network gave is tagged again
+    tags = tag_source(model_path is None)
     clock = clock or StageClock()
     counts = dict.fromkeys(("added", "updated", "remerged", "skipped", "bad"), 0)
 
@@ -66,10 +68,10 @@ def build_catalog(folder, model_path, db, overlap: float = CATALOG.overlap, prog
                 problem(f"skipped: {_file_error(path, err)}")
                 bar.update()
                 continue
-            row = conn.execute("SELECT id, sha256, model, threshold FROM recordings WHERE path = ?", (key,)).fetchone()
-            if row and row[1:3] == (digest, model_id):
-                counts["skipped" if row[3] == threshold else "remerged"] += 1
-                if row[3] != threshold:
+            row = conn.execute(STORED_KEY, (key,)).fetchone()
+            if row and row[1:4] == (digest, model_id, tags):
+                counts["skipped" if row[4] == threshold else "remerged"] += 1
+                if row[4] != threshold:
                     remerge_recording(conn, row[0], threshold)
                 bar.update()
                 continue

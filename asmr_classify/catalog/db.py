@@ -48,7 +48,9 @@ def _create_or_migrate(conn: sqlite3.Connection, db: Path) -> None:
     if tables and version in MIGRATE:
         for step in range(version, SCHEMA_VERSION):
             for statement in MIGRATE[step]:
-                conn.execute(statement)
+                table = statement.split()[2]  # "ALTER TABLE <table> ..."
+                if conn.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]:
+                    conn.execute(statement)
     elif tables and version != SCHEMA_VERSION:
         raise UsageError(f"{db}: a catalogue of an {'older' if version < SCHEMA_VERSION else 'newer'} "
                          f"format (version {version}); catalogue into a new --db")

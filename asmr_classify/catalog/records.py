@@ -32,7 +32,10 @@ RETURNING id
 """
 STORED = ("SELECT classes, sample_rate, window_samples, hop_samples, samples, probabilities, abstain, abstain_label, "
           "silent_windows FROM recordings WHERE id = ?")
-STORED_TAGS = "SELECT hop_samples, keep, top_index, top_score FROM recording_tags WHERE recording_id = ?"
+STORED_TAGS = "SELECT hop_samples, keep, top_index, top_score, source FROM recording_tags WHERE recording_id = ?"
+# what decides whether a file is catalogued again: its content, its model, its tags' network, then its threshold
+STORED_KEY = ("SELECT r.id, r.sha256, r.model, t.source, r.threshold FROM recordings r "
+              "LEFT JOIN recording_tags t ON t.recording_id = r.id WHERE r.path = ?")
 
 
 def check_threshold(threshold: float) -> float:
@@ -62,17 +65,19 @@ def _segments(conn: sqlite3.Connection, recording_id: int, timeline: Timeline, t
 def _store_tags(conn: sqlite3.Connection, recording_id: int, track: TagTrack | None) -> None:
     conn.execute("DELETE FROM recording_tags WHERE recording_id = ?", (recording_id,))
     if track is not None:
-        conn.execute("INSERT INTO recording_tags (recording_id, hop_samples, keep, top_index, top_score) "
-                     "VALUES (?, ?, ?, ?, ?)", (recording_id, track.hop_samples, track.index.shape[1],
-                                                track.index.astype("<u2").tobytes(), track.score.astype("<f2").tobytes()))
+        conn.execute("INSERT INTO recording_tags (recording_id, hop_samples, keep, top_index, top_score, source) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", (recording_id, track.hop_samples, track.index.shape[1],
+                                                   track.index.astype("<u2").tobytes(),
+                                                   track.score.astype("<f2").tobytes(), track.source))
 
 
 def _stored_tags(conn: sqlite3.Connection, recording_id: int) -> TagTrack | None:
     row = conn.execute(STORED_TAGS, (recording_id,)).fetchone()
     if row is None:
         return None
-    hop, keep, index, score = row
-    return TagTrack(np.frombuffer(index, "<u2").reshape(-1, keep), np.frombuffer(score, "<f2").reshape(-1, keep), hop)
+    hop, keep, index, score, source = row
+    return TagTrack(np.frombuffer(index, "<u2").reshape(-1, keep), np.frombuffer(score, "<f2").reshape(-1, keep), hop,
+                    source)
 
 
 def store(conn: sqlite3.Connection, key: str, digest: str, model_id: str, timeline: Timeline, threshold: float) -> str:
@@ -84,9 +89,10 @@ def store(conn: sqlite3.Connection, key: str, digest: str, model_id: str, timeli
     quality = timeline.quality  # None for a timeline not decoded here: nothing known about it
     flags = (None, None, None) if quality is None else (quality.truncated_note, int(quality.short), int(quality.silent))
     silent = None if timeline.silent is None else np.asarray(timeline.silent, np.uint8).tobytes()
+    source = None if timeline.tags is None else timeline.tags.source
     with write(conn):
-        row = conn.execute("SELECT sha256, model, threshold FROM recordings WHERE path = ?", (key,)).fetchone()
-        if row == (digest, model_id, threshold):
+        row = conn.execute(STORED_KEY, (key,)).fetchone()
+        if row is not None and row[1:] == (digest, model_id, source, threshold):
             return "skipped"
         recording_id = conn.execute(UPSERT, (
             key, timeline.samples / timeline.sample_rate, digest, model_id, json.dumps(timeline.classes),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4  # 1: segments only, no stored probabilities; 2: no short/silent flags; 3: no abstain, tags
-# version -> the statements that bring it to the next; SCHEMA then adds the new tables and indexes
+SCHEMA_VERSION = 5  # 1: segments only, no stored probabilities; 2: no short/silent flags; 3: no abstain, tags;
+# 4: no tag source
+# version -> the statements that bring it to the next; SCHEMA then adds the new tables and indexes (a statement on
+# a table the catalogue does not have yet is left out: SCHEMA creates that table whole)
 MIGRATE = {
     2: ["ALTER TABLE recordings ADD COLUMN short INTEGER", "ALTER TABLE recordings ADD COLUMN silent INTEGER"],
     3: ["ALTER TABLE recordings ADD COLUMN abstain REAL", "ALTER TABLE recordings ADD COLUMN abstain_label TEXT",
         "ALTER TABLE recordings ADD COLUMN silent_windows BLOB"],
+    4: ["ALTER TABLE recording_tags ADD COLUMN source TEXT"],
 }
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS recordings (
@@ -55,7 +58,8 @@ SCHEMA = [
         hop_samples INTEGER NOT NULL,
         keep INTEGER NOT NULL,
         top_index BLOB NOT NULL,  -- (windows, keep) little-endian uint16 AudioSet class indexes, best first
-        top_score BLOB NOT NULL  -- (windows, keep) little-endian float16 scores
+        top_score BLOB NOT NULL,  -- (windows, keep) little-endian float16 scores
+        source TEXT  -- the network that scored them (lite_yamnet.network_id); NULL before version 5
     )""",
     """CREATE TABLE IF NOT EXISTS segment_tags (
         segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,

@@ -16,8 +16,9 @@ import pytest
 
 from asmr_audioset import abstain
 from asmr_audioset import lite_yamnet as audioset
-from asmr_audioset.lite_yamnet import Tag, TagTrack, class_names, track_of
+from asmr_audioset.lite_yamnet import Tag, TagTrack, class_names, network_id, track_of
 from asmr_audioset.params import ABSTAIN
+from asmr_audioset.tag_net import TAG_NET_TFLITE
 from asmr_classify import catalog, predict, shared_decode
 from asmr_classify.__main__ import main as cli
 from asmr_classify.speech_detector import model_id
@@ -216,6 +217,30 @@ def test_a_re_merge_keeps_verdicts_and_tags_and_format_3_is_migrated(detected, t
     with sqlite3.connect(copy) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == catalog.SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM segments").fetchone()[0] == 3
+
+
+def test_tags_another_network_gave_are_tagged_again_and_format_4_is_migrated(detected, tmp_path):
+    """The catalogue records which network scored each recording's tags; a file whose stored tags came from
+    another (or from a catalogue before format 5, which did not say) is catalogued again, once."""
+    folder, db = detected
+    lite = network_id(audioset.YAMNET_TFLITE)
+    with sqlite3.connect(db) as conn:
+        assert {s for (s,) in conn.execute("SELECT source FROM recording_tags")} == {lite}
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(db, copy)
+    with sqlite3.connect(copy) as conn:  # back to format 4: no tag source
+        conn.execute("CREATE TABLE format_4 AS SELECT recording_id, hop_samples, keep, top_index, top_score "
+                     "FROM recording_tags")
+        conn.execute("DROP TABLE recording_tags")
+        conn.execute("ALTER TABLE format_4 RENAME TO recording_tags")
+        conn.execute("PRAGMA user_version = 4")
+    assert catalog.build_catalog(folder, None, copy, progress=False)["updated"] == 3
+    assert catalog.build_catalog(folder, None, copy, progress=False)["skipped"] == 3
+    with sqlite3.connect(copy) as conn:
+        assert {s for (s,) in conn.execute("SELECT source FROM recording_tags")} == {lite}
+    clf = predict.Classifier(UniformModel(2), ["a", "b"], "audio", 16000, SR)
+    timeline = predict.timeline_of(clf, folder / "speech.wav")
+    assert timeline.tags.source == network_id(TAG_NET_TFLITE) == predict.tag_source(False) != lite
 
 
 class LevelScorer:

@@ -93,10 +93,13 @@ def test_the_file_is_read_once_for_both_models(files, monkeypatch):
 
 
 def test_a_failing_tag_pass_stops_the_decode_and_is_raised(files, monkeypatch):
-    def broken(windows):
-        raise RuntimeError("interpreter failed")
+    class Broken:
+        source = "broken"
 
-    monkeypatch.setattr(lite_yamnet, "tag_net", lambda: broken)
+        def __call__(self, windows):
+            raise RuntimeError("interpreter failed")
+
+    monkeypatch.setattr(lite_yamnet, "tag_net", Broken)
     clf = predict.Classifier(LevelModel(), ["level", "peak"], "audio", 2205, 22050)
     before = threading.active_count()
     with pytest.raises(RuntimeError, match="interpreter failed"):

@@ -265,7 +265,7 @@ def test_a_version_2_catalogue_gains_the_quality_columns(tmp_path):
         old.execute("PRAGMA user_version = 2")
     catalog.connect(db).close()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == catalog.SCHEMA_VERSION == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == catalog.SCHEMA_VERSION == 5
         assert conn.execute("SELECT path, short, silent FROM recordings").fetchall() == [("/a.wav", None, None)]
         conn.execute("PRAGMA user_version = 1")
     with pytest.raises(UsageError, match="a catalogue of an older format \\(version 1\\)"):
