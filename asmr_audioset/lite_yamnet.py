@@ -16,7 +16,6 @@ its windows' kept scores: what `predict`, `lean tag` and the catalogue show besi
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import functools
 import itertools
@@ -32,7 +31,6 @@ import numpy as np
 
 from asmr_audioset.params import TAGS
 from audioprep import blas, console
-from audioprep.console import _descriptor_2_caught
 from audioprep.errors import BadFileError
 from audioprep.io import file_sha256
 from audioprep.segment import batched_windows, window_hop
@@ -43,6 +41,7 @@ if TYPE_CHECKING:
 
 ASSETS = Path(__file__).resolve().parent / "assets"  # assets/README.md says what the files are
 YAMNET_TFLITE = ASSETS / "yamnet.tflite"
+TAG_NET_TFLITE = ASSETS / "yamnet_tags.tflite"  # the tag pass's batched network (asmr_audioset.tag_net)
 CLASS_MAP = ASSETS / "yamnet_class_map.csv"
 SAMPLE_RATE = 16000
 WINDOW = 15600  # 0.975 s: YAMNet's input
@@ -68,6 +67,22 @@ def network_id(path) -> str:
     return f"{Path(path).name}:{file_sha256(path)[:12]}"
 
 
+def interpreter(path: Path, missing: str, **options):
+    """A LiteRT interpreter of `path` with its tensors allocated (XNNPACK's delegate is made then); BadFileError
+    with `missing` if there is no such file. LiteRT's C++ side prints "INFO: Created TensorFlow Lite XNNPACK
+    delegate" on descriptor 2: caught as TensorFlow's start-up lines are (--verbose shows it); the note about
+    memory `experimental_preserve_all_tensors` brings is one window's tensors, a few MB."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if not path.is_file():
+        raise BadFileError(path, missing)
+    with console.native_lines_caught(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")
+        made = Interpreter(model_path=str(path), **options)
+        made.allocate_tensors()
+    return made
+
+
 @dataclass(frozen=True, order=True, slots=True)
 class Tag:  # slots: a long recording's windows hold a few each
     label: str
@@ -78,18 +93,9 @@ class Yamnet:
     """The bundled lite YAMNet: (k, 15600) float32 windows at 16 kHz -> (k, 521) scores and (k, 1024) embeddings."""
 
     def __init__(self, path=YAMNET_TFLITE):
-        from ai_edge_litert.interpreter import Interpreter
-
         path = Path(path)
-        if not path.is_file():
-            raise BadFileError(path, "no such TFLite model (YAMNet ships in asmr_audioset/assets)")
-        # LiteRT's C++ side prints "INFO: Created TensorFlow Lite XNNPACK delegate" on descriptor 2: caught
-        # as TensorFlow's start-up lines are (--verbose shows it); the option's note about memory: one
-        # window's tensors, a few MB
-        with contextlib.nullcontext() if console.mode().verbose else _descriptor_2_caught(), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")
-            self.interpreter = Interpreter(model_path=str(path), experimental_preserve_all_tensors=True)
-            self.interpreter.allocate_tensors()  # the delegate is made here
+        self.interpreter = interpreter(path, "no such TFLite model (YAMNet ships in asmr_audioset/assets)",
+                                       experimental_preserve_all_tensors=True)
         self.source = network_id(path)
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.scores = self.interpreter.get_output_details()[0]["index"]

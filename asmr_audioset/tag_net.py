@@ -11,19 +11,14 @@ rounding of the weights, and the float front end is YAMNet's own (the bundled mo
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import numpy as np
 
-from asmr_audioset.lite_yamnet import network_id
+from asmr_audioset.lite_yamnet import TAG_NET_TFLITE, interpreter, network_id
 from asmr_audioset.log_mel import log_mel
-from audioprep import console
-from audioprep.console import _descriptor_2_caught
-from audioprep.errors import BadFileError
 from audioprep.params import FrontEndParams
 
-TAG_NET_TFLITE = Path(__file__).resolve().parent / "assets" / "yamnet_tags.tflite"
 FRONT_END = FrontEndParams(sample_rate=16000)  # YAMNet's: 25 ms frames 10 ms apart, 64 bands
 
 
@@ -32,15 +27,9 @@ class TagNet:
     (the file's own batch; a short last batch leaves the rest of it as it was, and those scores are dropped)."""
 
     def __init__(self, path=TAG_NET_TFLITE):
-        from ai_edge_litert.interpreter import Interpreter
-
         path = Path(path)
-        if not path.is_file():
-            raise BadFileError(path, "no such TFLite model (`python -m lean.build_tag_net` builds it)")
+        self.interpreter = interpreter(path, "no such TFLite model (`python -m lean.build_tag_net` builds it)")
         self.source = network_id(path)
-        with contextlib.nullcontext() if console.mode().verbose else _descriptor_2_caught():
-            self.interpreter = Interpreter(model_path=str(path))
-            self.interpreter.allocate_tensors()
         details = self.interpreter.get_input_details()[0]
         self.input, self.batch = details["index"], int(details["shape"][0])
         self.frames = int(details["shape"][1])

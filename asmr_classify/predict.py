@@ -353,8 +353,7 @@ def timeline_of(clf: Classifier, path, overlap: float = PREDICT.overlap, clock: 
 def tag_source(gives_tags: bool) -> str:
     """The network whose tags `timeline_of` gives a classifier (`lite_yamnet.network_id`): the model's own YAMNet
     call when it gives tags (the detector's: the bundled lite model), else the tag pass's batched network."""
-    from asmr_audioset.lite_yamnet import YAMNET_TFLITE, network_id
-    from asmr_audioset.tag_net import TAG_NET_TFLITE
+    from asmr_audioset.lite_yamnet import TAG_NET_TFLITE, YAMNET_TFLITE, network_id
 
     return network_id(YAMNET_TFLITE if gives_tags else TAG_NET_TFLITE)
 

@@ -16,9 +16,8 @@ import pytest
 
 from asmr_audioset import abstain
 from asmr_audioset import lite_yamnet as audioset
-from asmr_audioset.lite_yamnet import Tag, TagTrack, class_names, network_id, track_of
+from asmr_audioset.lite_yamnet import TAG_NET_TFLITE, Tag, TagTrack, class_names, network_id, track_of
 from asmr_audioset.params import ABSTAIN
-from asmr_audioset.tag_net import TAG_NET_TFLITE
 from asmr_classify import catalog, predict, shared_decode
 from asmr_classify.__main__ import main as cli
 from asmr_classify.speech_detector import model_id
